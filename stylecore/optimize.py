@@ -1,0 +1,83 @@
+"""Slow, high-quality mode: Gatys et al. 2016, optimising the pixels of the output image.
+
+Coarse-to-fine (Gatys et al. 2017, sec. 4): optimise at a quarter, then half, then full size, each stage starting from
+the upsampled result of the previous one. The cheap low-resolution stages settle the large-scale structure, so only a
+few expensive full-size iterations are needed. L-BFGS, as in the paper.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+
+from .losses import LossConfig, perceptual_loss
+from .ops import gram_matrix
+
+
+@dataclass(frozen=True)
+class OptimizeConfig:
+    # Iterations per stage, coarse to fine; each stage doubles the resolution of the previous one.
+    stage_iterations: tuple[int, ...] = (80, 40, 15)
+    style_size: int = 512
+    seed: int = 0
+    loss: LossConfig = LossConfig(content_layers=("relu3_3",), style_weight=20.0, tv_weight=0.02)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    return F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=True).clamp(0, 1)
+
+
+def optimize(vgg, content: torch.Tensor, style: torch.Tensor, config: OptimizeConfig = OptimizeConfig(),
+             progress: Callable[[int, int], None] | None = None) -> torch.Tensor:
+    """content (1, 3, H, W), style (1, 3, h, w), both RGB 0-1 -> stylized (1, 3, H, W) in 0-1.
+
+    Deterministic for a given seed and thread count. ``progress(done, total)`` is called after every iteration.
+    """
+    torch.manual_seed(config.seed)
+    loss_cfg = config.loss
+    with torch.no_grad():
+        style_features = vgg(style, loss_cfg.style_layers)
+        grams = {name: gram_matrix(f) for name, f in style_features.items()}
+    h, w = content.shape[-2:]
+    n_stages = len(config.stage_iterations)
+    total = sum(config.stage_iterations)
+    done = 0
+    image = None
+    for stage, iterations in enumerate(config.stage_iterations):
+        factor = 2 ** (n_stages - 1 - stage)
+        size = (max(16, h // factor), max(16, w // factor))
+        target = _resize(content, size) if factor > 1 else content
+        with torch.no_grad():
+            content_targets = vgg(target, loss_cfg.content_layers)
+        start = target if image is None else _resize(image, size)
+        # Optimise an unconstrained variable and squash it into 0-1, so L-BFGS never leaves the valid range.
+        logits = torch.logit(start.clamp(1e-3, 1 - 1e-3)).detach().requires_grad_(True)
+        optimizer = torch.optim.LBFGS([logits], lr=1.0, max_iter=iterations, history_size=20,
+                                      tolerance_grad=0.0, tolerance_change=0.0)
+        evaluations = 0
+
+        def closure():
+            nonlocal evaluations, done
+            optimizer.zero_grad()
+            current = torch.sigmoid(logits)
+            features = vgg(current, loss_cfg.layers)
+            loss = perceptual_loss(features, content_targets, grams, current, loss_cfg)["total"]
+            loss.backward()
+            evaluations += 1
+            if evaluations <= iterations:
+                done += 1
+                if progress:
+                    progress(done, total)
+            return loss
+
+        optimizer.step(closure)
+        image = torch.sigmoid(logits).detach()
+    if progress and done < total:  # L-BFGS may converge early; the bar still ends at 100%
+        progress(total, total)
+    return image
