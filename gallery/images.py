@@ -1,0 +1,115 @@
+"""Pillow helpers: prove an upload is an image, clean it, and derive stored copies.
+
+Nothing here touches the database or Django's storage; forms and services call in.
+"""
+
+import io
+import warnings
+from dataclasses import dataclass
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP"}
+
+try:
+    # HEIC support is optional: only when the pillow-heif wheel is installed.
+    from pillow_heif import register_heif_opener
+except ImportError:
+    pass
+else:
+    register_heif_opener()
+    ACCEPTED_FORMATS |= {"HEIF", "HEIC"}
+
+
+class UploadError(ValueError):
+    """The upload is not an image we accept; the message is shown to the user."""
+
+
+@dataclass(frozen=True)
+class CleanImage:
+    image: Image.Image  # RGB, orientation applied, no metadata
+    source_format: str
+
+
+def _flatten_onto_white(image: Image.Image) -> Image.Image:
+    rgba = image.convert("RGBA")
+    background = Image.new("RGB", rgba.size, (255, 255, 255))
+    background.paste(rgba, mask=rgba.getchannel("A"))
+    return background
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        return _flatten_onto_white(image)
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        # 16/32-bit greyscale: scale to 8 bits instead of clipping everything above 255 to white.
+        return image.point(lambda value: value / 256).convert("L").convert("RGB")
+    return image.convert("RGB")
+
+
+def clean_upload(data: io.BufferedIOBase, *, size: int, max_bytes: int, max_pixels: int) -> CleanImage:
+    """Decode an uploaded file fully and return an RGB copy with orientation applied.
+
+    Raises UploadError for anything that is too large, not an image, not an accepted
+    format, or corrupt. Pillow's own decompression-bomb guard stays active too.
+    """
+    if size > max_bytes:
+        raise UploadError(f"The file is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB.")
+    if size == 0:
+        raise UploadError("The file is empty.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(data) as opened:
+                source_format = opened.format or ""
+                if source_format not in ACCEPTED_FORMATS:
+                    raise UploadError(
+                        f"{source_format or 'This'} files are not accepted; upload a JPEG, PNG or WebP image."
+                    )
+                width, height = opened.size
+                if width * height > max_pixels:
+                    raise UploadError(
+                        f"The image has {width * height / 1e6:.1f} megapixels; "
+                        f"the limit is {max_pixels / 1e6:.0f} megapixels."
+                    )
+                opened.load()
+                oriented = ImageOps.exif_transpose(opened)
+                rgb = _to_rgb(oriented)
+    except UploadError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise UploadError("The image is too large to process safely.") from None
+    except UnidentifiedImageError:
+        raise UploadError("The file is not an image we can read.") from None
+    except (OSError, SyntaxError, ValueError):
+        raise UploadError("The image file is damaged or incomplete.") from None
+    # A fresh image carries no info dict, so EXIF, GPS, XMP and ICC data cannot leak on save.
+    clean = Image.new("RGB", rgb.size)
+    clean.paste(rgb)
+    return CleanImage(image=clean, source_format=source_format)
+
+
+def encode(image: Image.Image, fmt: str, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, **options)
+    return buffer.getvalue()
+
+
+def encode_png(image: Image.Image) -> bytes:
+    return encode(image, "PNG", optimize=False)
+
+
+def encode_jpeg(image: Image.Image, quality: int = 88) -> bytes:
+    return encode(image.convert("RGB"), "JPEG", quality=quality, optimize=True)
+
+
+def make_thumbnail(image: Image.Image, side: int) -> Image.Image:
+    thumbnail = image.copy()
+    thumbnail.thumbnail((side, side), Image.Resampling.LANCZOS)
+    return thumbnail
+
+
+def load_rgb(data: bytes | io.BufferedIOBase) -> Image.Image:
+    stream = io.BytesIO(data) if isinstance(data, bytes) else data
+    with Image.open(stream) as opened:
+        return opened.convert("RGB")

@@ -1,0 +1,233 @@
+"""Atelier's state. Models own their state changes; cross-model writes live in services.py."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+def _upload_path(folder: str, extension: str) -> str:
+    # Random names: a stored file's name must reveal nothing about its owner or content.
+    return f"{folder}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{extension}"
+
+
+def source_image_path(instance: "SourceImage", filename: str) -> str:
+    return _upload_path(f"sources/{instance.kind}", "jpg")
+
+
+def avatar_path(instance: "Profile", filename: str) -> str:
+    return _upload_path("avatars", "jpg")
+
+
+def artwork_image_path(instance: "Artwork", filename: str) -> str:
+    return _upload_path("artworks", "png")
+
+
+def artwork_thumbnail_path(instance: "Artwork", filename: str) -> str:
+    return _upload_path("thumbnails", "jpg")
+
+
+def preset_preview_path(instance: "Preset", filename: str) -> str:
+    return f"presets/{instance.name}.jpg"
+
+
+class IllegalTransitionError(Exception):
+    """A StyleJob was asked to move to a status that its current status does not allow."""
+
+
+class Profile(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    display_name = models.CharField(max_length=80, blank=True)
+    avatar = models.FileField(upload_to=avatar_path, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.user.get_username()
+
+
+class Preset(models.Model):
+    """A mirror of one stylecore preset, so pages can list styles without loading the engine."""
+
+    name = models.SlugField(max_length=80, unique=True)
+    title = models.CharField(max_length=200)
+    artist = models.CharField(max_length=200, blank=True)
+    year = models.CharField(max_length=40, blank=True)
+    source = models.CharField(max_length=500, blank=True)
+    preview = models.FileField(upload_to=preset_preview_path, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.artist})" if self.artist else self.title
+
+
+class SourceImage(models.Model):
+    """An uploaded picture, cleaned of metadata: a content photo or a style image."""
+
+    class Kind(models.TextChoices):
+        CONTENT = "content", "Content photo"
+        STYLE = "style", "Style image"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="source_images")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    file = models.FileField(upload_to=source_image_path)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    original_name = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+
+class StyleJob(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        CANCELED = "canceled", "Canceled"
+
+    class Method(models.TextChoices):
+        FAST = "fast", "Fast (trained network)"
+        OPTIMIZE = "optimize", "Optimize (slow, highest fidelity)"
+        ARBITRARY = "arbitrary", "Arbitrary style (any image)"
+
+    FINISHED = (Status.DONE, Status.FAILED, Status.CANCELED)
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="style_jobs")
+    content = models.ForeignKey(SourceImage, on_delete=models.PROTECT, related_name="content_jobs")
+    preset = models.ForeignKey(Preset, null=True, blank=True, on_delete=models.PROTECT, related_name="jobs")
+    style_image = models.ForeignKey(
+        SourceImage, null=True, blank=True, on_delete=models.PROTECT, related_name="style_jobs"
+    )
+    method = models.CharField(max_length=12, choices=Method.choices, default=Method.FAST)
+    strength = models.FloatField(default=1.0)
+    preserve_color = models.BooleanField(default=False)
+    max_side = models.PositiveIntegerField(default=1024)
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    progress = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    worker_id = models.CharField(max_length=200, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(preset__isnull=False) ^ models.Q(style_image__isnull=False),
+                name="stylejob_exactly_one_style",
+            ),
+            models.CheckConstraint(condition=models.Q(progress__lte=100), name="stylejob_progress_0_100"),
+        ]
+
+    def __str__(self) -> str:
+        return f"StyleJob #{self.pk} ({self.status})"
+
+    @property
+    def rq_job_id(self) -> str:
+        return str(self.pk)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+    @property
+    def style_label(self) -> str:
+        return str(self.preset) if self.preset_id else "Your style image"
+
+    def _transition(self, allowed_from: tuple[str, ...], extra_filter: dict | None = None, **changes) -> None:
+        # A conditional UPDATE, not read-then-save: a cancel in the web process and a
+        # worker picking the job up can race, and exactly one of them must win.
+        updated = type(self).objects.filter(pk=self.pk, status__in=allowed_from, **(extra_filter or {})).update(
+            **changes
+        )
+        if updated != 1:
+            current = type(self).objects.filter(pk=self.pk).values_list("status", flat=True).first()
+            raise IllegalTransitionError(
+                f"StyleJob #{self.pk} cannot become {changes['status']} from {current or 'deleted'}."
+            )
+        self.refresh_from_db(fields=list(changes))
+
+    def mark_running(self, worker_id: str) -> None:
+        self._transition(
+            (self.Status.QUEUED,),
+            status=self.Status.RUNNING,
+            worker_id=worker_id,
+            progress=0,
+            attempts=models.F("attempts") + 1,
+            started_at=timezone.now(),
+        )
+
+    def mark_done(self) -> None:
+        self._transition(
+            (self.Status.RUNNING,), status=self.Status.DONE, progress=100, finished_at=timezone.now()
+        )
+
+    def mark_failed(self, message: str) -> None:
+        self._transition(
+            (self.Status.QUEUED, self.Status.RUNNING),
+            status=self.Status.FAILED,
+            error=message,
+            finished_at=timezone.now(),
+        )
+
+    def mark_canceled(self) -> None:
+        self._transition((self.Status.QUEUED,), status=self.Status.CANCELED, finished_at=timezone.now())
+
+    def mark_requeued(self) -> None:
+        """Give a job whose worker died another go. Only the dead worker's claim is released."""
+        self._transition(
+            (self.Status.RUNNING,),
+            extra_filter={"worker_id": self.worker_id},
+            status=self.Status.QUEUED,
+            worker_id="",
+            progress=0,
+            started_at=None,
+        )
+
+    def record_progress(self, percent: int) -> None:
+        percent = max(0, min(99, percent))
+        type(self).objects.filter(pk=self.pk, status=self.Status.RUNNING).update(progress=percent)
+        self.progress = percent
+
+    def queue_position(self) -> int | None:
+        """1 for the next job to start, None when the job is not waiting."""
+        if self.status != self.Status.QUEUED:
+            return None
+        ahead = type(self).objects.filter(status=self.Status.QUEUED, created_at__lt=self.created_at).count()
+        return ahead + 1
+
+
+class Artwork(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="artworks")
+    job = models.OneToOneField(StyleJob, on_delete=models.CASCADE, related_name="artwork")
+    image = models.FileField(upload_to=artwork_image_path)
+    thumbnail = models.FileField(upload_to=artwork_thumbnail_path)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Artwork #{self.pk}"
+
+    def delete_files(self) -> None:
+        for field in (self.image, self.thumbnail):
+            if field:
+                field.storage.delete(field.name)

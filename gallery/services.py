@@ -1,0 +1,233 @@
+"""Every write that spans models, every file written to storage, and every enqueue."""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+
+import django_rq
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from PIL import Image
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+from rq.worker import Worker
+
+from gallery import images
+from gallery.models import Artwork, IllegalTransitionError, Preset, Profile, SourceImage, StyleJob
+
+log = logging.getLogger(__name__)
+
+WORKER_DIED_MESSAGE = "The worker processing this job stopped unexpectedly, twice. Please try again."
+AVATAR_SIDE = 256
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    content: images.CleanImage
+    content_name: str
+    preset: Preset | None
+    style: images.CleanImage | None
+    style_name: str
+    method: str
+    strength: float
+    preserve_color: bool
+    max_side: int
+
+
+def style_queue():
+    return django_rq.get_queue(settings.STYLE_QUEUE)
+
+
+def _enqueue(job_id: int) -> None:
+    # The RQ job id is the row id, so the row alone is enough to find, cancel or re-run it.
+    # The function is named by path so web processes never import the engine.
+    style_queue().enqueue(
+        "gallery.jobs.run_style_job",
+        job_id,
+        job_id=str(job_id),
+        job_timeout=settings.STYLE_JOB_TIMEOUT,
+        result_ttl=3600,
+        failure_ttl=7 * 24 * 3600,
+    )
+
+
+def _forget_rq_job(job_id: int) -> None:
+    try:
+        Job.fetch(str(job_id), connection=style_queue().connection).delete()
+    except NoSuchJobError:
+        pass
+
+
+def ensure_profile(user) -> Profile:
+    return Profile.objects.get_or_create(user=user)[0]
+
+
+def _store_source(owner, kind: str, clean: images.CleanImage, original_name: str) -> SourceImage:
+    source = SourceImage(
+        owner=owner,
+        kind=kind,
+        width=clean.image.width,
+        height=clean.image.height,
+        original_name=original_name[:255],
+    )
+    source.file.save("upload.jpg", ContentFile(images.encode_jpeg(clean.image, quality=95)), save=False)
+    source.save()
+    return source
+
+
+def _delete_files(*fields) -> None:
+    for field in fields:
+        if field:
+            field.storage.delete(field.name)
+
+
+def create_job(owner, request: JobRequest) -> StyleJob:
+    """Store the uploads, create the row, and enqueue it once the row is committed."""
+    stored = []
+    try:
+        with transaction.atomic():
+            content = _store_source(owner, SourceImage.Kind.CONTENT, request.content, request.content_name)
+            stored.append(content.file)
+            style_image = None
+            if request.style is not None:
+                style_image = _store_source(owner, SourceImage.Kind.STYLE, request.style, request.style_name)
+                stored.append(style_image.file)
+            job = StyleJob.objects.create(
+                owner=owner,
+                content=content,
+                preset=request.preset,
+                style_image=style_image,
+                method=request.method,
+                strength=request.strength,
+                preserve_color=request.preserve_color,
+                max_side=request.max_side,
+            )
+            transaction.on_commit(partial(_enqueue, job.pk))
+    except Exception:
+        _delete_files(*stored)
+        raise
+    return job
+
+
+def cancel_job(job: StyleJob) -> None:
+    """Cancel a queued job. Raises IllegalTransitionError once a worker has picked it up."""
+    job.mark_canceled()
+    _forget_rq_job(job.pk)
+
+
+def save_artwork(job: StyleJob, result: Image.Image) -> Artwork:
+    """Store a finished result and its thumbnail, and mark the job done, atomically."""
+    artwork = Artwork(owner_id=job.owner_id, job=job, width=result.width, height=result.height)
+    artwork.image.save("result.png", ContentFile(images.encode_png(result)), save=False)
+    thumbnail = images.make_thumbnail(result, settings.THUMBNAIL_SIDE)
+    artwork.thumbnail.save("thumb.jpg", ContentFile(images.encode_jpeg(thumbnail)), save=False)
+    try:
+        with transaction.atomic():
+            artwork.save()
+            job.mark_done()
+    except Exception:
+        artwork.delete_files()
+        raise
+    return artwork
+
+
+def delete_artwork(artwork: Artwork) -> None:
+    """Delete an artwork, its job, the uploads no other job uses, and all of their files."""
+    job = artwork.job
+    doomed_files = [artwork.image, artwork.thumbnail]
+    with transaction.atomic():
+        artwork.delete()
+        job.delete()
+        for source in filter(None, (job.content, job.style_image)):
+            if not (source.content_jobs.exists() or source.style_jobs.exists()):
+                doomed_files.append(source.file)
+                source.delete()
+        transaction.on_commit(partial(_delete_files, *doomed_files))
+
+
+def update_profile(profile: Profile, display_name: str, avatar: images.CleanImage | None) -> Profile:
+    old_avatar = profile.avatar.name if profile.avatar else ""
+    profile.display_name = display_name
+    if avatar is not None:
+        square = images.make_thumbnail(avatar.image, AVATAR_SIDE)
+        profile.avatar.save("avatar.jpg", ContentFile(images.encode_jpeg(square)), save=False)
+    profile.save()
+    if avatar is not None and old_avatar:
+        profile.avatar.storage.delete(old_avatar)
+    return profile
+
+
+def seed_presets(entries: list[dict]) -> list[Preset]:
+    """Mirror the engine's presets. Presets the engine no longer offers are deactivated, not deleted."""
+    seeded = []
+    with transaction.atomic():
+        for entry in entries:
+            preset, _ = Preset.objects.update_or_create(
+                name=entry["name"],
+                defaults={
+                    "title": entry["title"],
+                    "artist": entry["artist"],
+                    "year": entry["year"],
+                    "source": entry["source"],
+                    "is_active": True,
+                },
+            )
+            if entry["preview"] is not None:
+                if preset.preview:
+                    preset.preview.storage.delete(preset.preview.name)
+                preset.preview.save(f"{preset.name}.jpg", ContentFile(entry["preview"]), save=True)
+            seeded.append(preset)
+        Preset.objects.exclude(name__in=[entry["name"] for entry in entries]).update(is_active=False)
+    return seeded
+
+
+def ensure_demo_user(username: str, password: str, email: str):
+    user, created = get_user_model().objects.get_or_create(username=username, defaults={"email": email})
+    if created:
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    profile = ensure_profile(user)
+    if not profile.display_name:
+        profile.display_name = "Demo Artist"
+        profile.save(update_fields=["display_name"])
+    return user
+
+
+def is_worker_alive(worker_name: str, *, connection, stale_after: float) -> bool:
+    """True when RQ still knows the worker and it sent a heartbeat within ``stale_after`` seconds."""
+    if not worker_name:
+        return False
+    worker = Worker.find_by_key(Worker.redis_worker_namespace_prefix + worker_name, connection=connection)
+    if worker is None or worker.last_heartbeat is None:
+        return False
+    return timezone.now() - worker.last_heartbeat < timedelta(seconds=stale_after)
+
+
+def recover_stuck_jobs(*, stale_after: float | None = None) -> list[StyleJob]:
+    """Re-queue (or, after JOB_MAX_ATTEMPTS, fail) running jobs whose worker is gone."""
+    stale_after = settings.WORKER_STALE_SECONDS if stale_after is None else stale_after
+    connection = style_queue().connection
+    recovered = []
+    for job in StyleJob.objects.filter(status=StyleJob.Status.RUNNING):
+        if is_worker_alive(job.worker_id, connection=connection, stale_after=stale_after):
+            continue
+        try:
+            with transaction.atomic():
+                if job.attempts < settings.JOB_MAX_ATTEMPTS:
+                    log.warning("Re-queueing job %s: worker %s is gone", job.pk, job.worker_id)
+                    job.mark_requeued()
+                    transaction.on_commit(partial(_forget_rq_job, job.pk))
+                    transaction.on_commit(partial(_enqueue, job.pk))
+                else:
+                    log.warning("Failing job %s: worker %s is gone, attempts used up", job.pk, job.worker_id)
+                    job.mark_failed(WORKER_DIED_MESSAGE)
+                    transaction.on_commit(partial(_forget_rq_job, job.pk))
+        except IllegalTransitionError:
+            # Another worker's start-up check, or the job itself, got there first.
+            continue
+        recovered.append(job)
+    return recovered

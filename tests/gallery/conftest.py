@@ -1,0 +1,101 @@
+"""The cast every gallery test uses: an owner, another user, a moderator and an anonymous visitor."""
+
+import django_rq
+import pytest
+from django.conf import settings
+
+from gallery import services
+from gallery.models import Preset
+from gallery.worker import AtelierWorker
+from tests.gallery.factories import PASSWORD, TEST_PRESET, clean
+
+
+def _user(django_user_model, username, **extra):
+    user = django_user_model.objects.create_user(username, f"{username}@example.com", PASSWORD, **extra)
+    services.ensure_profile(user)
+    return user
+
+
+@pytest.fixture
+def owner(django_user_model):
+    return _user(django_user_model, "olive")
+
+
+@pytest.fixture
+def other(django_user_model):
+    return _user(django_user_model, "oscar")
+
+
+@pytest.fixture
+def moderator(django_user_model):
+    return _user(django_user_model, "mona", is_staff=True)
+
+
+def _client_for(client_class, user):
+    client = client_class()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def clients(owner, other, moderator):
+    """One logged-in test client per role, plus an anonymous one."""
+    from django.test import Client
+
+    return {
+        "owner": _client_for(Client, owner),
+        "other": _client_for(Client, other),
+        "moderator": _client_for(Client, moderator),
+        "anonymous": _client_for(Client, None),
+    }
+
+
+@pytest.fixture
+def redis_queue():
+    queue = django_rq.get_queue(settings.STYLE_QUEUE)
+    queue.connection.flushdb()
+    yield queue
+    queue.connection.flushdb()
+
+
+@pytest.fixture
+def run_worker(redis_queue):
+    """Run every queued job now, in this process, through a real Redis and a burst worker."""
+
+    def run():
+        worker = AtelierWorker([redis_queue], connection=redis_queue.connection)
+        worker.work(burst=True)
+        return worker
+
+    return run
+
+
+@pytest.fixture
+def preset(db):
+    from gallery.jobs import read_engine_presets
+
+    services.seed_presets(read_engine_presets())
+    return Preset.objects.get(name=TEST_PRESET)
+
+
+@pytest.fixture
+def make_job(preset):
+    """Create a job through the service layer, as the upload view does, tiny enough to run in seconds."""
+
+    def make(user, **options):
+        request = services.JobRequest(
+            content=clean(),
+            content_name="photo.jpg",
+            preset=options.pop("preset", preset),
+            style=options.pop("style", None),
+            style_name="",
+            method=options.pop("method", "optimize"),
+            strength=options.pop("strength", 1.0),
+            preserve_color=options.pop("preserve_color", False),
+            max_side=options.pop("max_side", 64),
+        )
+        assert not options, f"unknown options {options}"
+        return services.create_job(user, request)
+
+    return make
