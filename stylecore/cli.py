@@ -47,10 +47,12 @@ def cmd_stylize(args) -> int:
     from .inference import Engine
 
     engine = Engine.load(args.weights, threads=args.threads, runtime=args.runtime)
-    style = open_image(args.style) if args.style else None
+    styles = [open_image(p) for p in args.style or []]
+    style = None if not styles else styles[0] if args.method == "optimize" else styles
     bar, update = _progress_bar(args.method)
     result = engine.stylize(open_image(args.content), preset=args.preset, style=style, method=args.method,
-                            strength=args.strength, preserve_color=args.preserve_color, max_side=args.max_side,
+                            style_weights=args.style_weights, strength=args.strength,
+                            preserve_color=args.preserve_color, max_side=args.max_side, style_scale=args.style_scale,
                             progress=update, seed=args.seed)
     bar.close()
     result.save(args.output)
@@ -90,10 +92,33 @@ def cmd_release(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from .export import export_onnx
+    from .export import export_arbitrary_onnx, export_onnx
 
-    for path, diff in export_onnx(args.weights):
+    results = export_onnx(args.weights)
+    if (args.weights / "arbitrary" / "arbitrary.pt").exists():
+        results += export_arbitrary_onnx(args.weights)
+    for path, diff in results:
         print(f"wrote {path} (max |onnx - torch| = {diff:.2e})")
+    return 0
+
+
+def cmd_train_arbitrary(args) -> int:
+    from .networks.arbitrary import ArbitraryConfig
+    from .training_arbitrary import ArbitraryTrainConfig, train_arbitrary
+
+    config = ArbitraryTrainConfig(
+        content_dir=str(args.content_dir), style_dir=str(args.style_dir), run_dir=str(args.run_dir),
+        steps=args.steps, batch_size=args.batch_size, crop_size=args.crop_size, lr=args.lr, seed=args.seed,
+        style_weight=args.style_weight, preview_every=args.preview_every, net=ArbitraryConfig(width=args.width),
+    )
+    print(f"checkpoint: {train_arbitrary(config)}")
+    return 0
+
+
+def cmd_release_arbitrary(args) -> int:
+    from .export import release_arbitrary
+
+    print(f"wrote {release_arbitrary(args.run_dir, args.weights)}")
     return 0
 
 
@@ -123,7 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("content", type=Path)
     p.add_argument("output", type=Path)
     p.add_argument("--preset")
-    p.add_argument("--style", type=Path, help="a style image (optimize method)")
+    p.add_argument("--style", type=Path, nargs="+", help="style image(s): one for optimize, up to 4 for arbitrary")
+    p.add_argument("--style-weights", type=float, nargs="+", help="blend weights, one per --style image")
+    p.add_argument("--style-scale", type=int, default=512, help="arbitrary: px at which the style is encoded")
     p.add_argument("--method", default="fast", choices=["fast", "arbitrary", "optimize"])
     p.add_argument("--strength", type=float, default=1.0)
     p.add_argument("--preserve-color", action="store_true")
@@ -160,6 +187,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--styles", nargs="+", required=True, help="catalog names in the run's style order")
     p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS)
     p.set_defaults(func=cmd_release)
+
+    p = sub.add_parser("train-arbitrary", help="train the arbitrary-style network (resumable)")
+    p.add_argument("run_dir", type=Path)
+    p.add_argument("--content-dir", type=Path, default=Path("../shared/data/content"))
+    p.add_argument("--style-dir", type=Path, default=Path("../shared/data/styles"))
+    p.add_argument("--steps", type=int, default=2000)
+    p.add_argument("--batch-size", type=int, default=4)
+    p.add_argument("--crop-size", type=int, default=192)
+    p.add_argument("--lr", type=float, default=5e-4)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--width", type=int, default=32)
+    p.add_argument("--style-weight", type=float, default=3.0)
+    p.add_argument("--preview-every", type=int, default=250)
+    p.set_defaults(func=cmd_train_arbitrary)
+
+    p = sub.add_parser("release-arbitrary", help="copy a trained arbitrary-style run into weights/ with metrics")
+    p.add_argument("run_dir", type=Path)
+    p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS)
+    p.set_defaults(func=cmd_release_arbitrary)
 
     p = sub.add_parser("export", help="export every preset to ONNX and check parity with PyTorch")
     p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS)

@@ -14,11 +14,11 @@ from .backbones import load_backbone
 from .catalog import PAINTINGS
 from .data import list_images, split_validation
 from .errors import CheckpointError
-from .imageio import fit_within, open_image
+from .imageio import fit_within, open_image, to_tensor
 from .networks import TransformerConfig, TransformerNet
 from .networks.transformer import single_style
 from .presets import load_transformer, read_presets
-from .training import load_checkpoint, style_targets, validation_metrics
+from .training import load_checkpoint, load_val_images, style_targets, validation_metrics
 from .losses import LossConfig
 
 
@@ -93,4 +93,96 @@ def export_onnx(weights_dir: Path, opset: int = 17) -> list[tuple[Path, float]]:
             raise CheckpointError(f"ONNX export of {preset.name} differs from PyTorch by {diff:.2e}")
         partial.replace(preset.onnx_path)
         results.append((preset.onnx_path, diff))
+    return results
+
+
+def release_arbitrary(run_dir: Path, weights_dir: Path, n_pairs: int = 20) -> Path:
+    """Copy a trained arbitrary-style run into ``weights_dir/arbitrary`` with its metadata and validation metrics
+    (mean over held-out photo x held-out painting pairs)."""
+    from .networks.arbitrary import ArbitraryConfig, ArbitraryStyleNet
+    from .training_arbitrary import split_paintings, style_distances
+
+    state = load_checkpoint(run_dir / "checkpoint.pt")
+    raw = state["config"]
+    net = ArbitraryStyleNet(ArbitraryConfig(**raw["net"]))
+    net.load_state_dict(state["net"])
+    net.eval()
+    vgg = load_backbone(raw["backbone"])
+    _, val_photos = split_validation(list_images(Path(raw["content_dir"])), raw["n_val_photos"])
+    _, val_styles = split_paintings(Path(raw["style_dir"]), raw["n_val_styles"])
+    photos = load_val_images(val_photos[: max(1, n_pairs // len(val_styles))], 256)
+    totals = {"gram": 0.0, "mean_std": 0.0, "content": 0.0}
+    pairs = 0
+    with torch.no_grad():
+        for path in val_styles:
+            style = to_tensor(fit_within(open_image(path), 256))
+            mean, std = net.style_code(style)
+            for photo in photos:
+                out = net(photo, mean, std, torch.ones(1, 1, 1, 1))
+                for key, value in style_distances(vgg, out, style, photo).items():
+                    totals[key] += value
+                pairs += 1
+    folder = weights_dir / "arbitrary"
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.save(net.state_dict(), folder / "arbitrary.pt")
+    meta = {
+        "network": raw["net"],
+        "training": {k: v for k, v in raw.items() if k != "net"},
+        "steps": state["step"],
+        "wall_seconds": round(state["wall_seconds"], 1),
+        "validation": {**{k: v / pairs for k, v in totals.items()}, "pairs": pairs, "size": 256,
+                       "paintings": [p.name for p in val_styles]},
+    }
+    (folder / "arbitrary.json").write_text(json.dumps(meta, indent=2) + "\n")
+    return folder / "arbitrary.pt"
+
+
+def export_arbitrary_onnx(weights_dir: Path, opset: int = 17) -> list[tuple[Path, float]]:
+    """``encoder.onnx`` (style -> mean, std) and ``stylizer.onnx`` (image, mean, std, strength -> image)."""
+    import onnxruntime as ort
+
+    from .arbitrary import load_arbitrary_net
+
+    folder = weights_dir / "arbitrary"
+    net, _ = load_arbitrary_net(folder)
+    gen = torch.Generator().manual_seed(0)
+    style = torch.rand(1, 3, 48, 64, generator=gen)
+    image = torch.rand(1, 3, 64, 96, generator=gen)
+    with torch.no_grad():
+        mean, std = net.style_code(style)
+    alpha = torch.full((1, 1, 1, 1), 0.7)
+
+    class _Encoder(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, x):
+            return self.inner.style_code(x)
+
+    graphs = [
+        ("encoder.onnx", _Encoder(net), (style,), ["style"], ["style_mean", "style_std"],
+         {"style": {2: "height", 3: "width"}}),
+        ("stylizer.onnx", net, (image, mean, std, alpha), ["image", "style_mean", "style_std", "strength"],
+         ["stylized"], {"image": {2: "height", 3: "width"}, "stylized": {2: "height", 3: "width"}}),
+    ]
+    results = []
+    for name, module, inputs, in_names, out_names, axes in graphs:
+        target = folder / name
+        partial = target.with_suffix(".onnx.partial")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(module, inputs, str(partial), input_names=in_names, output_names=out_names,
+                              dynamic_axes=axes, opset_version=opset, dynamo=False)
+        session = ort.InferenceSession(str(partial), providers=["CPUExecutionProvider"])
+        got = session.run(None, {n: t.numpy() for n, t in zip(in_names, inputs)})
+        with torch.no_grad():
+            expected = module(*inputs)
+        expected = expected if isinstance(expected, tuple) else (expected,)
+        diff = max(float(np.abs(g - e.numpy()).max()) for g, e in zip(got, expected))
+        if diff > 1e-3:
+            partial.unlink()
+            raise CheckpointError(f"ONNX export {name} differs from PyTorch by {diff:.2e}")
+        partial.replace(target)
+        results.append((target, diff))
     return results

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from .arbitrary import ArbitraryStylizer
 from .backbones import load_backbone
 from .errors import InvalidOptionError, MethodUnavailableError
 from .networks import TransformerNet
@@ -46,6 +47,7 @@ class Engine:
         self._nets: dict[str, torch.nn.Module] = {}
         self._sessions: dict[str, object] = {}
         self._vgg = None
+        self._arbitrary: ArbitraryStylizer | None = None
         torch.set_num_threads(config.threads)
 
     @classmethod
@@ -55,13 +57,17 @@ class Engine:
     def presets(self) -> list[Preset]:
         return list(self._presets.values())
 
-    def stylize(self, content: Image.Image, *, preset: str | None = None, style: Image.Image | None = None,
+    def stylize(self, content: Image.Image, *, preset: str | None = None,
+                style: Image.Image | Sequence[Image.Image] | None = None, style_weights: Sequence[float] | None = None,
                 method: str = "fast", strength: float = 1.0, preserve_color: bool = False, max_side: int = 1024,
-                progress: Progress | None = None, seed: int = 0) -> Image.Image:
+                style_scale: int = 512, progress: Progress | None = None, seed: int = 0) -> Image.Image:
         """Stylize ``content`` (any PIL mode) and return an RGB image at most ``max_side`` on its longest side.
 
         fast: the preset's feed-forward network. optimize: Gatys with the preset's painting or ``style``.
-        ``strength`` 0-1 blends toward the content; ``preserve_color`` keeps the content's colours.
+        arbitrary: any painting(s) in one pass; ``style`` may be a list of 2-4 images blended by ``style_weights``,
+        encoded at ``style_scale`` px (larger -> finer brush strokes). A preset name also works as the style.
+        ``strength`` 0-1: for arbitrary, AdaIN's feature-space alpha; otherwise a blend toward the photo.
+        ``preserve_color`` keeps the content's colours.
         """
         if method not in METHODS:
             raise InvalidOptionError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
@@ -70,9 +76,6 @@ class Engine:
         if not 16 <= max_side <= 8192:
             raise InvalidOptionError(f"max_side must be between 16 and 8192, not {max_side}")
         check_image(content, "photo")
-        if method == "arbitrary":
-            raise MethodUnavailableError("the arbitrary-style network is not installed yet; use a preset or the "
-                                         "high-quality (optimize) method for your own style image")
         if method == "optimize":
             max_side = min(max_side, self.config.optimize_max_side)
         x = to_tensor(fit_within(to_rgb(content), max_side))
@@ -80,6 +83,11 @@ class Engine:
             if preset is None:
                 raise InvalidOptionError("the fast method needs a preset")
             out = self._fast(get_preset(self._presets, preset), x, progress)
+        elif method == "arbitrary":
+            styles = [self._style_image(preset, None)] if style is None else _as_list(style)
+            out = self.arbitrary.stylize(x, styles, style_weights, strength=strength, style_scale=style_scale,
+                                         progress=progress)
+            strength = 1.0  # already applied in feature space
         else:
             style_image = self._style_image(preset, style)
             out = optimize(self._backbone(), x, to_tensor(fit_within(style_image, self.config.optimize.style_size)),
@@ -90,10 +98,18 @@ class Engine:
             out = strength * out + (1.0 - strength) * x
         return to_image(out)
 
-    def _style_image(self, preset: str | None, style: Image.Image | None) -> Image.Image:
+    @property
+    def arbitrary(self) -> ArbitraryStylizer:
+        if self._arbitrary is None:
+            self._arbitrary = ArbitraryStylizer(self.weights_dir / "arbitrary", self.config)
+        return self._arbitrary
+
+    def _style_image(self, preset: str | None, style) -> Image.Image:
         if (preset is None) == (style is None):
             raise InvalidOptionError("give either a preset or a style image, not both or neither")
         if style is not None:
+            if not isinstance(style, Image.Image):
+                raise InvalidOptionError("the optimize method takes one style image")
             check_image(style, "style image")
             return to_rgb(style)
         with Image.open(get_preset(self._presets, preset).style_path) as image:
@@ -142,3 +158,7 @@ class Engine:
         if progress:
             progress(1, 1)
         return crop_box(out, box)
+
+
+def _as_list(style) -> list[Image.Image]:
+    return [style] if isinstance(style, Image.Image) else list(style)

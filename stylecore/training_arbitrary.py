@@ -1,0 +1,183 @@
+"""Training the arbitrary-style network end to end through a frozen VGG (AdaIN losses, Huang & Belongie 2017).
+
+Every step pairs ``batch_size`` photo crops with as many painting crops. Losses per pair:
+* stylized pairs: content loss on VGG relu3_1/relu4_1 against the photo, plus the mean/std style loss (eq. 11) over
+  relu1_1..relu4_1 against the painting crop;
+* a share of pairs (``reconstruct_share``) run at strength 0 and must give the photo back (L1 + content loss), so
+  that the strength control runs from the plain photo to full style.
+Paintings and photos are split by name; held-out ones are never trained on.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from .backbones import load_backbone
+from .data import CropSampler, list_images, split_validation
+from .errors import CheckpointError
+from .imageio import fit_within, open_image, to_tensor
+from .networks.arbitrary import ArbitraryConfig, ArbitraryStyleNet
+from .ops import gram_matrix, mean_std
+from .plots import save_grid, save_loss_curve
+from .training import _save_checkpoint, _tuples, load_checkpoint, load_val_images
+
+
+@dataclass(frozen=True)
+class ArbitraryTrainConfig:
+    content_dir: str
+    style_dir: str
+    run_dir: str
+    steps: int = 2000
+    batch_size: int = 4
+    crop_size: int = 192
+    lr: float = 5e-4
+    seed: int = 0
+    n_val_photos: int = 60
+    n_val_styles: int = 5
+    content_layers: tuple[str, ...] = ("relu3_1", "relu4_1")
+    style_layers: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
+    content_weight: float = 1.0
+    style_weight: float = 3.0
+    reconstruct_share: float = 0.15
+    checkpoint_every: int = 50
+    preview_every: int = 250
+    backbone: str = "vgg16-hed"
+    net: ArbitraryConfig = field(default_factory=ArbitraryConfig)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _per_sample_relative(value: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """(N, ...) pairs -> (N,) of ||value - target||^2 / ||target||^2."""
+    n = value.shape[0]
+    return (value - target).reshape(n, -1).pow(2).sum(1) / target.reshape(n, -1).pow(2).sum(1).clamp_min(1e-8)
+
+
+def pair_losses(out_f: dict, content_f: dict, style_f: dict, config: ArbitraryTrainConfig) -> dict[str, torch.Tensor]:
+    """Per-sample (N,) content and mean/std style distances."""
+    content = sum(_per_sample_relative(out_f[n], content_f[n]) for n in config.content_layers) / len(
+        config.content_layers)
+    style = 0.0
+    for name in config.style_layers:
+        mean, std = mean_std(out_f[name])
+        t_mean, t_std = mean_std(style_f[name])
+        style = style + _per_sample_relative(mean, t_mean) + _per_sample_relative(std, t_std)
+    return {"content": content, "style": style / len(config.style_layers)}
+
+
+def split_paintings(style_dir: Path, n_val: int) -> tuple[list[Path], list[Path]]:
+    return split_validation(list_images(style_dir), n_val)
+
+
+def train_arbitrary(config: ArbitraryTrainConfig, *, show_progress: bool = True) -> Path:
+    """Train (or resume) the arbitrary-style network; returns the checkpoint path."""
+    run_dir = Path(config.run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(config.seed)
+    vgg = load_backbone(config.backbone)
+    train_photos, val_photos = split_validation(list_images(Path(config.content_dir)), config.n_val_photos)
+    train_styles, val_styles = split_paintings(Path(config.style_dir), config.n_val_styles)
+    net = ArbitraryStyleNet(config.net)
+    optimizer = torch.optim.Adam(net.parameters(), lr=config.lr)
+    photos = CropSampler(train_photos, config.crop_size, config.seed)
+    paintings = CropSampler(train_styles, config.crop_size, config.seed + 1, max_zoom=2.5)
+    layers = tuple(dict.fromkeys(config.content_layers + config.style_layers))
+
+    checkpoint_path = run_dir / "checkpoint.pt"
+    step, wall, history = 0, 0.0, []
+    if checkpoint_path.exists():
+        state = load_checkpoint(checkpoint_path)
+        if {**state["config"], "steps": config.steps} != json.loads(json.dumps(config.to_dict())):
+            raise CheckpointError(f"{checkpoint_path} was made with a different config; use a new run folder")
+        net.load_state_dict(state["net"])
+        optimizer.load_state_dict(state["optimizer"])
+        step, wall, history = state["step"], state["wall_seconds"], state["history"]
+        photos.rng.setstate(_tuples(state["photo_rng"]))
+        paintings.rng.setstate(_tuples(state["painting_rng"]))
+        torch.set_rng_state(state["torch_rng"])
+    (run_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
+    (run_dir / "validation.json").write_text(json.dumps(
+        {"photos": [p.name for p in val_photos], "paintings": [p.name for p in val_styles]}, indent=2))
+    preview_photos = load_val_images(val_photos[:4], 256)
+    preview_styles = [to_tensor(fit_within(open_image(p), 256)) for p in val_styles]
+
+    net.train()
+    bar = tqdm(total=config.steps, initial=step, desc="train-arbitrary", unit="step", disable=not show_progress)
+    while step < config.steps:
+        started = time.perf_counter()
+        content = photos.batch(config.batch_size)
+        style = paintings.batch(config.batch_size)
+        reconstruct = torch.rand(config.batch_size) < config.reconstruct_share
+        strength = (~reconstruct).float().view(-1, 1, 1, 1)
+        s_mean, s_std = net.style_code(style)
+        out = net(content, s_mean, s_std, strength)
+        with torch.no_grad():
+            content_f = vgg(content, config.content_layers)
+            style_f = vgg(style, config.style_layers)
+        out_f = vgg(out, layers)
+        per = pair_losses(out_f, content_f, style_f, config)
+        stylized = (~reconstruct).float()
+        pixel = (out - content).abs().mean(dim=(1, 2, 3))
+        loss_per = stylized * (config.content_weight * per["content"] + config.style_weight * per["style"]) + (
+            reconstruct.float() * (10.0 * pixel + per["content"]))
+        loss = loss_per.mean()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        step += 1
+        wall += time.perf_counter() - started
+        n_styl = max(1.0, stylized.sum().item())
+        history.append({"step": step, "total": round(loss.item(), 5),
+                        "content": round((per["content"] * stylized).sum().item() / n_styl, 5),
+                        "style": round((per["style"] * stylized).sum().item() / n_styl, 5)})
+        bar.update(1)
+        bar.set_postfix(loss=f"{history[-1]['total']:.3f}", style=f"{history[-1]['style']:.3f}")
+        if step % config.checkpoint_every == 0 or step == config.steps:
+            _save_checkpoint(checkpoint_path, {
+                "config": config.to_dict(), "net": net.state_dict(), "optimizer": optimizer.state_dict(),
+                "step": step, "wall_seconds": wall, "history": history,
+                "photo_rng": list(photos.rng.getstate()), "painting_rng": list(paintings.rng.getstate()),
+                "torch_rng": torch.get_rng_state(),
+            })
+            (run_dir / "history.json").write_text(json.dumps(history))
+            save_loss_curve(history, run_dir / "loss.png")
+        if step % config.preview_every == 0 or step == config.steps:
+            save_grid(_previews(net, preview_photos, preview_styles), run_dir / f"preview_{step:05d}.jpg")
+    bar.close()
+    return checkpoint_path
+
+
+def _previews(net: ArbitraryStyleNet, photos, styles) -> list[list[torch.Tensor]]:
+    net.eval()
+    with torch.no_grad():
+        codes = [net.style_code(s) for s in styles]
+        one = torch.ones(1, 1, 1, 1)
+        rows = [[torch.zeros(1, 3, 8, 8)] + styles]
+        rows += [[x] + [net(x, m, s, one) for m, s in codes] for x in photos]
+    net.train()
+    return rows
+
+
+def style_distances(vgg, output: torch.Tensor, style: torch.Tensor, content: torch.Tensor,
+                    layers=("relu1_2", "relu2_2", "relu3_3", "relu4_3"),
+                    content_layers=("relu2_2", "relu3_3")) -> dict[str, float]:
+    """Quality of one result, all images (1, 3, H, W) 0-1: Gram and mean/std distance to the style, and content
+    distance to the photo, on VGG16 features. Lower is better for all three."""
+    with torch.no_grad():
+        f_out = vgg(output, tuple(dict.fromkeys(layers + content_layers)))
+        f_style = vgg(style, layers)
+        f_content = vgg(content, content_layers)
+        gram = sum(_per_sample_relative(gram_matrix(f_out[n]), gram_matrix(f_style[n])).item() for n in layers)
+        moments = 0.0
+        for name in layers:
+            (m, s), (tm, ts) = mean_std(f_out[name]), mean_std(f_style[name])
+            moments += _per_sample_relative(m, tm).item() + _per_sample_relative(s, ts).item()
+        content_d = sum(_per_sample_relative(f_out[n], f_content[n]).item() for n in content_layers)
+    return {"gram": gram / len(layers), "mean_std": moments / len(layers), "content": content_d / len(content_layers)}
