@@ -1,0 +1,147 @@
+"""Uploads: every rejection is a form error with nothing stored; accepted images are cleaned."""
+
+import io
+
+import pytest
+from django.urls import reverse
+from PIL import Image
+
+from gallery.models import SourceImage, StyleJob
+from tests.gallery.factories import image_bytes, stored_files, upload
+
+pytestmark = pytest.mark.django_db
+
+
+def _post_job(client, preset, content, **extra):
+    data = {"content": content, "preset": preset.pk, "method": "optimize", "strength": "1", "max_side": "64"}
+    data.update(extra)
+    return client.post(reverse("gallery:job_new"), data)
+
+
+def _bomb_png() -> bytes:
+    # 1-bit PNGs compress to almost nothing: 12000 x 12000 is 144 MP in a few kB.
+    buffer = io.BytesIO()
+    Image.new("1", (12000, 12000)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+REJECTIONS = {
+    "not an image": (b"%PDF-1.4 definitely not a picture", "not an image we can read"),
+    "empty": (b"", "empty"),
+    "truncated": (image_bytes(size=(200, 200))[:300], "damaged or incomplete"),
+    "gif": (image_bytes("GIF", mode="P", color=3), "GIF files are not accepted"),
+    "bmp": (image_bytes("BMP"), "BMP files are not accepted"),
+    "tiff": (image_bytes("TIFF"), "TIFF files are not accepted"),
+    "too many pixels": (image_bytes("PNG", size=(300, 200), mode="L", color=5), "megapixels"),
+    "decompression bomb": (_bomb_png(), "too large to process safely"),
+}
+
+
+@pytest.mark.parametrize("case", REJECTIONS, ids=list(REJECTIONS))
+def test_it_rejects_bad_uploads_with_a_form_error_and_stores_nothing(case, clients, preset, settings):
+    settings.UPLOAD_MAX_PIXELS = 50_000
+    data, message = REJECTIONS[case]
+    before = stored_files()
+
+    response = _post_job(clients["owner"], preset, upload("photo.jpg", data))
+
+    assert response.status_code == 200
+    assert message in " ".join(response.context["form"].errors["content"])
+    assert not StyleJob.objects.exists() and not SourceImage.objects.exists()
+    assert stored_files() == before
+
+
+def test_it_rejects_a_file_over_the_byte_limit(clients, preset, settings):
+    settings.UPLOAD_MAX_BYTES = 1000
+    big = image_bytes("PNG", size=(300, 300), mode="RGB")
+    assert len(big) > 1000
+
+    response = _post_job(clients["owner"], preset, upload("big.png", big, "image/png"))
+
+    assert "the limit is" in " ".join(response.context["form"].errors["content"])
+    assert not SourceImage.objects.exists()
+
+
+def test_it_rejects_a_bad_style_image_too(clients, preset):
+    response = clients["owner"].post(
+        reverse("gallery:job_new"),
+        {"content": upload(), "style": upload("style.jpg", b"nope"), "method": "optimize", "strength": "1",
+         "max_side": "64"},
+    )
+    assert "not an image we can read" in " ".join(response.context["form"].errors["style"])
+    assert not SourceImage.objects.exists()
+
+
+def test_it_requires_exactly_one_style(clients, preset):
+    both = clients["owner"].post(
+        reverse("gallery:job_new"),
+        {"content": upload(), "preset": preset.pk, "style": upload("s.jpg"), "method": "optimize",
+         "strength": "1", "max_side": "64"},
+    )
+    neither = clients["owner"].post(
+        reverse("gallery:job_new"), {"content": upload(), "method": "optimize", "strength": "1", "max_side": "64"}
+    )
+    for response in (both, neither):
+        assert "Pick one preset style, or upload one style image" in str(response.context["form"].non_field_errors())
+    assert not StyleJob.objects.exists()
+
+
+def test_it_refuses_the_fast_method_without_a_preset(clients, preset):
+    response = clients["owner"].post(
+        reverse("gallery:job_new"),
+        {"content": upload(), "style": upload("s.jpg"), "method": "fast", "strength": "1", "max_side": "64"},
+    )
+    assert "preset styles only" in " ".join(response.context["form"].errors["method"])
+
+
+def _stored_content(client, preset, data, name="photo"):
+    response = _post_job(client, preset, upload(name, data))
+    assert response.status_code == 302, response.context["form"].errors if response.context else response
+    source = SourceImage.objects.get(kind=SourceImage.Kind.CONTENT)
+    with source.file.open("rb") as handle:
+        raw = handle.read()
+    return source, Image.open(io.BytesIO(raw)), raw
+
+
+def test_it_applies_exif_orientation_and_strips_exif_and_gps(clients, preset):
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90° clockwise to display"
+    exif[0x010F] = "SecretCam"
+    exif.get_ifd(0x8825)[2] = (51.0, 30.0, 0.0)  # GPS latitude
+    data = image_bytes("JPEG", size=(120, 60), exif=exif.tobytes())
+
+    source, stored, raw = _stored_content(clients["owner"], preset, data)
+
+    assert stored.size == (60, 120) and (source.width, source.height) == (60, 120)
+    assert not stored.getexif()
+    assert b"Exif" not in raw and b"SecretCam" not in raw
+
+
+def test_it_flattens_transparency_onto_white(clients, preset):
+    data = image_bytes("PNG", size=(40, 40), mode="RGBA", color=(255, 0, 0, 0))
+
+    _, stored, _ = _stored_content(clients["owner"], preset, data, "clear.png")
+
+    assert stored.mode == "RGB"
+    red, green, blue = stored.getpixel((20, 20))
+    assert min(red, green, blue) > 245
+
+
+@pytest.mark.parametrize(
+    ("fmt", "mode", "color"),
+    [("JPEG", "CMYK", (0, 255, 255, 0)), ("PNG", "I;16", 40000), ("PNG", "P", 7), ("WEBP", "RGB", (10, 200, 30)),
+     ("PNG", "LA", (128, 255))],
+    ids=["cmyk-jpeg", "16-bit-png", "palette-png", "webp", "grey-alpha-png"],
+)
+def test_it_converts_other_modes_to_rgb(fmt, mode, color, clients, preset):
+    data = image_bytes(fmt, size=(32, 24), mode=mode, color=color)
+
+    source, stored, _ = _stored_content(clients["owner"], preset, data)
+
+    assert stored.mode == "RGB" and stored.size == (32, 24)
+    if mode == "I;16":
+        # 40000 of 65535 is about 156 of 255: scaled, not clipped to white.
+        assert 140 < stored.getpixel((5, 5))[0] < 170
+    if mode == "CMYK":
+        red, green, blue = stored.getpixel((5, 5))
+        assert red > 200 and green < 80 and blue < 80
