@@ -77,6 +77,8 @@ WORKER_STALE_SECONDS = env_int("WORKER_STALE_SECONDS", 30, minimum=2)
 JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 2, minimum=1)
 
 STYLECORE_WEIGHTS = env_path("STYLECORE_WEIGHTS", BASE_DIR / "weights")
+# Overrides for stylecore's OptimizeConfig, e.g. {"stage_iterations": [40, 20], "style_size": 256}.
+STYLECORE_OPTIMIZE = env_json_object("STYLECORE_OPTIMIZE", {})
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -12,6 +12,7 @@ from django.db import close_old_connections
 from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 from stylecore import Engine, StyleCoreError
+from stylecore.optimize import OptimizeConfig
 
 from gallery import images, services
 from gallery.models import IllegalTransitionError, StyleJob
@@ -28,7 +29,10 @@ TIMEOUT_MESSAGE = "This picture took longer than allowed. Try a smaller size or 
 @lru_cache(maxsize=1)
 def get_engine() -> Engine:
     """One engine per worker process; it loads its networks lazily and keeps them."""
-    return Engine.load(settings.STYLECORE_WEIGHTS)
+    overrides = {
+        key: tuple(value) if isinstance(value, list) else value for key, value in settings.STYLECORE_OPTIMIZE.items()
+    }
+    return Engine.load(settings.STYLECORE_WEIGHTS, optimize=OptimizeConfig(**overrides))
 
 
 def read_engine_presets() -> list[dict]:
