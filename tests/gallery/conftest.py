@@ -99,3 +99,9 @@ def make_job(preset):
         return services.create_job(user, request)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # PBKDF2 is slow by design; tests create several users each.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
