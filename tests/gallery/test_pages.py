@@ -1,0 +1,85 @@
+"""The whole path in a real headless Chromium against a live server: sign up to a painted picture."""
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from gallery.models import Artwork, StyleJob
+from tests.gallery.factories import PASSWORD, TEST_PRESET, image_bytes
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_takes_a_new_user_from_sign_up_to_a_painted_picture(page, live_server, preset, run_worker, tmp_path):
+    photo = tmp_path / "holiday.jpg"
+    photo.write_bytes(image_bytes(size=(160, 120)))
+
+    page.goto(f"{live_server.url}/signup/")
+    page.fill("#id_username", "painter")
+    page.fill("#id_email", "painter@example.com")
+    page.fill("#id_password1", PASSWORD)
+    page.fill("#id_password2", PASSWORD)
+    page.click("button:has-text('Sign up')")
+    expect(page.locator("h1")).to_have_text("Paint a new picture")
+
+    page.set_input_files("#id_content", str(photo))
+    page.click(f".preset-option:has(input[value='{preset.pk}'])")
+    page.select_option("#id_method", "optimize")
+    page.select_option("#id_max_side", "64")
+    page.click("button:has-text('Paint it')")
+
+    expect(page.locator("[data-role=status]")).to_have_text("Queued")
+    expect(page.locator("[data-role=queue]")).to_have_text("Position 1 in the queue")
+    run_worker()
+    expect(page.locator("[data-role=status]")).to_have_text("Done", timeout=15_000)
+    expect(page.locator("[data-role=percent]")).to_have_text("100%")
+    expect(page.locator("[data-role=result]")).to_be_visible()
+    assert page.eval_on_selector("[data-role=result-image]", "img => img.naturalWidth") == 64
+
+    page.click("text=See it in my gallery")
+    card = page.locator(".card.artwork")
+    expect(card).to_have_count(1)
+    page.wait_for_load_state("networkidle")
+    widths = page.eval_on_selector_all(".card.artwork img", "imgs => imgs.map(img => img.naturalWidth)")
+    assert len(widths) == 3 and all(width > 0 for width in widths)
+    job = StyleJob.objects.get(owner__username="painter")
+    assert job.preset.name == TEST_PRESET and Artwork.objects.filter(job=job).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_shows_upload_errors_in_the_form(page, live_server, preset, owner, tmp_path):
+    fake = tmp_path / "notes.jpg"
+    fake.write_bytes(b"these are my notes, not a photo")
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", owner.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button:has-text('Log in')")
+    page.goto(f"{live_server.url}/jobs/new/")
+
+    page.set_input_files("#id_content", str(fake))
+    page.click(f".preset-option:has(input[value='{preset.pk}'])")
+    page.select_option("#id_method", "optimize")
+    page.click("button:has-text('Paint it')")
+
+    expect(page.locator(".error")).to_contain_text("not an image we can read")
+    assert not StyleJob.objects.exists()
