@@ -1,0 +1,110 @@
+"""Acceptance run against a live `make run` site: sign up, upload, pick a preset, watch, see the gallery.
+
+Saves PNG screenshots to docs/screenshots/. Run ``python -m scripts.e2e_screenshots`` while
+`make run` is up. Environment: BASE_URL (default http://127.0.0.1:8000), E2E_METHOD
+(default optimize, whose progress moves visibly), E2E_SIZE (default 512), E2E_PRESET
+(default: the first preset on the page).
+
+The photo is Grace Hopper's public-domain portrait that matplotlib ships as sample data.
+"""
+
+import os
+import sys
+import time
+from pathlib import Path
+
+from matplotlib import cbook
+from playwright.sync_api import expect, sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+PASSWORD = "a-long-e2e-passphrase"
+
+
+def _shot(page, name: str) -> None:
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    print(f"saved {path.relative_to(ROOT)}", flush=True)
+
+
+def _progress(page) -> int:
+    return int(page.locator("[data-role=percent]").inner_text().rstrip("%"))
+
+
+def _watch_job(page, timeout: float) -> list[int]:
+    """Poll the page (which polls the server) until the job ends; return the progress values seen."""
+    seen: list[int] = []
+    deadline = time.monotonic() + timeout
+    shot_taken = False
+    while time.monotonic() < deadline:
+        status = page.locator("[data-role=status]").inner_text()
+        value = _progress(page)
+        if not seen or seen[-1] != value:
+            seen.append(value)
+        if not shot_taken and 20 <= value < 100:
+            _shot(page, "03-progress")
+            shot_taken = True
+        if status in ("Done", "Failed", "Canceled"):
+            if status != "Done":
+                raise SystemExit(f"job ended as {status}: {page.locator('[data-role=error]').inner_text()}")
+            return seen
+        time.sleep(0.5)
+    raise SystemExit(f"job did not finish within {timeout} s (progress seen: {seen})")
+
+
+def main() -> int:
+    base = os.environ.get("BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+    method = os.environ.get("E2E_METHOD", "optimize")
+    size = os.environ.get("E2E_SIZE", "512")
+    preset = os.environ.get("E2E_PRESET")
+    photo = Path(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+    username = f"painter{int(time.time())}"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
+        page = browser.new_context(viewport={"width": 1280, "height": 860}).new_page()
+
+        page.goto(f"{base}/")
+        _shot(page, "00-home")
+
+        page.goto(f"{base}/signup/")
+        page.fill("#id_username", username)
+        page.fill("#id_email", f"{username}@example.com")
+        page.fill("#id_password1", PASSWORD)
+        page.fill("#id_password2", PASSWORD)
+        _shot(page, "01-signup")
+        page.click("button:has-text('Sign up')")
+        expect(page.locator("h1")).to_have_text("Paint a new picture")
+
+        page.set_input_files("#id_content", str(photo))
+        option = page.locator(".preset-option")
+        if preset:
+            option = option.filter(has=page.locator(f"img[src*='/presets/{preset}/']"))
+        option.first.click()
+        page.select_option("#id_method", method)
+        page.select_option("#id_max_side", size)
+        _shot(page, "02-new-picture")
+        page.click("button:has-text('Paint it')")
+
+        seen = _watch_job(page, timeout=float(os.environ.get("E2E_TIMEOUT", "900")))
+        print(f"progress seen: {seen}", flush=True)
+        if len([value for value in seen if 0 < value < 100]) < 2:
+            raise SystemExit(f"the progress bar did not visibly advance: {seen}")
+        page.wait_for_load_state("networkidle")
+        _shot(page, "04-result")
+
+        page.click("text=See it in my gallery")
+        page.wait_for_load_state("networkidle")
+        expect(page.locator(".card.artwork")).to_have_count(1)
+        _shot(page, "05-gallery")
+        browser.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
