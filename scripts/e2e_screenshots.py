@@ -3,7 +3,8 @@
 Saves PNG screenshots to docs/screenshots/. Run ``python -m scripts.e2e_screenshots`` while
 `make run` is up. Environment: BASE_URL (default http://127.0.0.1:8000), E2E_METHOD
 (default optimize, whose progress moves visibly), E2E_SIZE (default 512), E2E_PRESET
-(default: the first preset on the page).
+(default: the first preset on the page), E2E_STYLE_IMAGE (upload this style image instead of
+picking a preset).
 
 The photo is Grace Hopper's public-domain portrait that matplotlib ships as sample data.
 """
@@ -61,6 +62,7 @@ def main() -> int:
     method = os.environ.get("E2E_METHOD", "optimize")
     size = os.environ.get("E2E_SIZE", "512")
     preset = os.environ.get("E2E_PRESET")
+    style_image = os.environ.get("E2E_STYLE_IMAGE")
     photo = Path(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
     username = f"painter{int(time.time())}"
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -82,10 +84,13 @@ def main() -> int:
         expect(page.locator("h1")).to_have_text("Paint a new picture")
 
         page.set_input_files("#id_content", str(photo))
-        option = page.locator(".preset-option")
-        if preset:
-            option = option.filter(has=page.locator(f"img[src*='/presets/{preset}/']"))
-        option.first.click()
+        if style_image:
+            page.set_input_files("#id_style", style_image)
+        else:
+            option = page.locator(".preset-option")
+            if preset:
+                option = option.filter(has=page.locator(f"img[src*='/presets/{preset}/']"))
+            option.first.click()
         page.select_option("#id_method", method)
         page.select_option("#id_max_side", size)
         _shot(page, "02-new-picture")
