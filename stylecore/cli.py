@@ -122,6 +122,25 @@ def cmd_release_arbitrary(args) -> int:
     return 0
 
 
+def cmd_grid(args) -> int:
+    """Picture grid of held-out photos x presets (and, with --arbitrary, held-out paintings) for the docs."""
+    from .data import list_images, split_validation
+    from .imageio import fit_within, open_image
+    from .inference import Engine
+    from .plots import save_grid
+
+    engine = Engine.load(args.weights)
+    _, val = split_validation(list_images(args.content_dir), 60)
+    photos = [fit_within(open_image(p), args.size) for p in val[: args.photos]]
+    presets = engine.presets()
+    header = [None] + [open_image(p.preview_path) for p in presets]
+    rows = [[photo] + [engine.stylize(photo, preset=p.name, max_side=args.size) for p in presets]
+            for photo in tqdm(photos, desc="grid")]
+    save_grid([header] + rows, args.output, cell=args.size)
+    print(f"wrote {args.output}")
+    return 0
+
+
 def cmd_bench(args) -> int:
     from .bench import run_benchmarks
 
@@ -210,6 +229,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="export every preset to ONNX and check parity with PyTorch")
     p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS)
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("grid", help="picture grid of held-out photos x presets for the docs")
+    p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS)
+    p.add_argument("--output", type=Path, default=Path("docs/presets_grid.jpg"))
+    p.add_argument("--content-dir", type=Path, default=Path("../shared/data/content"))
+    p.add_argument("--photos", type=int, default=4)
+    p.add_argument("--size", type=int, default=256)
+    p.set_defaults(func=cmd_grid)
 
     p = sub.add_parser("bench", help="measure latency, memory and quality; writes docs/benchmarks.md")
     p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS)

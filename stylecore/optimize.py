@@ -23,7 +23,7 @@ class OptimizeConfig:
     stage_iterations: tuple[int, ...] = (80, 40, 15)
     style_size: int = 512
     seed: int = 0
-    loss: LossConfig = LossConfig(content_layers=("relu3_3",), style_weight=20.0, tv_weight=0.02)
+    loss: LossConfig = LossConfig(content_layers=("relu3_3",), style_weight=5.0, tv_weight=0.01)
 
     def to_dict(self) -> dict:
         return asdict(self)

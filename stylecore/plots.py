@@ -34,12 +34,14 @@ def save_loss_curve(history: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
-def save_grid(rows: list[list[torch.Tensor | Image.Image]], path: Path, cell: int = 256, gap: int = 4) -> None:
-    """Rows of images (tensors (1, 3, H, W) or PIL) fitted into ``cell``-px squares, on white."""
+def save_grid(rows: list[list[torch.Tensor | Image.Image | None]], path: Path, cell: int = 256, gap: int = 4) -> None:
+    """Rows of images (tensors (1, 3, H, W) or PIL) fitted into ``cell``-px squares, on white; None leaves a gap."""
     n_cols = max(len(r) for r in rows)
     grid = Image.new("RGB", (n_cols * (cell + gap) - gap, len(rows) * (cell + gap) - gap), "white")
     for r, row in enumerate(rows):
         for c, item in enumerate(row):
+            if item is None:
+                continue
             image = to_image(item) if isinstance(item, torch.Tensor) else item.convert("RGB")
             image = image.copy()
             image.thumbnail((cell, cell), Image.Resampling.LANCZOS)

@@ -94,7 +94,8 @@ def train_arbitrary(config: ArbitraryTrainConfig, *, show_progress: bool = True)
     step, wall, history = 0, 0.0, []
     if checkpoint_path.exists():
         state = load_checkpoint(checkpoint_path)
-        if {**state["config"], "steps": config.steps} != json.loads(json.dumps(config.to_dict())):
+        saved = json.loads(json.dumps({**state["config"], "steps": config.steps}))  # tuples vs lists: compare as JSON
+        if saved != json.loads(json.dumps(config.to_dict())):
             raise CheckpointError(f"{checkpoint_path} was made with a different config; use a new run folder")
         net.load_state_dict(state["net"])
         optimizer.load_state_dict(state["optimizer"])
