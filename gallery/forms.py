@@ -107,6 +107,6 @@ class ProfileForm(forms.ModelForm):
         fields = ("display_name",)
 
     @property
-    def clean_avatar_image(self):
+    def avatar_image(self):
         avatar = self.cleaned_data.get("avatar")
         return avatar.clean_image if avatar else None

@@ -155,7 +155,7 @@ def profile_edit(request):
     current = services.ensure_profile(request.user)
     form = ProfileForm(request.POST or None, request.FILES or None, instance=current)
     if request.method == "POST" and form.is_valid():
-        services.update_profile(current, form.cleaned_data["display_name"], form.clean_avatar_image)
+        services.update_profile(current, form.cleaned_data["display_name"], form.avatar_image)
         messages.success(request, "Profile saved.")
         return redirect("gallery:profile")
     return render(request, "gallery/profile_edit.html", {"form": form})
