@@ -186,10 +186,10 @@ def seed_presets(entries: list[dict]) -> list[Preset]:
 
 
 def ensure_demo_user(username: str, password: str, email: str):
-    user, created = get_user_model().objects.get_or_create(username=username, defaults={"email": email})
-    if created:
-        user.set_password(password)
-        user.save(update_fields=["password"])
+    """Create the demo account, or reset its password, so the login `make run` prints always works."""
+    user, _ = get_user_model().objects.get_or_create(username=username, defaults={"email": email})
+    user.set_password(password)
+    user.save(update_fields=["password"])
     profile = ensure_profile(user)
     if not profile.display_name:
         profile.display_name = "Demo Artist"
