@@ -138,10 +138,6 @@ class StyleJob(models.Model):
         return f"StyleJob #{self.pk} ({self.status})"
 
     @property
-    def rq_job_id(self) -> str:
-        return str(self.pk)
-
-    @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
 
