@@ -52,11 +52,13 @@ def _start_servers_and_django() -> None:
         _state["redis"] = start_redis(root / "redis", persist=False)
         os.environ["REDIS_URL"] = _state["redis"].url
     _write_test_weights(root / "weights")
+    (root / "static").mkdir()
     os.environ.update(
         {
             "SECRET_KEY": "tests-only-secret-key",
             "DEBUG": "0",
             "MEDIA_ROOT": str(root / "media"),
+            "STATIC_ROOT": str(root / "static"),
             "STYLECORE_WEIGHTS": str(root / "weights"),
             "JOB_SIZE_CHOICES": "64,512",
             # Few iterations on tiny images: a real stylization in about a second, on a busy CPU too.

@@ -54,6 +54,7 @@ def test_it_takes_a_new_user_from_sign_up_to_a_painted_picture(page, live_server
     expect(page.locator("[data-role=status]")).to_have_text("Done", timeout=15_000)
     expect(page.locator("[data-role=percent]")).to_have_text("100%")
     expect(page.locator("[data-role=result]")).to_be_visible()
+    page.wait_for_function("() => document.querySelector('[data-role=result-image]').complete")
     assert page.eval_on_selector("[data-role=result-image]", "img => img.naturalWidth") == 64
 
     page.click("text=See it in my gallery")
