@@ -71,6 +71,9 @@ class StyleJobForm(forms.Form):
         sizes = settings.JOB_SIZE_CHOICES
         self.fields["max_side"].choices = [(size, f"{size} px") for size in sizes]
         self.fields["max_side"].initial = sizes[0]
+        if not self.fields["preset"].queryset.exists():
+            # Without presets only a style image can be used, and the fast method cannot take one.
+            self.fields["method"].initial = StyleJob.Method.OPTIMIZE
 
     def clean(self):
         cleaned = super().clean()

@@ -145,3 +145,12 @@ def test_it_converts_other_modes_to_rgb(fmt, mode, color, clients, preset):
     if mode == "CMYK":
         red, green, blue = stored.getpixel((5, 5))
         assert red > 200 and green < 80 and blue < 80
+
+
+def test_it_offers_the_fast_method_first_only_when_presets_exist(clients, preset):
+    with_presets = clients["owner"].get(reverse("gallery:job_new")).context["form"]
+    assert with_presets["method"].initial == StyleJob.Method.FAST
+    preset.is_active = False
+    preset.save()
+    without_presets = clients["owner"].get(reverse("gallery:job_new")).context["form"]
+    assert without_presets["method"].initial == StyleJob.Method.OPTIMIZE
