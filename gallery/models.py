@@ -114,6 +114,13 @@ class StyleJob(models.Model):
     strength = models.FloatField(default=1.0)
     preserve_color = models.BooleanField(default=False)
     max_side = models.PositiveIntegerField(default=1024)
+    # Arbitrary method only: the size at which the style is encoded (sets its brush-stroke size), and an optional
+    # second style blended in with weight `blend_weight` (the first style gets 1 - blend_weight).
+    style_scale = models.PositiveIntegerField(default=512)
+    blend_style = models.ForeignKey(
+        SourceImage, null=True, blank=True, on_delete=models.PROTECT, related_name="blend_jobs"
+    )
+    blend_weight = models.FloatField(default=0.0)
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
     progress = models.PositiveSmallIntegerField(default=0)
