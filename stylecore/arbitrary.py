@@ -38,7 +38,7 @@ def load_arbitrary_net(folder: Path) -> tuple[ArbitraryStyleNet, dict]:
         net = ArbitraryStyleNet(ArbitraryConfig(**meta["network"]))
         net.load_state_dict(torch.load(weights_path, map_location="cpu", weights_only=True))
     except (ValueError, KeyError, TypeError, RuntimeError, OSError) as exc:
-        raise CheckpointError(f"arbitrary-style weights in {folder} cannot be loaded ({exc})") from exc
+        raise CheckpointError(f"the any-style network cannot be loaded ({exc})") from exc
     return net.eval().requires_grad_(False), meta
 
 
@@ -57,7 +57,8 @@ class ArbitraryStylizer:
 
             path = self.folder / name
             if not path.exists():
-                raise MethodUnavailableError(f"{path} is missing; run `python -m stylecore export`")
+                raise MethodUnavailableError(
+                    f"the optimised any-style network is not installed ({name}; run `python -m stylecore export`)")
             options = ort.SessionOptions()
             options.intra_op_num_threads = self.config.threads
             options.inter_op_num_threads = 1

@@ -130,7 +130,9 @@ class Engine:
             import onnxruntime as ort
 
             if not preset.onnx_path.exists():
-                raise MethodUnavailableError(f"{preset.onnx_path} is missing; run `python -m stylecore export`")
+                raise MethodUnavailableError(
+                    f"the optimised network for {preset.title!r} is not installed ({preset.onnx_path.name}; "
+                    "run `python -m stylecore export`)")
             options = ort.SessionOptions()
             options.intra_op_num_threads = self.config.threads
             options.inter_op_num_threads = 1

@@ -60,14 +60,14 @@ def get_preset(presets: dict[str, Preset], name: str) -> Preset:
 def load_transformer(path: Path, config: dict) -> TransformerNet:
     """A single-style network from ``path``; any mismatch or corruption raises CheckpointError."""
     if not path.exists():
-        raise CheckpointError(f"weights file {path} is missing")
+        raise CheckpointError(f"the network for the {path.stem!r} style is not installed on this server ({path.name})")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
-        raise CheckpointError(f"weights file {path} is corrupt ({exc})") from exc
+        raise CheckpointError(f"the network file {path.name} is corrupt ({exc})") from exc
     net = TransformerNet(TransformerConfig(**{**config, "n_styles": 1}))
     try:
         net.load_state_dict(state)
     except (RuntimeError, TypeError, AttributeError) as exc:
-        raise CheckpointError(f"weights file {path} does not fit the network ({exc})") from exc
+        raise CheckpointError(f"the network file {path.name} does not fit this version of the engine ({exc})") from exc
     return net.eval().requires_grad_(False)
