@@ -141,6 +141,15 @@ def cmd_grid(args) -> int:
     return 0
 
 
+def cmd_compare(args) -> int:
+    from .compare import compare_arbitrary
+
+    path = compare_arbitrary(args.weights, args.content_dir, args.style_dir, args.output, args.grid,
+                             n_pairs=args.pairs, size=args.size)
+    print(f"wrote {path} and {args.grid}")
+    return 0
+
+
 def cmd_bench(args) -> int:
     from .bench import run_benchmarks
 
@@ -237,6 +246,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--photos", type=int, default=4)
     p.add_argument("--size", type=int, default=256)
     p.set_defaults(func=cmd_grid)
+
+    p = sub.add_parser("compare", help="arbitrary style vs the peer and Gatys on held-out pairs (docs/arbitrary.md)")
+    p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS)
+    p.add_argument("--content-dir", type=Path, default=Path("../shared/data/content"))
+    p.add_argument("--style-dir", type=Path, default=Path("../shared/data/styles"))
+    p.add_argument("--output", type=Path, default=Path("docs/arbitrary.md"))
+    p.add_argument("--grid", type=Path, default=Path("docs/arbitrary_grid.jpg"))
+    p.add_argument("--pairs", type=int, default=8)
+    p.add_argument("--size", type=int, default=256)
+    p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("bench", help="measure latency, memory and quality; writes docs/benchmarks.md")
     p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS)

