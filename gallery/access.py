@@ -3,10 +3,17 @@
 Private things answer 404, not 403, so a guessed id reveals nothing about what exists.
 """
 
-from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
+from datetime import timedelta
 
-from gallery.models import Artwork, Preset, Profile, SourceImage, StyleJob
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from gallery.models import Artwork, Like, Preset, Profile, SourceImage, StyleJob
+
+ARTWORK_RELATED = ("owner__profile", "job__content", "job__preset", "job__style_image")
 
 
 def get_job_for_user(user, job_id: int) -> StyleJob:
@@ -46,3 +53,57 @@ def open_jobs_of(user) -> QuerySet[StyleJob]:
         .exclude(status=StyleJob.Status.CANCELED)
         .select_related("preset")
     )
+
+
+def public_artworks() -> QuerySet[Artwork]:
+    """Artworks on public surfaces: public, not hidden by a moderator, by an account that is not banned."""
+    return Artwork.objects.filter(
+        visibility=Artwork.Visibility.PUBLIC, hidden_at__isnull=True, owner__is_active=True
+    ).select_related(*ARTWORK_RELATED)
+
+
+def with_like_counts(artworks: QuerySet[Artwork], user) -> QuerySet[Artwork]:
+    """Annotate like_count and liked_by_me in the same query, so a page of cards costs no extra queries."""
+    liked = Like.objects.filter(artwork=OuterRef("pk"), user_id=user.pk) if user.is_authenticated else Like.objects.none()
+    return artworks.annotate(like_count=Count("likes", distinct=True), liked_by_me=Exists(liked))
+
+
+def explore_artworks(user, sort: str) -> QuerySet[Artwork]:
+    artworks = with_like_counts(public_artworks(), user)
+    if sort == "top":
+        week_ago = timezone.now() - timedelta(days=7)
+        return artworks.annotate(
+            week_likes=Count("likes", filter=Q(likes__created_at__gte=week_ago), distinct=True)
+        ).order_by("-week_likes", "-created_at", "-pk")
+    return artworks.order_by("-created_at", "-pk")
+
+
+def get_artwork_for_viewer(user, artwork_id: int) -> Artwork:
+    """The owner sees their artwork in every state; everyone else only a public, visible one."""
+    artworks = with_like_counts(Artwork.objects.select_related(*ARTWORK_RELATED), user)
+    artwork = get_object_or_404(artworks, pk=artwork_id)
+    if artwork.owner_id == user.pk:
+        return artwork
+    return get_object_or_404(with_like_counts(public_artworks(), user), pk=artwork_id)
+
+
+def get_shared_artwork(user, token: str) -> Artwork:
+    """An unlisted (or public) artwork through its share link, until the link is revoked or the artwork hidden."""
+    shareable = Artwork.objects.filter(
+        visibility__in=[Artwork.Visibility.UNLISTED, Artwork.Visibility.PUBLIC],
+        hidden_at__isnull=True,
+        owner__is_active=True,
+    ).exclude(share_token="")
+    return get_object_or_404(with_like_counts(shareable.select_related(*ARTWORK_RELATED), user), share_token=token)
+
+
+def get_style_source(artwork: Artwork, viewer) -> SourceImage:
+    """The uploaded style image of an artwork a viewer may see, unless a moderator hid it from others."""
+    style = artwork.job.style_image
+    if style is None or (style.is_hidden and artwork.owner_id != viewer.pk):
+        raise Http404
+    return style
+
+
+def get_public_profile(username: str):
+    return get_object_or_404(get_user_model().objects.select_related("profile"), username=username, is_active=True)

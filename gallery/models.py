@@ -1,5 +1,6 @@
 """Atelier's state. Models own their state changes; cross-model writes live in services.py."""
 
+import secrets
 import uuid
 
 from django.conf import settings
@@ -36,6 +37,28 @@ class IllegalTransitionError(Exception):
     """A StyleJob was asked to move to a status that its current status does not allow."""
 
 
+class Hideable(models.Model):
+    """Something a moderator can take off every public surface. Its owner still sees it, with the reason."""
+
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_reason = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
+
+    def hide(self, reason: str) -> None:
+        self.hidden_at, self.hidden_reason = timezone.now(), reason
+        self.save(update_fields=["hidden_at", "hidden_reason"])
+
+    def restore(self) -> None:
+        self.hidden_at, self.hidden_reason = None, ""
+        self.save(update_fields=["hidden_at", "hidden_reason"])
+
+
 class Profile(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
     display_name = models.CharField(max_length=80, blank=True)
@@ -67,7 +90,7 @@ class Preset(models.Model):
         return f"{self.title} ({self.artist})" if self.artist else self.title
 
 
-class SourceImage(models.Model):
+class SourceImage(Hideable):
     """An uploaded picture, cleaned of metadata: a content photo or a style image."""
 
     class Kind(models.TextChoices):
@@ -215,7 +238,12 @@ class StyleJob(models.Model):
         return ahead + 1
 
 
-class Artwork(models.Model):
+class Artwork(Hideable):
+    class Visibility(models.TextChoices):
+        PRIVATE = "private", "Private: only you"
+        UNLISTED = "unlisted", "Unlisted: anyone with the link"
+        PUBLIC = "public", "Public: in explore and on your profile"
+
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="artworks")
     job = models.OneToOneField(StyleJob, on_delete=models.CASCADE, related_name="artwork")
     image = models.FileField(upload_to=artwork_image_path)
@@ -223,14 +251,41 @@ class Artwork(models.Model):
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PRIVATE)
+    # Empty when no share link exists; otherwise 32 random bytes, so links cannot be guessed or enumerated.
+    share_token = models.CharField(max_length=64, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["visibility", "-created_at"], name="artwork_visibility_newest")]
 
     def __str__(self) -> str:
         return f"Artwork #{self.pk}"
+
+    def set_visibility(self, visibility: str) -> None:
+        self.visibility = visibility
+        if visibility == self.Visibility.UNLISTED and not self.share_token:
+            self.share_token = secrets.token_urlsafe(32)
+        self.save(update_fields=["visibility", "share_token"])
+
+    def regenerate_share_token(self) -> None:
+        self.share_token = secrets.token_urlsafe(32)
+        self.save(update_fields=["share_token"])
+
+    def revoke_share_token(self) -> None:
+        self.share_token = ""
+        self.save(update_fields=["share_token"])
 
     def delete_files(self) -> None:
         for field in (self.image, self.thumbnail):
             if field:
                 field.storage.delete(field.name)
+
+
+class Like(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="likes")
+    artwork = models.ForeignKey(Artwork, on_delete=models.CASCADE, related_name="likes")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "artwork"], name="like_once_per_user")]

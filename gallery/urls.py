@@ -1,8 +1,13 @@
 from django.urls import path
 
-from gallery import views
+from gallery import views, views_community
 
 app_name = "gallery"
+
+ARTWORK_FILE_URLS = [
+    path(f"artworks/<int:artwork_id>/{kind}/", views_community.artwork_file, {"kind": kind}, name=f"artwork_{kind}")
+    for kind in views_community.ARTWORK_FILES
+]
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -13,9 +18,15 @@ urlpatterns = [
     path("jobs/<int:job_id>/status/", views.job_status, name="job_status"),
     path("jobs/<int:job_id>/cancel/", views.job_cancel, name="job_cancel"),
     path("artworks/<int:artwork_id>/delete/", views.artwork_delete, name="artwork_delete"),
-    path("artworks/<int:artwork_id>/image/", views.artwork_image, name="artwork_image"),
-    path("artworks/<int:artwork_id>/thumbnail/", views.artwork_thumbnail, name="artwork_thumbnail"),
-    path("artworks/<int:artwork_id>/download/", views.artwork_download, name="artwork_download"),
+    *ARTWORK_FILE_URLS,
+    path("artworks/<int:artwork_id>/", views_community.artwork_detail, name="artwork_detail"),
+    path("artworks/<int:artwork_id>/visibility/", views_community.artwork_visibility, name="artwork_visibility"),
+    path("artworks/<int:artwork_id>/share/", views_community.artwork_share, name="artwork_share"),
+    path("artworks/<int:artwork_id>/like/", views_community.artwork_like, name="artwork_like"),
+    path("s/<str:token>/", views_community.shared_artwork, name="shared_artwork"),
+    path("s/<str:token>/<str:kind>/", views_community.shared_file, name="shared_file"),
+    path("explore/", views_community.explore, name="explore"),
+    path("u/<str:username>/", views_community.public_profile, name="public_profile"),
     path("sources/<int:source_id>/image/", views.source_image, name="source_image"),
     path("presets/<slug:name>/preview/", views.preset_preview, name="preset_preview"),
     path("avatars/<int:user_id>/", views.avatar, name="avatar"),

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from gallery import access, services
+from gallery import access, community, services
 from gallery.forms import ProfileForm, SignUpForm, StyleJobForm
 from gallery.models import IllegalTransitionError, Preset
 
@@ -51,7 +51,9 @@ def gallery(request):
 
 @login_required
 def job_new(request):
-    form = StyleJobForm(request.POST or None, request.FILES or None)
+    # ?remix=<artwork id>: start from the style and settings of an artwork the user may see.
+    initial = community.remix_initial(request.user, request.GET.get("remix"))
+    form = StyleJobForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         job = services.create_job(request.user, form.to_request())
         return redirect("gallery:job_detail", job_id=job.pk)
@@ -114,22 +116,6 @@ def artwork_delete(request, artwork_id: int):
     services.delete_artwork(access.get_artwork_for_user(request.user, artwork_id))
     messages.info(request, "The artwork and its files were deleted.")
     return redirect("gallery:gallery")
-
-
-@login_required
-def artwork_image(request, artwork_id: int):
-    return _serve(access.get_artwork_for_user(request.user, artwork_id).image)
-
-
-@login_required
-def artwork_thumbnail(request, artwork_id: int):
-    return _serve(access.get_artwork_for_user(request.user, artwork_id).thumbnail)
-
-
-@login_required
-def artwork_download(request, artwork_id: int):
-    artwork = access.get_artwork_for_user(request.user, artwork_id)
-    return _serve(artwork.image, download_name=f"atelier-{artwork.pk}.png")
 
 
 @login_required

@@ -3,6 +3,7 @@
 import django_rq
 import pytest
 from django.conf import settings
+from PIL import Image
 
 from gallery import services
 from gallery.models import Preset
@@ -97,6 +98,20 @@ def make_job(preset):
         )
         assert not options, f"unknown options {options}"
         return services.create_job(user, request)
+
+    return make
+
+
+@pytest.fixture
+def make_artwork(make_job):
+    """A finished artwork, as a worker would save it, with the given visibility."""
+
+    def make(user, visibility="private", **options):
+        job = make_job(user, **options)
+        job.mark_running("test-worker")
+        artwork = services.save_artwork(job, Image.new("RGB", (64, 48), (200, 90, 40)))
+        artwork.set_visibility(visibility)
+        return artwork
 
     return make
 

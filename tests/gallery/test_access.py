@@ -26,14 +26,15 @@ def world(owner, make_job, preset):
 PRIVATE_GETS = {
     "job_detail": lambda w: ("gallery:job_detail", [w["job"].pk]),
     "job_status": lambda w: ("gallery:job_status", [w["job"].pk]),
-    "artwork_image": lambda w: ("gallery:artwork_image", [w["artwork"].pk]),
-    "artwork_thumbnail": lambda w: ("gallery:artwork_thumbnail", [w["artwork"].pk]),
-    "artwork_download": lambda w: ("gallery:artwork_download", [w["artwork"].pk]),
     "content_image": lambda w: ("gallery:source_image", [w["job"].content_id]),
 }
+# Artworks can be public, so their page and files answer everyone; a private one is a 404 to all but its owner.
+PRIVATE_ARTWORK_GETS = ["artwork_detail", "artwork_image", "artwork_thumbnail", "artwork_download", "artwork_content"]
 PRIVATE_POSTS = {
-    "job_cancel": lambda w: ("gallery:job_cancel", [w["waiting"].pk]),
-    "artwork_delete": lambda w: ("gallery:artwork_delete", [w["artwork"].pk]),
+    "job_cancel": lambda w: ("gallery:job_cancel", [w["waiting"].pk], {}),
+    "artwork_delete": lambda w: ("gallery:artwork_delete", [w["artwork"].pk], {}),
+    "artwork_visibility": lambda w: ("gallery:artwork_visibility", [w["artwork"].pk], {"visibility": "public"}),
+    "artwork_share": lambda w: ("gallery:artwork_share", [w["artwork"].pk], {"action": "regenerate"}),
 }
 SIGNED_IN_PAGES = ["gallery:gallery", "gallery:job_new", "gallery:profile", "gallery:profile_edit",
                    "password_change"]
@@ -73,11 +74,23 @@ def test_it_shows_private_things_to_their_owner_only(name, role, clients, world)
 
 
 @pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", PRIVATE_ARTWORK_GETS)
+def test_it_shows_a_private_artwork_to_its_owner_only(name, role, clients, world):
+    response = clients[role].get(reverse(f"gallery:{name}", args=[world["artwork"].pk]))
+    assert response.status_code == (200 if role == "owner" else 404)
+
+
+@pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("name", PRIVATE_POSTS)
 def test_it_lets_only_the_owner_change_private_things(name, role, clients, world):
-    _assert_owner_only(clients[role].post(_url(PRIVATE_POSTS[name](world))), role, owner_status=302)
-    changed = not Artwork.objects.filter(pk=world["artwork"].pk).exists() or (
-        StyleJob.objects.get(pk=world["waiting"].pk).status == StyleJob.Status.CANCELED
+    url_name, args, data = PRIVATE_POSTS[name](world)
+    _assert_owner_only(clients[role].post(reverse(url_name, args=args), data), role, owner_status=302)
+    artwork = Artwork.objects.filter(pk=world["artwork"].pk).first()
+    changed = (
+        artwork is None
+        or artwork.visibility != Artwork.Visibility.PRIVATE
+        or artwork.share_token != ""
+        or StyleJob.objects.get(pk=world["waiting"].pk).status == StyleJob.Status.CANCELED
     )
     assert changed == (role == "owner")
 

@@ -1,0 +1,124 @@
+"""Pages and endpoints of the social layer: explore, artwork pages, share links, profiles, likes."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from gallery import access, community
+from gallery.models import Artwork
+from gallery.views import _serve
+
+EXPLORE_SORTS = {"new": "Newest", "top": "Most liked this week"}
+ARTWORK_FILES = ("image", "thumbnail", "download", "content", "style")
+
+
+def _file_of(artwork: Artwork, kind: str, viewer):
+    if kind == "image":
+        return _serve(artwork.image)
+    if kind == "thumbnail":
+        return _serve(artwork.thumbnail)
+    if kind == "download":
+        return _serve(artwork.image, download_name=f"atelier-{artwork.pk}.png")
+    if kind == "content":
+        return _serve(artwork.job.content.file)
+    if kind == "style":
+        return _serve(access.get_style_source(artwork, viewer).file)
+    raise Http404
+
+
+def _file_urls(artwork: Artwork, token: str | None = None) -> dict:
+    """Where the page finds an artwork's files: by id, or by share token for a link's anonymous visitors."""
+    if token:
+        return {kind: reverse("gallery:shared_file", args=[token, kind]) for kind in ARTWORK_FILES}
+    return {kind: reverse(f"gallery:artwork_{kind}", args=[artwork.pk]) for kind in ARTWORK_FILES}
+
+
+def explore(request):
+    sort = request.GET.get("sort") if request.GET.get("sort") in EXPLORE_SORTS else "new"
+    artworks = access.explore_artworks(request.user, sort)
+    page = Paginator(artworks, settings.GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "gallery/community/explore.html", {"page": page, "sort": sort, "sorts": EXPLORE_SORTS})
+
+
+def _artwork_page(request, artwork: Artwork, token: str | None = None):
+    urls = _file_urls(artwork, token)
+    page_url = reverse("gallery:shared_artwork", args=[token]) if token else reverse(
+        "gallery:artwork_detail", args=[artwork.pk]
+    )
+    context = {
+        "artwork": artwork,
+        "job": artwork.job,
+        "urls": urls,
+        "is_owner": artwork.owner_id == request.user.pk,
+        "og_image": request.build_absolute_uri(urls["image"]),
+        "og_url": request.build_absolute_uri(page_url),
+        "share_url": request.build_absolute_uri(reverse("gallery:shared_artwork", args=[artwork.share_token]))
+        if artwork.share_token
+        else "",
+        "visibilities": Artwork.Visibility.choices,
+    }
+    return render(request, "gallery/community/artwork.html", context)
+
+
+def artwork_detail(request, artwork_id: int):
+    return _artwork_page(request, access.get_artwork_for_viewer(request.user, artwork_id))
+
+
+def shared_artwork(request, token: str):
+    return _artwork_page(request, access.get_shared_artwork(request.user, token), token=token)
+
+
+def artwork_file(request, artwork_id: int, kind: str):
+    return _file_of(access.get_artwork_for_viewer(request.user, artwork_id), kind, request.user)
+
+
+def shared_file(request, token: str, kind: str):
+    return _file_of(access.get_shared_artwork(request.user, token), kind, request.user)
+
+
+def public_profile(request, username: str):
+    person = access.get_public_profile(username)
+    artworks = access.with_like_counts(access.public_artworks().filter(owner=person), request.user)
+    page = Paginator(artworks.order_by("-created_at", "-pk"), settings.GALLERY_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "gallery/community/profile.html", {"person": person, "page": page})
+
+
+@login_required
+@require_POST
+def artwork_visibility(request, artwork_id: int):
+    artwork = access.get_artwork_for_user(request.user, artwork_id)
+    visibility = request.POST.get("visibility")
+    if visibility not in Artwork.Visibility.values:
+        messages.error(request, "Pick private, unlisted or public.")
+    else:
+        artwork.set_visibility(visibility)
+        messages.success(request, f"Visibility: {artwork.get_visibility_display()}.")
+    return redirect("gallery:artwork_detail", artwork_id=artwork.pk)
+
+
+@login_required
+@require_POST
+def artwork_share(request, artwork_id: int):
+    artwork = access.get_artwork_for_user(request.user, artwork_id)
+    try:
+        community.change_sharing(artwork, request.POST.get("action", ""))
+    except ValueError:
+        raise Http404 from None
+    messages.success(request, "New share link made." if artwork.share_token else "Share link revoked.")
+    return redirect("gallery:artwork_detail", artwork_id=artwork.pk)
+
+
+@login_required
+@require_POST
+def artwork_like(request, artwork_id: int):
+    artwork = access.get_artwork_for_viewer(request.user, artwork_id)
+    liked = request.POST.get("liked") == "1"
+    count = community.set_like(request.user, artwork, liked)
+    return JsonResponse({"liked": liked, "count": count})

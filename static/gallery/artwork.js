@@ -1,0 +1,34 @@
+// Artwork page: the before/after slider and the like button (no reload).
+(function () {
+  const compare = document.querySelector("[data-role=compare]");
+  if (compare) {
+    const range = compare.querySelector("[data-role=compare-range]");
+    const split = () => compare.style.setProperty("--split", range.value + "%");
+    range.addEventListener("input", split);
+    split();
+  }
+
+  const like = document.querySelector("[data-role=like]");
+  if (!like) return;
+  const csrf = document.cookie.split("; ").find((c) => c.startsWith("csrftoken="));
+  like.addEventListener("click", async () => {
+    const wanted = like.getAttribute("aria-pressed") !== "true";
+    like.disabled = true;
+    try {
+      const response = await fetch(like.dataset.url, {
+        method: "POST",
+        headers: { "X-CSRFToken": csrf ? csrf.split("=")[1] : "", "Content-Type": "application/x-www-form-urlencoded" },
+        body: "liked=" + (wanted ? "1" : "0"),
+      });
+      if (!response.ok) throw new Error(response.status === 429 ? "Too many likes; wait a minute." : "Could not save the like.");
+      const body = await response.json();
+      like.setAttribute("aria-pressed", String(body.liked));
+      like.classList.toggle("liked", body.liked);
+      like.querySelector("[data-role=like-count]").textContent = body.count;
+    } catch (error) {
+      like.title = error.message;
+    } finally {
+      like.disabled = false;
+    }
+  });
+})();

@@ -1,0 +1,183 @@
+"""Sharing, explore, artwork pages, public profiles, likes and remix."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from PIL import Image
+
+from gallery import community, services
+from gallery.models import Artwork, Like
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_makes_new_artworks_private(owner, make_job):
+    job = make_job(owner)
+    job.mark_running("w")
+    artwork = services.save_artwork(job, Image.new("RGB", (8, 8)))
+    assert artwork.visibility == Artwork.Visibility.PRIVATE and artwork.share_token == ""
+
+
+def test_it_opens_an_unlisted_link_signed_out_until_revoked(owner, make_artwork, client):
+    artwork = make_artwork(owner, "unlisted")
+    assert len(artwork.share_token) >= 40
+    link = reverse("gallery:shared_artwork", args=[artwork.share_token])
+    image = reverse("gallery:shared_file", args=[artwork.share_token, "image"])
+    assert client.get(link).status_code == 200 and client.get(image).status_code == 200
+    assert client.get(reverse("gallery:artwork_detail", args=[artwork.pk])).status_code == 404
+    artwork.revoke_share_token()
+    assert client.get(link).status_code == 404 and client.get(image).status_code == 404
+
+
+def test_it_regenerates_a_share_link_and_kills_the_old_one(owner, make_artwork, clients):
+    artwork = make_artwork(owner, "unlisted")
+    old = artwork.share_token
+    clients["owner"].post(reverse("gallery:artwork_share", args=[artwork.pk]), {"action": "regenerate"})
+    artwork.refresh_from_db()
+    assert artwork.share_token and artwork.share_token != old
+    assert clients["anonymous"].get(reverse("gallery:shared_artwork", args=[old])).status_code == 404
+    assert clients["anonymous"].get(reverse("gallery:shared_artwork", args=[artwork.share_token])).status_code == 200
+
+
+def test_it_stops_a_private_artworks_share_link(owner, make_artwork, client):
+    artwork = make_artwork(owner, "unlisted")
+    artwork.set_visibility("private")
+    assert client.get(reverse("gallery:shared_artwork", args=[artwork.share_token])).status_code == 404
+
+
+def test_it_lets_only_the_owner_change_visibility(owner, make_artwork, clients):
+    artwork = make_artwork(owner)
+    url = reverse("gallery:artwork_visibility", args=[artwork.pk])
+    assert clients["other"].post(url, {"visibility": "public"}).status_code == 404
+    assert clients["owner"].post(url, {"visibility": "public"}).status_code == 302
+    artwork.refresh_from_db()
+    assert artwork.visibility == "public"
+
+
+def test_it_lists_only_visible_public_artworks_in_explore(owner, other, make_artwork, client):
+    shown = make_artwork(owner, "public")
+    make_artwork(owner, "unlisted")
+    make_artwork(owner, "private")
+    make_artwork(owner, "public").hide("spam")
+    banned = make_artwork(other, "public")
+    other.is_active = False
+    other.save()
+    listed = list(client.get(reverse("gallery:explore")).context["page"].object_list)
+    assert listed == [shown] and banned not in listed
+
+
+def test_it_sorts_explore_by_likes_this_week(owner, other, moderator, make_artwork, client):
+    older, newer = make_artwork(owner, "public"), make_artwork(owner, "public")
+    community.set_like(other, older, True)
+    community.set_like(moderator, older, True)
+    stale = Like.objects.create(user=owner, artwork=newer)
+    Like.objects.filter(pk=stale.pk).update(created_at=timezone.now() - timedelta(days=9))
+    community.set_like(other, newer, True)
+    assert list(client.get(reverse("gallery:explore")).context["page"].object_list) == [newer, older]
+    top = client.get(reverse("gallery:explore"), {"sort": "top"}).context["page"].object_list
+    assert list(top) == [older, newer] and top[0].like_count == 2
+
+
+@pytest.mark.parametrize("url_name", ["gallery:explore", "profile"])
+def test_it_renders_a_page_of_cards_in_constant_queries(url_name, owner, other, make_artwork, clients):
+    def render_with(count):
+        while Artwork.objects.count() < count:
+            community.set_like(other, make_artwork(owner, "public"), True)
+        url = reverse("gallery:public_profile", args=[owner.username]) if url_name == "profile" else reverse(url_name)
+        with CaptureQueriesContext(connection) as queries:
+            assert clients["other"].get(url).status_code == 200
+        return len(queries)
+
+    assert render_with(1) == render_with(8) <= 8
+
+
+def test_it_shows_the_artwork_page_with_credit_settings_and_open_graph(owner, make_artwork, client):
+    artwork = make_artwork(owner, "public", strength=0.75)
+    page = client.get(reverse("gallery:artwork_detail", args=[artwork.pk])).content.decode()
+    assert 'property="og:image" content="http://testserver/artworks/' in page
+    assert "<em>Bands</em> by Test Painter, 2026" in page
+    assert "0.75" in page and 'data-role="compare-range"' in page
+    assert reverse("gallery:artwork_download", args=[artwork.pk]) in page
+
+
+def test_it_shows_a_hidden_artwork_only_to_its_owner_with_the_reason(owner, make_artwork, clients):
+    artwork = make_artwork(owner, "public")
+    artwork.hide("Copyrighted photo")
+    url = reverse("gallery:artwork_detail", args=[artwork.pk])
+    assert "Copyrighted photo" in clients["owner"].get(url).content.decode()
+    for role in ("other", "moderator", "anonymous"):
+        assert clients[role].get(url).status_code == 404
+    assert "Hidden by a moderator" in clients["owner"].get(reverse("gallery:gallery")).content.decode()
+
+
+def test_it_shows_a_public_profile_of_public_artworks(owner, make_artwork, client):
+    shown = make_artwork(owner, "public")
+    make_artwork(owner, "unlisted")
+    response = client.get(reverse("gallery:public_profile", args=[owner.username]))
+    assert list(response.context["page"].object_list) == [shown]
+    owner.is_active = False
+    owner.save()
+    assert client.get(reverse("gallery:public_profile", args=[owner.username])).status_code == 404
+
+
+def test_it_toggles_a_like_as_json(owner, make_artwork, clients):
+    artwork = make_artwork(owner, "public")
+    url = reverse("gallery:artwork_like", args=[artwork.pk])
+    assert clients["other"].post(url, {"liked": "1"}).json() == {"liked": True, "count": 1}
+    assert clients["other"].post(url, {"liked": "1"}).json() == {"liked": True, "count": 1}
+    assert clients["moderator"].post(url, {"liked": "1"}).json()["count"] == 2
+    assert clients["other"].post(url, {"liked": "0"}).json() == {"liked": False, "count": 1}
+
+
+def test_it_refuses_likes_on_artworks_others_cannot_see(owner, make_artwork, clients):
+    artwork = make_artwork(owner, "unlisted")
+    assert clients["other"].post(reverse("gallery:artwork_like", args=[artwork.pk]), {"liked": "1"}).status_code == 404
+    assert not Like.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_keeps_like_counts_exact_under_concurrent_clicks(owner, make_artwork, django_user_model):
+    artwork = make_artwork(owner, "public")
+    fans = [django_user_model.objects.create_user(f"fan{index}") for index in range(8)]
+    url = reverse("gallery:artwork_like", args=[artwork.pk])
+    barrier = threading.Barrier(len(fans) * 3)
+    errors = []
+
+    def click(user):
+        client = Client()
+        client.force_login(user)
+        barrier.wait()
+        try:
+            assert client.post(url, {"liked": "1"}).status_code == 200
+        except Exception as exc:  # a failing thread must fail the test, so collect it
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    # Every fan clicks three times at once: the double clicks race each other and everyone else's.
+    threads = [threading.Thread(target=click, args=(fan,)) for fan in fans for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert Like.objects.filter(artwork=artwork).count() == len(fans)
+    assert Client().get(reverse("gallery:explore")).context["page"].object_list[0].like_count == len(fans)
+
+
+def test_it_preselects_the_style_and_settings_when_remixing(owner, make_artwork, clients, preset):
+    artwork = make_artwork(owner, "public", strength=0.6, preserve_color=True)
+    form = clients["other"].get(reverse("gallery:job_new"), {"remix": artwork.pk}).context["form"]
+    assert form.initial["preset"] == preset.pk
+    assert form.initial["strength"] == 0.6 and form.initial["preserve_color"] is True
+
+
+def test_it_refuses_to_remix_an_artwork_the_user_cannot_see(owner, make_artwork, clients):
+    artwork = make_artwork(owner, "private")
+    assert clients["other"].get(reverse("gallery:job_new"), {"remix": artwork.pk}).status_code == 404
