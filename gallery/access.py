@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from gallery.models import Artwork, Like, Preset, Profile, SourceImage, StyleJob
+from gallery.moderation import can_moderate
 
 ARTWORK_RELATED = ("owner__profile", "job__content", "job__preset", "job__style_image")
 
@@ -107,3 +108,30 @@ def get_style_source(artwork: Artwork, viewer) -> SourceImage:
 
 def get_public_profile(username: str):
     return get_object_or_404(get_user_model().objects.select_related("profile"), username=username, is_active=True)
+
+
+def _moderated(queryset: QuerySet, user) -> QuerySet:
+    """What a moderator may look at: items someone reported or a moderator hid, never other private things."""
+    if not can_moderate(user):
+        return queryset.none()
+    return queryset.filter(Q(hidden_at__isnull=False) | Q(reports__isnull=False)).distinct()
+
+
+def get_artwork_for_moderator(user, artwork_id: int) -> Artwork:
+    return get_object_or_404(_moderated(Artwork.objects.all(), user), pk=artwork_id)
+
+
+def get_style_image_for_moderator(user, source_id: int) -> SourceImage:
+    return get_object_or_404(_moderated(SourceImage.objects.filter(kind=SourceImage.Kind.STYLE), user), pk=source_id)
+
+
+def get_report_target(user, kind: str, key: str):
+    """The item a signed-in user wants to report; they must be able to see it."""
+    if kind == "artwork" and key.isdigit():
+        return get_artwork_for_viewer(user, int(key))
+    if kind == "style" and key.isdigit():
+        artwork = get_artwork_for_viewer(user, int(key))
+        return get_style_source(artwork, user)
+    if kind == "user":
+        return get_public_profile(key)
+    raise Http404

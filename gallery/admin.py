@@ -1,6 +1,13 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path
 
-from gallery.models import Artwork, Preset, Profile, SourceImage, StyleJob
+from gallery import moderation
+from gallery.forms_community import ModerationForm
+from gallery.models import Artwork, ModerationAction, Preset, Profile, Report, SourceImage, StyleJob
 
 
 @admin.register(Profile)
@@ -33,5 +40,90 @@ class StyleJobAdmin(admin.ModelAdmin):
 
 @admin.register(Artwork)
 class ArtworkAdmin(admin.ModelAdmin):
-    list_display = ("id", "owner", "job", "width", "height", "created_at")
+    list_display = ("id", "owner", "job", "visibility", "hidden_at", "width", "height", "created_at")
+    list_filter = ("visibility",)
     raw_id_fields = ("owner", "job")
+    # Hiding goes through the moderation queue, so it is always in the audit log.
+    readonly_fields = ("hidden_at", "hidden_reason", "share_token")
+
+
+class ModeratorOnly:
+    """Moderators (staff with the moderate permission) may look; nobody may add, edit or delete here."""
+
+    def has_module_permission(self, request):
+        return moderation.can_moderate(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return moderation.can_moderate(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Report)
+class ReportAdmin(ModeratorOnly, admin.ModelAdmin):
+    list_display = ("id", "target_label", "reason", "reporter", "status", "created_at")
+    list_filter = ("status", "reason")
+    list_select_related = ("reporter", "artwork", "style_image", "reported_user")
+    change_list_template = "admin/gallery/report/change_list.html"
+
+    def get_urls(self):
+        queue = self.admin_site.admin_view(self.queue_view)
+        act = self.admin_site.admin_view(self.act_view)
+        return [
+            path("queue/", queue, name="gallery_report_queue"),
+            path("queue/<str:kind>/<int:pk>/", act, name="gallery_report_act"),
+            *super().get_urls(),
+        ]
+
+    def _check(self, request) -> None:
+        if not moderation.can_moderate(request.user):
+            raise PermissionDenied
+
+    def queue_view(self, request):
+        self._check(request)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Moderation queue",
+            "opts": self.model._meta,
+            "groups": moderation.open_report_groups(),
+            "hidden": moderation.recently_hidden(),
+            "form": ModerationForm(),
+        }
+        return TemplateResponse(request, "admin/gallery/moderation_queue.html", context)
+
+    def act_view(self, request, kind: str, pk: int):
+        self._check(request)
+        if request.method != "POST":
+            return redirect("admin:gallery_report_queue")
+        item = get_object_or_404(QUEUE_ITEMS[kind](), pk=pk) if kind in QUEUE_ITEMS else None
+        form = ModerationForm(request.POST)
+        if item is None or not form.is_valid():
+            messages.error(request, "Choose an action and write a reason: it goes into the audit log.")
+            return redirect("admin:gallery_report_queue")
+        try:
+            moderation.apply_action(request.user, item, form.cleaned_data["action"], form.cleaned_data["reason"])
+            messages.success(request, f"{dict(form.ACTIONS)[form.cleaned_data['action']]}: done.")
+        except moderation.ModerationError as exc:
+            messages.error(request, str(exc))
+        return redirect("admin:gallery_report_queue")
+
+
+QUEUE_ITEMS = {
+    "artwork": Artwork.objects.all,
+    "style_image": lambda: SourceImage.objects.filter(kind=SourceImage.Kind.STYLE),
+    "reported_user": get_user_model().objects.all,
+}
+
+
+@admin.register(ModerationAction)
+class ModerationActionAdmin(ModeratorOnly, admin.ModelAdmin):
+    list_display = ("created_at", "moderator_name", "kind", "target", "reason")
+    list_filter = ("kind",)
+    search_fields = ("moderator_name", "target", "reason")

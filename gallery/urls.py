@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gallery import views, views_community
+from gallery import views, views_community, views_moderation
 
 app_name = "gallery"
 
@@ -27,6 +27,13 @@ urlpatterns = [
     path("s/<str:token>/<str:kind>/", views_community.shared_file, name="shared_file"),
     path("explore/", views_community.explore, name="explore"),
     path("u/<str:username>/", views_community.public_profile, name="public_profile"),
+    path("report/<str:kind>/<str:key>/", views_moderation.report, name="report"),
+    path(
+        "moderation/artworks/<int:artwork_id>/thumbnail/",
+        views_moderation.moderation_artwork_thumbnail,
+        name="moderation_artwork_thumbnail",
+    ),
+    path("moderation/styles/<int:source_id>/image/", views_moderation.moderation_style_image, name="moderation_style"),
     path("sources/<int:source_id>/image/", views.source_image, name="source_image"),
     path("presets/<slug:name>/preview/", views.preset_preview, name="preset_preview"),
     path("avatars/<int:user_id>/", views.avatar, name="avatar"),

@@ -29,7 +29,11 @@ def other(django_user_model):
 
 @pytest.fixture
 def moderator(django_user_model):
-    return _user(django_user_model, "mona", is_staff=True)
+    from django.contrib.auth.models import Permission
+
+    user = _user(django_user_model, "mona", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="moderate", content_type__app_label="gallery"))
+    return django_user_model.objects.get(pk=user.pk)  # a fresh instance: permissions are cached per instance
 
 
 def _client_for(client_class, user):
