@@ -75,6 +75,20 @@ RQ_QUEUES = {STYLE_QUEUE: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": STYLE_JOB_TIMEOU
 WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 5, minimum=1)
 WORKER_STALE_SECONDS = env_int("WORKER_STALE_SECONDS", 30, minimum=2)
 JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 2, minimum=1)
+# Per-user quotas: jobs waiting or running at once, and jobs started per day (UTC).
+JOB_QUOTA_ACTIVE = env_int("JOB_QUOTA_ACTIVE", 3, minimum=1)
+JOB_QUOTA_DAILY = env_int("JOB_QUOTA_DAILY", 50, minimum=1)
+# Rate limits as {"scope": [requests, seconds]}: sign-up and login per IP address, uploads and likes per user.
+RATE_LIMITS = {
+    "signup": [5, 3600],
+    "login": [10, 300],
+    "upload": [30, 3600],
+    "like": [120, 60],
+    **env_json_object("RATE_LIMITS", {}),
+}
+# The cache holds the rate-limit counters, so it must be shared by every web process: Redis.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "cache"}
 
 STYLECORE_WEIGHTS = env_path("STYLECORE_WEIGHTS", BASE_DIR / "weights")
 # Overrides for stylecore's OptimizeConfig, e.g. {"stage_iterations": [40, 20], "style_size": 256}.

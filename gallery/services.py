@@ -16,7 +16,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.worker import Worker
 
-from gallery import images
+from gallery import fairqueue, images
 from gallery.models import Artwork, IllegalTransitionError, Preset, Profile, SourceImage, StyleJob
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,7 @@ def _enqueue(job_id: int) -> None:
         result_ttl=3600,
         failure_ttl=7 * 24 * 3600,
     )
+    fairqueue.interleave(style_queue(), str(job_id))
 
 
 def _forget_rq_job(job_id: int) -> None:

@@ -1,6 +1,8 @@
 from django.urls import path
 
 from gallery import views, views_community, views_moderation
+from gallery.quotas import enforce_job_quota
+from gallery.ratelimit import limit_posts
 
 app_name = "gallery"
 
@@ -11,9 +13,9 @@ ARTWORK_FILE_URLS = [
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("signup/", views.signup, name="signup"),
+    path("signup/", limit_posts("signup")(views.signup), name="signup"),
     path("gallery/", views.gallery, name="gallery"),
-    path("jobs/new/", views.job_new, name="job_new"),
+    path("jobs/new/", limit_posts("upload", per="user")(enforce_job_quota(views.job_new)), name="job_new"),
     path("jobs/<int:job_id>/", views.job_detail, name="job_detail"),
     path("jobs/<int:job_id>/status/", views.job_status, name="job_status"),
     path("jobs/<int:job_id>/cancel/", views.job_cancel, name="job_cancel"),
@@ -38,5 +40,5 @@ urlpatterns = [
     path("presets/<slug:name>/preview/", views.preset_preview, name="preset_preview"),
     path("avatars/<int:user_id>/", views.avatar, name="avatar"),
     path("profile/", views.profile, name="profile"),
-    path("profile/edit/", views.profile_edit, name="profile_edit"),
+    path("profile/edit/", limit_posts("upload", per="user")(views.profile_edit), name="profile_edit"),
 ]

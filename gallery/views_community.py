@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from gallery import access, community
 from gallery.models import Artwork
+from gallery.ratelimit import limit_posts
 from gallery.views import _serve
 
 EXPLORE_SORTS = {"new": "Newest", "top": "Most liked this week"}
@@ -117,6 +118,7 @@ def artwork_share(request, artwork_id: int):
 
 @login_required
 @require_POST
+@limit_posts("like", per="user", json=True)
 def artwork_like(request, artwork_id: int):
     artwork = access.get_artwork_for_viewer(request.user, artwork_id)
     liked = request.POST.get("liked") == "1"

@@ -121,6 +121,14 @@ def make_artwork(make_job):
 
 
 @pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    # The rate-limit counters live in the real Redis, which outlives a test.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     # PBKDF2 is slow by design; tests create several users each.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

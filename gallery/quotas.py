@@ -1,0 +1,46 @@
+"""Per-user job quotas: how many pictures may wait or run at once, and how many may start per day."""
+
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.utils import timezone
+
+from gallery.models import StyleJob
+
+
+class QuotaError(Exception):
+    """The user is over a quota; the message says which one and what to do."""
+
+
+def check_job_quota(user) -> None:
+    jobs = StyleJob.objects.filter(owner_id=user.pk)
+    active = jobs.filter(status__in=[StyleJob.Status.QUEUED, StyleJob.Status.RUNNING]).count()
+    if active >= settings.JOB_QUOTA_ACTIVE:
+        raise QuotaError(
+            f"You already have {active} pictures waiting or being painted, the most you can have at once. "
+            "Wait for one to finish, or cancel one, then try again."
+        )
+    midnight = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    today = jobs.filter(created_at__gte=midnight).exclude(status=StyleJob.Status.CANCELED).count()
+    if today >= settings.JOB_QUOTA_DAILY:
+        raise QuotaError(
+            f"You have painted {today} pictures today, the daily limit. You can paint again after midnight (UTC)."
+        )
+
+
+def enforce_job_quota(view):
+    """Refuse a new job over quota with a message on the form page, before anything is uploaded or stored."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method == "POST":
+            try:
+                check_job_quota(request.user)
+            except QuotaError as exc:
+                messages.error(request, str(exc))
+                return redirect(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return wrapper

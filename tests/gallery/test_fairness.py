@@ -1,0 +1,100 @@
+"""Quotas, the fair queue and rate limits, against the real PostgreSQL and Redis."""
+
+import pytest
+from django.urls import reverse
+
+from gallery.fairqueue import fair_position
+from gallery.models import StyleJob
+from gallery.worker import AtelierWorker
+from tests.gallery.factories import PASSWORD, upload
+
+pytestmark = pytest.mark.django_db
+
+
+def _post_job(client, preset):
+    return client.post(
+        reverse("gallery:job_new"),
+        {"content": upload(), "preset": preset.pk, "method": "optimize", "strength": 1.0, "max_side": 64},
+        follow=True,
+    )
+
+
+def test_it_refuses_a_job_over_the_active_quota_with_a_message(owner, make_job, clients, preset, settings):
+    settings.JOB_QUOTA_ACTIVE = 2
+    make_job(owner), make_job(owner)
+    response = _post_job(clients["owner"], preset)
+    assert response.status_code == 200
+    assert "the most you can have at once" in response.content.decode()
+    assert StyleJob.objects.filter(owner=owner).count() == 2
+
+
+def test_it_frees_the_quota_when_a_job_ends(owner, make_job, clients, preset, settings):
+    settings.JOB_QUOTA_ACTIVE = 1
+    make_job(owner).mark_canceled()
+    _post_job(clients["owner"], preset)
+    assert StyleJob.objects.filter(owner=owner, status="queued").count() == 1
+
+
+def test_it_refuses_a_job_over_the_daily_quota(owner, make_job, clients, preset, settings):
+    settings.JOB_QUOTA_DAILY = 2
+    for _ in range(2):
+        job = make_job(owner)
+        job.mark_running("w")
+        job.mark_failed("boom")
+    response = _post_job(clients["owner"], preset)
+    assert "the daily limit" in response.content.decode()
+    assert StyleJob.objects.filter(owner=owner).count() == 2
+
+
+def test_it_places_a_job_in_round_robin_order():
+    owners = {"a1": 1, "a2": 1, "a3": 1, "b1": 2, "b2": 2, "c1": 3}
+    assert fair_position(["a1", "a2", "a3"], "b1", owners) == "a2"
+    assert fair_position(["a1", "b1", "a2", "a3"], "b2", owners) == "a3"
+    assert fair_position(["a1", "b1", "a2", "b2", "a3"], "c1", owners) == "a2"
+    assert fair_position(["a1", "b1"], "a2", owners) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_starts_another_users_job_within_the_first_few_of_a_burst(owner, other, make_job, redis_queue):
+    burst = [make_job(owner) for _ in range(50)]
+    theirs = make_job(other)
+    waiting = redis_queue.get_job_ids()
+    assert len(waiting) == 51 and waiting.index(str(theirs.pk)) == 1
+    AtelierWorker([redis_queue], connection=redis_queue.connection).work(burst=True, max_jobs=2)
+    theirs.refresh_from_db()
+    assert theirs.status == StyleJob.Status.DONE
+    assert StyleJob.objects.filter(pk__in=[job.pk for job in burst], status="done").count() == 1
+
+
+def test_it_rate_limits_logins_per_address(client, owner, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login": [3, 60]}
+    url = reverse("login")
+    statuses = [client.post(url, {"username": owner.username, "password": "wrong"}).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    assert client.post(url, {"username": owner.username, "password": PASSWORD}).status_code == 429
+    assert client.get(url).status_code == 200
+
+
+def test_it_rate_limits_sign_ups(client, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "signup": [1, 3600]}
+    data = {"email": "a@example.com", "password1": PASSWORD, "password2": PASSWORD}
+    assert client.post(reverse("gallery:signup"), {"username": "first", **data}).status_code == 302
+    response = client.post(reverse("gallery:signup"), {"username": "second", **data})
+    assert response.status_code == 429 and "Too many attempts" in response.content.decode()
+
+
+def test_it_rate_limits_uploads_per_user(clients, preset, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "upload": [1, 3600]}
+    settings.JOB_QUOTA_ACTIVE = 10
+    _post_job(clients["owner"], preset)
+    assert clients["owner"].post(reverse("gallery:job_new"), {}).status_code == 429
+    assert clients["other"].post(reverse("gallery:profile_edit"), {"display_name": "Oscar"}).status_code == 302
+
+
+def test_it_rate_limits_likes_with_a_json_answer(owner, make_artwork, clients, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "like": [2, 60]}
+    url = reverse("gallery:artwork_like", args=[make_artwork(owner, "public").pk])
+    for _ in range(2):
+        assert clients["other"].post(url, {"liked": "1"}).status_code == 200
+    response = clients["other"].post(url, {"liked": "0"})
+    assert response.status_code == 429 and "Too many attempts" in response.json()["error"]
