@@ -5,9 +5,18 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from gallery import moderation
+from gallery import moderation, services
 from gallery.forms_community import ModerationForm
-from gallery.models import Artwork, ModerationAction, Preset, Profile, Report, SourceImage, StyleJob
+from gallery.models import (
+    Artwork,
+    IllegalTransitionError,
+    ModerationAction,
+    Preset,
+    Profile,
+    Report,
+    SourceImage,
+    StyleJob,
+)
 
 
 @admin.register(Profile)
@@ -36,6 +45,25 @@ class StyleJobAdmin(admin.ModelAdmin):
     raw_id_fields = ("owner", "content", "style_image")
     # Status only changes through the model's mark_* methods, never by hand.
     readonly_fields = ("status", "progress", "error", "worker_id", "attempts", "started_at", "finished_at")
+    actions = ["retry_failed", "cancel_queued"]
+
+    @admin.action(description="Retry the selected failed jobs")
+    def retry_failed(self, request, queryset):
+        self._apply(request, queryset.filter(status=StyleJob.Status.FAILED), services.retry_job, "re-queued")
+
+    @admin.action(description="Cancel the selected queued jobs")
+    def cancel_queued(self, request, queryset):
+        self._apply(request, queryset.filter(status=StyleJob.Status.QUEUED), services.cancel_job, "canceled")
+
+    def _apply(self, request, jobs, change, done: str) -> None:
+        changed = 0
+        for job in jobs:
+            try:
+                change(job)
+                changed += 1
+            except IllegalTransitionError:
+                continue  # a worker moved it on meanwhile
+        self.message_user(request, f"{changed} job{'s' if changed != 1 else ''} {done}.", messages.SUCCESS)
 
 
 @admin.register(Artwork)

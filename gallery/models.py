@@ -225,6 +225,19 @@ class StyleJob(models.Model):
             started_at=None,
         )
 
+    def mark_retried(self) -> None:
+        """Put a failed job back in the queue, as new: staff retry it from the admin."""
+        self._transition(
+            (self.Status.FAILED,),
+            status=self.Status.QUEUED,
+            error="",
+            worker_id="",
+            progress=0,
+            attempts=0,
+            started_at=None,
+            finished_at=None,
+        )
+
     def record_progress(self, percent: int) -> None:
         percent = max(0, min(99, percent))
         type(self).objects.filter(pk=self.pk, status=self.Status.RUNNING).update(progress=percent)

@@ -120,6 +120,14 @@ def cancel_job(job: StyleJob) -> None:
     _forget_rq_job(job.pk)
 
 
+def retry_job(job: StyleJob) -> None:
+    """Re-run a failed job. Raises IllegalTransitionError unless it failed."""
+    with transaction.atomic():
+        job.mark_retried()
+        transaction.on_commit(partial(_forget_rq_job, job.pk))
+        transaction.on_commit(partial(_enqueue, job.pk))
+
+
 def save_artwork(job: StyleJob, result: Image.Image) -> Artwork:
     """Store a finished result and its thumbnail, and mark the job done, atomically."""
     artwork = Artwork(owner_id=job.owner_id, job=job, width=result.width, height=result.height)

@@ -134,3 +134,25 @@ def test_it_keeps_the_audit_log_read_only(reported, moderator, clients):
 def test_it_shows_the_job_queue_dashboard_to_staff_only(clients):
     assert clients["moderator"].get("/admin/rq/").status_code == 200
     assert clients["other"].get("/admin/rq/").status_code == 302
+
+
+@pytest.fixture
+def superuser(django_user_model):
+    return django_user_model.objects.create_superuser("root", "root@example.com", "x")
+
+
+def test_it_lets_staff_retry_failed_jobs_and_cancel_queued_ones(
+    owner, make_job, redis_queue, superuser, client, django_capture_on_commit_callbacks
+):
+    failed, waiting = make_job(owner), make_job(owner)
+    failed.mark_running("w")
+    failed.mark_failed("The worker died")
+    client.force_login(superuser)
+    changelist = reverse("admin:gallery_stylejob_changelist")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(changelist, {"action": "retry_failed", "_selected_action": [failed.pk, waiting.pk]})
+    client.post(changelist, {"action": "cancel_queued", "_selected_action": [waiting.pk]})
+    failed.refresh_from_db()
+    waiting.refresh_from_db()
+    assert (failed.status, failed.error, waiting.status) == ("queued", "", "canceled")
+    assert redis_queue.get_job_ids() == [str(failed.pk)]
