@@ -78,6 +78,8 @@ JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 2, minimum=1)
 # Per-user quotas: jobs waiting or running at once, and jobs started per day (UTC).
 JOB_QUOTA_ACTIVE = env_int("JOB_QUOTA_ACTIVE", 3, minimum=1)
 JOB_QUOTA_DAILY = env_int("JOB_QUOTA_DAILY", 50, minimum=1)
+# Style uploads within this many bits (of 64) of a blocked perceptual hash count as the blocked work.
+STYLE_HASH_DISTANCE = env_int("STYLE_HASH_DISTANCE", 6, minimum=0)
 # Rate limits as {"scope": [requests, seconds]}: sign-up and login per IP address, uploads and likes per user.
 RATE_LIMITS = {
     "signup": [5, 3600],

@@ -6,9 +6,10 @@ from django.template.response import TemplateResponse
 from django.urls import path
 
 from gallery import moderation, services
-from gallery.forms_community import ModerationForm
+from gallery.forms_community import BlockedStyleForm, ModerationForm
 from gallery.models import (
     Artwork,
+    BlockedStyle,
     IllegalTransitionError,
     ModerationAction,
     Preset,
@@ -33,9 +34,26 @@ class PresetAdmin(admin.ModelAdmin):
 
 @admin.register(SourceImage)
 class SourceImageAdmin(admin.ModelAdmin):
-    list_display = ("id", "owner", "kind", "width", "height", "created_at")
+    list_display = ("id", "owner", "kind", "artist", "licence", "perceptual_hash", "hidden_at", "created_at")
     list_filter = ("kind",)
+    search_fields = ("perceptual_hash", "artist", "owner__username")
     raw_id_fields = ("owner",)
+    readonly_fields = ("perceptual_hash", "hidden_at", "hidden_reason")
+    actions = ["block_styles"]
+
+    @admin.action(description="Block these works as style images (artist opt-out)")
+    def block_styles(self, request, queryset):
+        hashes = set(queryset.exclude(perceptual_hash="").values_list("perceptual_hash", flat=True))
+        for found in hashes:
+            BlockedStyle.objects.get_or_create(perceptual_hash=found, defaults={"note": f"Blocked by {request.user}"})
+        self.message_user(request, f"{len(hashes)} hash{'es' if len(hashes) != 1 else ''} on the blocklist.")
+
+
+@admin.register(BlockedStyle)
+class BlockedStyleAdmin(admin.ModelAdmin):
+    form = BlockedStyleForm
+    list_display = ("perceptual_hash", "note", "created_at")
+    search_fields = ("perceptual_hash", "note")
 
 
 @admin.register(StyleJob)

@@ -1,6 +1,7 @@
 from django import forms
 
-from gallery.models import Report
+from gallery import images, provenance
+from gallery.models import BlockedStyle, Report, SourceImage
 
 
 class ReportForm(forms.Form):
@@ -20,3 +21,41 @@ class ModerationForm(forms.Form):
 
     action = forms.ChoiceField(choices=ACTIONS)
     reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class StyleCreditForm(forms.ModelForm):
+    """The uploader's credit for a style image, shown on public pages."""
+
+    source = forms.URLField(required=False, max_length=500, assume_scheme="https", label="Source (a link)")
+
+    class Meta:
+        model = SourceImage
+        fields = ("artist", "source", "licence")
+
+
+class BlockedStyleForm(forms.ModelForm):
+    """Block a work by its hash, or by an image of it (the hash is computed)."""
+
+    image = forms.FileField(required=False, help_text="An image of the work; fills in the hash.")
+
+    class Meta:
+        model = BlockedStyle
+        fields = ("perceptual_hash", "note")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["perceptual_hash"].required = False
+
+    def clean(self):
+        cleaned = super().clean()
+        upload = cleaned.get("image")
+        if upload:
+            try:
+                clean = images.clean_upload(upload, size=upload.size, max_bytes=10**8, max_pixels=10**8)
+            except images.UploadError as exc:
+                raise forms.ValidationError(str(exc)) from None
+            cleaned["perceptual_hash"] = provenance.perceptual_hash(clean.image)
+            self.instance.perceptual_hash = cleaned["perceptual_hash"]
+        if not cleaned.get("perceptual_hash"):
+            raise forms.ValidationError("Give a perceptual hash or an image of the work.")
+        return cleaned

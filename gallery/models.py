@@ -104,6 +104,11 @@ class SourceImage(Hideable):
     height = models.PositiveIntegerField()
     original_name = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Style images only: a 64-bit perceptual hash (16 hex digits), and the credit the uploader gives the work.
+    perceptual_hash = models.CharField(max_length=16, blank=True, db_index=True)
+    artist = models.CharField(max_length=200, blank=True)
+    source = models.URLField(max_length=500, blank=True, help_text="Where the work comes from, e.g. a museum page.")
+    licence = models.CharField(max_length=200, blank=True, help_text="e.g. public domain, CC BY 4.0, my own work")
 
     class Meta:
         ordering = ["-created_at"]
@@ -402,3 +407,17 @@ class ModerationAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.moderator_name}: {self.get_kind_display()} {self.target}"
+
+
+class BlockedStyle(models.Model):
+    """An artist's opt-out: style uploads whose perceptual hash is within a small distance of this one are refused."""
+
+    perceptual_hash = models.CharField(max_length=16, unique=True)
+    note = models.CharField(max_length=300, help_text="Whose work this is and who asked, for other moderators.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.perceptual_hash} ({self.note})"

@@ -16,7 +16,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.worker import Worker
 
-from gallery import fairqueue, images
+from gallery import fairqueue, images, provenance
 from gallery.models import Artwork, IllegalTransitionError, Preset, Profile, SourceImage, StyleJob
 
 log = logging.getLogger(__name__)
@@ -75,6 +75,8 @@ def _store_source(owner, kind: str, clean: images.CleanImage, original_name: str
         height=clean.image.height,
         original_name=original_name[:255],
     )
+    if kind == SourceImage.Kind.STYLE:
+        source.perceptual_hash = provenance.perceptual_hash(clean.image)
     source.file.save("upload.jpg", ContentFile(images.encode_jpeg(clean.image, quality=95)), save=False)
     source.save()
     return source

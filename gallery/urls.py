@@ -1,6 +1,7 @@
 from django.urls import path
 
 from gallery import views, views_community, views_moderation
+from gallery.provenance import refuse_blocked_styles
 from gallery.quotas import enforce_job_quota
 from gallery.ratelimit import limit_posts
 
@@ -15,7 +16,11 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("signup/", limit_posts("signup")(views.signup), name="signup"),
     path("gallery/", views.gallery, name="gallery"),
-    path("jobs/new/", limit_posts("upload", per="user")(enforce_job_quota(views.job_new)), name="job_new"),
+    path(
+        "jobs/new/",
+        limit_posts("upload", per="user")(enforce_job_quota(refuse_blocked_styles(views.job_new))),
+        name="job_new",
+    ),
     path("jobs/<int:job_id>/", views.job_detail, name="job_detail"),
     path("jobs/<int:job_id>/status/", views.job_status, name="job_status"),
     path("jobs/<int:job_id>/cancel/", views.job_cancel, name="job_cancel"),
@@ -29,6 +34,7 @@ urlpatterns = [
     path("s/<str:token>/<str:kind>/", views_community.shared_file, name="shared_file"),
     path("explore/", views_community.explore, name="explore"),
     path("u/<str:username>/", views_community.public_profile, name="public_profile"),
+    path("styles/<int:source_id>/credit/", views_community.style_credit, name="style_credit"),
     path("report/<str:kind>/<str:key>/", views_moderation.report, name="report"),
     path(
         "moderation/artworks/<int:artwork_id>/thumbnail/",

@@ -7,9 +7,11 @@ from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from gallery import access, community
+from gallery.forms_community import StyleCreditForm
 from gallery.models import Artwork
 from gallery.ratelimit import limit_posts
 from gallery.views import _serve
@@ -37,6 +39,12 @@ def _file_urls(artwork: Artwork, token: str | None = None) -> dict:
     if token:
         return {kind: reverse("gallery:shared_file", args=[token, kind]) for kind in ARTWORK_FILES}
     return {kind: reverse(f"gallery:artwork_{kind}", args=[artwork.pk]) for kind in ARTWORK_FILES}
+
+
+def safe_next(request) -> str:
+    """The form's "next" address when it stays on this site, else an empty string."""
+    target = request.POST.get("next", "")
+    return target if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()) else ""
 
 
 def explore(request):
@@ -124,3 +132,16 @@ def artwork_like(request, artwork_id: int):
     liked = request.POST.get("liked") == "1"
     count = community.set_like(request.user, artwork, liked)
     return JsonResponse({"liked": liked, "count": count})
+
+
+@login_required
+def style_credit(request, source_id: int):
+    style = access.get_source_image_for_user(request.user, source_id)
+    if style.kind != style.Kind.STYLE:
+        raise Http404
+    form = StyleCreditForm(request.POST or None, instance=style)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Style credit saved. Public pages show it beside your pictures.")
+        return redirect(safe_next(request) or "gallery:gallery")
+    return render(request, "gallery/community/style_credit.html", {"form": form, "style": style})

@@ -3,17 +3,12 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 
 from gallery import access, moderation
 from gallery.forms_community import ReportForm
 from gallery.models import target_label
 from gallery.views import _serve
-
-
-def _safe_next(request) -> str:
-    target = request.POST.get("next", "")
-    return target if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()) else ""
+from gallery.views_community import safe_next
 
 
 @login_required
@@ -26,7 +21,7 @@ def report(request, kind: str, key: str):
             messages.success(request, "Thank you. A moderator will look at your report.")
         except moderation.DuplicateReportError as exc:
             messages.info(request, str(exc))
-        return redirect(_safe_next(request) or "gallery:explore")
+        return redirect(safe_next(request) or "gallery:explore")
     return render(
         request,
         "gallery/community/report.html",

@@ -1,0 +1,66 @@
+"""Style provenance: perceptual hashes of style images, and the artists' opt-out blocklist."""
+
+from functools import wraps
+
+import imagehash
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import redirect
+from PIL import Image
+
+from gallery import images
+from gallery.models import BlockedStyle
+
+BLOCKED_MESSAGE = (
+    "This style image matches a work whose artist asked not to be used as a style on Atelier. Please pick another."
+)
+
+
+class BlockedStyleError(Exception):
+    """A style image matches, or nearly matches, a blocked work."""
+
+
+def perceptual_hash(image: Image.Image) -> str:
+    """The 64-bit DCT hash (pHash) as 16 hex digits: stable under resizing, re-encoding and small edits."""
+    return str(imagehash.phash(image))
+
+
+def hash_distance(first: str, second: str) -> int:
+    """Hamming distance between two hashes: how many of the 64 bits differ."""
+    return (int(first, 16) ^ int(second, 16)).bit_count()
+
+
+def check_style_allowed(image: Image.Image) -> str:
+    """Return the image's hash, or raise BlockedStyleError when it is within STYLE_HASH_DISTANCE of a blocked one."""
+    found = perceptual_hash(image)
+    for blocked in BlockedStyle.objects.values_list("perceptual_hash", flat=True):
+        if hash_distance(found, blocked) <= settings.STYLE_HASH_DISTANCE:
+            raise BlockedStyleError(BLOCKED_MESSAGE)
+    return found
+
+
+def refuse_blocked_styles(view):
+    """Check an uploaded style image against the blocklist before the view stores anything.
+
+    Files that cannot be decoded pass through: the form reports those with its own message.
+    """
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        upload = request.FILES.get("style") if request.method == "POST" else None
+        if upload is not None:
+            try:
+                clean = images.clean_upload(
+                    upload, size=upload.size, max_bytes=settings.UPLOAD_MAX_BYTES, max_pixels=settings.UPLOAD_MAX_PIXELS
+                )
+                check_style_allowed(clean.image)
+            except images.UploadError:
+                pass
+            except BlockedStyleError as exc:
+                messages.error(request, str(exc))
+                return redirect(request.get_full_path())
+            finally:
+                upload.seek(0)
+        return view(request, *args, **kwargs)
+
+    return wrapper
