@@ -59,3 +59,17 @@ class BlockedStyleForm(forms.ModelForm):
         if not cleaned.get("perceptual_hash"):
             raise forms.ValidationError("Give a perceptual hash or an image of the work.")
         return cleaned
+
+
+class DeleteAccountForm(forms.Form):
+    password = forms.CharField(widget=forms.PasswordInput, label="Your password, to confirm")
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That is not your password.")
+        return password

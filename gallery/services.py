@@ -160,6 +160,25 @@ def delete_artwork(artwork: Artwork) -> None:
         transaction.on_commit(partial(_delete_files, *doomed_files))
 
 
+def delete_account(user) -> None:
+    """Delete the user, every row that belongs to them, and (once committed) every file they own."""
+    profile = Profile.objects.filter(user=user).first()
+    files = [field for artwork in Artwork.objects.filter(owner=user) for field in (artwork.image, artwork.thumbnail)]
+    files += [source.file for source in SourceImage.objects.filter(owner=user)]
+    if profile is not None:
+        files.append(profile.avatar)
+    waiting = list(user.style_jobs.filter(status=StyleJob.Status.QUEUED).values_list("pk", flat=True))
+    with transaction.atomic():
+        # Jobs PROTECT their uploads, so rows go in dependency order before the user's cascade.
+        Artwork.objects.filter(owner=user).delete()
+        StyleJob.objects.filter(owner=user).delete()
+        SourceImage.objects.filter(owner=user).delete()
+        user.delete()
+        transaction.on_commit(partial(_delete_files, *files))
+        for job_id in waiting:
+            transaction.on_commit(partial(_forget_rq_job, job_id))
+
+
 def update_profile(profile: Profile, display_name: str, avatar: images.CleanImage | None) -> Profile:
     old_avatar = profile.avatar.name if profile.avatar else ""
     profile.display_name = display_name

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gallery import views, views_community, views_moderation
+from gallery import views, views_account, views_community, views_moderation
 from gallery.provenance import refuse_blocked_styles
 from gallery.quotas import enforce_job_quota
 from gallery.ratelimit import limit_posts
@@ -46,5 +46,7 @@ urlpatterns = [
     path("presets/<slug:name>/preview/", views.preset_preview, name="preset_preview"),
     path("avatars/<int:user_id>/", views.avatar, name="avatar"),
     path("profile/", views.profile, name="profile"),
+    path("account/export/", views_account.account_export, name="account_export"),
+    path("account/delete/", views_account.account_delete, name="account_delete"),
     path("profile/edit/", limit_posts("upload", per="user")(views.profile_edit), name="profile_edit"),
 ]
