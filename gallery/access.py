@@ -85,6 +85,11 @@ def get_artwork_for_viewer(user, artwork_id: int) -> Artwork:
     artwork = get_object_or_404(artworks, pk=artwork_id)
     if artwork.owner_id == user.pk:
         return artwork
+    return get_public_artwork(user, artwork_id)
+
+
+def get_public_artwork(user, artwork_id: int) -> Artwork:
+    """A public, visible artwork: the only kind anyone, its owner included, can like."""
     return get_object_or_404(with_like_counts(public_artworks(), user), pk=artwork_id)
 
 
@@ -126,12 +131,15 @@ def get_style_image_for_moderator(user, source_id: int) -> SourceImage:
 
 
 def get_report_target(user, kind: str, key: str):
-    """The item a signed-in user wants to report; they must be able to see it."""
+    """The item a signed-in user wants to report: someone else's, and public."""
     if kind == "artwork" and key.isdigit():
-        return get_artwork_for_viewer(user, int(key))
-    if kind == "style" and key.isdigit():
-        artwork = get_artwork_for_viewer(user, int(key))
-        return get_style_source(artwork, user)
-    if kind == "user":
-        return get_public_profile(key)
-    raise Http404
+        item = get_public_artwork(user, int(key))
+    elif kind == "style" and key.isdigit():
+        item = get_style_source(get_public_artwork(user, int(key)), user)
+    elif kind == "user":
+        item = get_public_profile(key)
+    else:
+        raise Http404
+    if getattr(item, "owner_id", item.pk) == user.pk:
+        raise Http404
+    return item

@@ -128,7 +128,7 @@ def artwork_share(request, artwork_id: int):
 @require_POST
 @limit_posts("like", per="user", json=True)
 def artwork_like(request, artwork_id: int):
-    artwork = access.get_artwork_for_viewer(request.user, artwork_id)
+    artwork = access.get_public_artwork(request.user, artwork_id)
     liked = request.POST.get("liked") == "1"
     count = community.set_like(request.user, artwork, liked)
     return JsonResponse({"liked": liked, "count": count})
