@@ -3,6 +3,7 @@
 import django_rq
 import pytest
 from django.conf import settings
+from playwright.sync_api import sync_playwright
 from PIL import Image
 
 from gallery import services
@@ -54,6 +55,30 @@ def clients(owner, other, moderator):
         "moderator": _client_for(Client, moderator),
         "anonymous": _client_for(Client, None),
     }
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context (no cookies) per test."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()
 
 
 @pytest.fixture

@@ -1,33 +1,10 @@
 """The whole path in a real headless Chromium against a live server: sign up to a painted picture."""
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from gallery.models import Artwork, StyleJob
 from tests.gallery.factories import PASSWORD, TEST_PRESET, image_bytes
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
-
-
-@pytest.fixture(scope="session")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    yield page
-    context.close()
-
 
 @pytest.mark.django_db(transaction=True)
 def test_it_takes_a_new_user_from_sign_up_to_a_painted_picture(page, live_server, preset, run_worker, tmp_path):
