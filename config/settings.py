@@ -86,11 +86,13 @@ RATE_LIMITS = {
     "login": [10, 300],
     "upload": [30, 3600],
     "like": [120, 60],
+    "preview": [60, 60],
     **env_json_object("RATE_LIMITS", {}),
 }
 # The cache holds the rate-limit counters, so it must be shared by every web process: Redis.
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "cache"}
+}
 
 STYLECORE_WEIGHTS = env_path("STYLECORE_WEIGHTS", BASE_DIR / "weights")
 # Overrides for stylecore's OptimizeConfig, e.g. {"stage_iterations": [40, 20], "style_size": 256}.
@@ -139,6 +141,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
 THUMBNAIL_SIDE = env_int("THUMBNAIL_SIDE", 480, minimum=64)
 GALLERY_PAGE_SIZE = env_int("GALLERY_PAGE_SIZE", 12, minimum=1)
 JOB_SIZE_CHOICES = env_int_list("JOB_SIZE_CHOICES", [512, 768, 1024])
+# Live previews on the new-picture form: rendered synchronously in the web process (see README.md).
+PREVIEW_SIDE = 256
+PREVIEW_MAX_BYTES = env_int("PREVIEW_MAX_BYTES", 1024 * 1024, minimum=64 * 1024)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Atelier <atelier@localhost>")

@@ -7,7 +7,7 @@ import io
 import warnings
 from dataclasses import dataclass
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, ImageStat, UnidentifiedImageError
 
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP"}
 
@@ -113,3 +113,18 @@ def load_rgb(data: bytes | io.BufferedIOBase) -> Image.Image:
     stream = io.BytesIO(data) if isinstance(data, bytes) else data
     with Image.open(stream) as opened:
         return opened.convert("RGB")
+
+
+def is_flat(image: Image.Image, max_std: float = 2.5) -> bool:
+    """True when every channel is one colour (standard deviation in 0-255 below ``max_std``): no style to copy."""
+    sample = make_thumbnail(image, 256)
+    return max(ImageStat.Stat(sample).stddev) < max_std
+
+
+def load_rgb_within(data: io.BufferedIOBase, side: int) -> Image.Image:
+    """Decode an image no larger than ``side`` px a side; JPEGs decode at a reduced scale, which is much faster."""
+    with Image.open(data) as opened:
+        opened.draft("RGB", (side, side))
+        rgb = opened.convert("RGB")
+    rgb.thumbnail((side, side), Image.Resampling.LANCZOS)
+    return rgb

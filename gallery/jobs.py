@@ -11,8 +11,10 @@ from django.conf import settings
 from django.db import close_old_connections
 from rq import get_current_job
 from rq.timeouts import JobTimeoutException
+from PIL import Image
 from stylecore import Engine, StyleCoreError
 from stylecore.optimize import OptimizeConfig
+from stylecore.presets import get_preset
 
 from gallery import images, services
 from gallery.models import IllegalTransitionError, StyleJob
@@ -33,6 +35,12 @@ def get_engine() -> Engine:
         key: tuple(value) if isinstance(value, list) else value for key, value in settings.STYLECORE_OPTIMIZE.items()
     }
     return Engine.load(settings.STYLECORE_WEIGHTS, optimize=OptimizeConfig(**overrides))
+
+
+@lru_cache(maxsize=1)
+def get_preview_engine() -> Engine:
+    """The web process's engine for live previews. One thread: a preview must not take the CPU from the workers."""
+    return Engine.load(settings.STYLECORE_WEIGHTS, threads=1)
 
 
 def read_engine_presets() -> list[dict]:
@@ -70,23 +78,64 @@ def _open_rgb(field):
         return images.load_rgb(handle)
 
 
+def _painting(engine: Engine, style: str | Image.Image) -> Image.Image:
+    """A style given as a preset name becomes that preset's painting."""
+    if isinstance(style, Image.Image):
+        return style
+    with Image.open(get_preset({p.name: p for p in engine.presets()}, style).style_path) as painting:
+        return painting.convert("RGB")
+
+
+def _style_options(engine: Engine, job: StyleJob) -> dict:
+    if job.method != StyleJob.Method.ARBITRARY:
+        return {
+            "preset": job.preset.name if job.preset_id else None,
+            "style": _open_rgb(job.style_image.file) if job.style_image_id else None,
+        }
+    styles = [_painting(engine, job.preset.name) if job.preset_id else _open_rgb(job.style_image.file)]
+    weights = None
+    if job.blend_style_id:
+        styles.append(_open_rgb(job.blend_style.file))
+        weights = [1.0 - job.blend_weight, job.blend_weight]
+    return {"style": styles, "style_weights": weights, "style_scale": job.style_scale}
+
+
 def _stylize(job: StyleJob):
-    return get_engine().stylize(
+    engine = get_engine()
+    return engine.stylize(
         _open_rgb(job.content.file),
-        preset=job.preset.name if job.preset_id else None,
-        style=_open_rgb(job.style_image.file) if job.style_image_id else None,
         method=job.method,
         strength=job.strength,
         preserve_color=job.preserve_color,
         max_side=job.max_side,
         progress=ProgressReporter(job),
+        **_style_options(engine, job),
     )
+
+
+def render_preview(content: Image.Image, *, styles: list[str | Image.Image], style_weights: list[float] | None,
+                   strength: float, preserve_color: bool, style_scale: int) -> Image.Image:
+    """A synchronous any-style render of a small photo; styles are images or preset names."""
+    engine = get_preview_engine()
+    try:
+        return engine.stylize(
+            content,
+            style=[_painting(engine, style) for style in styles],
+            style_weights=style_weights,
+            method=StyleJob.Method.ARBITRARY,
+            strength=strength,
+            preserve_color=preserve_color,
+            max_side=settings.PREVIEW_SIDE,
+            style_scale=style_scale,
+        )
+    except StyleCoreError as exc:
+        raise services.PreviewError(str(exc)) from exc
 
 
 def run_style_job(job_id: int) -> int | None:
     """Stylize one StyleJob row and store its Artwork. Returns the artwork id, or None if skipped or failed."""
     close_old_connections()
-    job = StyleJob.objects.select_related("content", "preset", "style_image").filter(pk=job_id).first()
+    job = StyleJob.objects.select_related("content", "preset", "style_image", "blend_style").filter(pk=job_id).first()
     if job is None:
         log.info("Job %s no longer exists; skipping", job_id)
         return None

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 WORKER_DIED_MESSAGE = "The worker processing this job stopped unexpectedly, twice. Please try again."
 AVATAR_SIDE = 256
+MIN_STYLE_SCALE = 64  # the engine encodes a style at 64-2048 px
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,26 @@ class JobRequest:
     strength: float
     preserve_color: bool
     max_side: int
+    style_source: SourceImage | None = None  # one of the owner's earlier style uploads, reused
+    style_scale: int = 512
+    blend_preset: Preset | None = None
+    blend_style: SourceImage | None = None
+    blend_weight: float = 0.0  # the second style's share; the first style gets the rest
+
+
+@dataclass(frozen=True)
+class PreviewRequest:
+    content: Image.Image  # RGB, at most PREVIEW_SIDE px a side
+    first: Preset | SourceImage | Image.Image
+    second: Preset | SourceImage | None
+    blend_weight: float
+    strength: float
+    preserve_color: bool
+    style_scale: int
+
+
+class PreviewError(Exception):
+    """A preview the engine could not render; the message is shown to the user."""
 
 
 def style_queue():
@@ -95,19 +116,29 @@ def create_job(owner, request: JobRequest) -> StyleJob:
         with transaction.atomic():
             content = _store_source(owner, SourceImage.Kind.CONTENT, request.content, request.content_name)
             stored.append(content.file)
-            style_image = None
+            style_image = request.style_source
             if request.style is not None:
                 style_image = _store_source(owner, SourceImage.Kind.STYLE, request.style, request.style_name)
                 stored.append(style_image.file)
+            preset, blend_style, blend_weight = request.preset, request.blend_style, request.blend_weight
+            if request.blend_preset is not None:
+                # A job has one preset slot and one uploaded-blend slot, so "own style blended with a preset" is
+                # stored as "preset blended with own style" at the complementary weight. The result is the same:
+                # the engine mixes the styles' statistics with normalised weights, in any order.
+                preset, blend_style, blend_weight = request.blend_preset, style_image, 1.0 - request.blend_weight
+                style_image = None
             job = StyleJob.objects.create(
                 owner=owner,
                 content=content,
-                preset=request.preset,
+                preset=preset,
                 style_image=style_image,
                 method=request.method,
                 strength=request.strength,
                 preserve_color=request.preserve_color,
                 max_side=request.max_side,
+                style_scale=request.style_scale,
+                blend_style=blend_style,
+                blend_weight=blend_weight,
             )
             transaction.on_commit(partial(_enqueue, job.pk))
     except Exception:
@@ -153,11 +184,40 @@ def delete_artwork(artwork: Artwork) -> None:
     with transaction.atomic():
         artwork.delete()
         job.delete()
-        for source in filter(None, (job.content, job.style_image)):
-            if not (source.content_jobs.exists() or source.style_jobs.exists()):
+        for source in filter(None, (job.content, job.style_image, job.blend_style)):
+            if not (source.content_jobs.exists() or source.style_jobs.exists() or source.blend_jobs.exists()):
                 doomed_files.append(source.file)
                 source.delete()
         transaction.on_commit(partial(_delete_files, *doomed_files))
+
+
+def _preview_style(style: Preset | SourceImage | Image.Image, side: int) -> str | Image.Image:
+    if isinstance(style, Preset):
+        return style.name
+    if isinstance(style, SourceImage):
+        with style.file.open("rb") as handle:
+            return images.load_rgb_within(handle, side)
+    return style
+
+
+def render_preview(preview: PreviewRequest) -> Image.Image:
+    """Render a live preview now, in this process. Raises PreviewError with a message for the user."""
+    # Imported here: the engine (and PyTorch) loads into a web process only when it renders its first preview.
+    from gallery import jobs
+
+    styles = [_preview_style(preview.first, preview.style_scale)]
+    weights = None
+    if preview.second is not None:
+        styles.append(_preview_style(preview.second, preview.style_scale))
+        weights = [1.0 - preview.blend_weight, preview.blend_weight]
+    return jobs.render_preview(
+        preview.content,
+        styles=styles,
+        style_weights=weights,
+        strength=preview.strength,
+        preserve_color=preview.preserve_color,
+        style_scale=preview.style_scale,
+    )
 
 
 def delete_account(user) -> None:

@@ -21,6 +21,7 @@ urlpatterns = [
         limit_posts("upload", per="user")(enforce_job_quota(refuse_blocked_styles(views.job_new))),
         name="job_new",
     ),
+    path("jobs/preview/", limit_posts("preview", per="user", json=True)(views.job_preview), name="job_preview"),
     path("jobs/<int:job_id>/", views.job_detail, name="job_detail"),
     path("jobs/<int:job_id>/status/", views.job_status, name="job_status"),
     path("jobs/<int:job_id>/cancel/", views.job_cancel, name="job_cancel"),

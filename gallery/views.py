@@ -3,13 +3,13 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from gallery import access, community, services
-from gallery.forms import ProfileForm, SignUpForm, StyleJobForm
+from gallery import access, community, images, provenance, services
+from gallery.forms import PreviewForm, ProfileForm, SignUpForm, StyleJobForm
 from gallery.models import IllegalTransitionError, Preset
 
 
@@ -53,15 +53,36 @@ def gallery(request):
 def job_new(request):
     # ?remix=<artwork id>: start from the style and settings of an artwork the user may see.
     initial = community.remix_initial(request.user, request.GET.get("remix"))
-    form = StyleJobForm(request.POST or None, request.FILES or None, initial=initial)
+    form = StyleJobForm(request.POST or None, request.FILES or None, initial=initial, owner=request.user)
     if request.method == "POST" and form.is_valid():
         job = services.create_job(request.user, form.to_request())
         return redirect("gallery:job_detail", job_id=job.pk)
     limits = {
         "upload_limit_mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024),
         "upload_limit_mp": settings.UPLOAD_MAX_PIXELS // 1_000_000,
+        "preview_side": settings.PREVIEW_SIDE,
     }
     return render(request, "gallery/job_new.html", {"form": form, **limits})
+
+
+@login_required
+@require_POST
+def job_preview(request):
+    """A 256 px any-style render of the job form's current choices, as a JPEG. JSON errors otherwise."""
+    if int(request.META.get("CONTENT_LENGTH") or 0) > settings.PREVIEW_MAX_BYTES:
+        return JsonResponse({"error": "The preview images are too large."}, status=413)
+    form = PreviewForm(request.POST, request.FILES, owner=request.user)
+    if not form.is_valid():
+        return JsonResponse({"error": " ".join(msg for errors in form.errors.values() for msg in errors)}, status=400)
+    try:
+        if form.cleaned_data.get("style"):
+            provenance.check_style_allowed(form.cleaned_data["style"].clean_image.image)
+        preview = services.render_preview(form.to_preview())
+    except (provenance.BlockedStyleError, services.PreviewError) as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    response = HttpResponse(images.encode_jpeg(preview), content_type="image/jpeg")
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required

@@ -124,6 +124,11 @@ def make_job(preset):
             strength=options.pop("strength", 1.0),
             preserve_color=options.pop("preserve_color", False),
             max_side=options.pop("max_side", 64),
+            style_source=options.pop("style_source", None),
+            style_scale=options.pop("style_scale", 512),
+            blend_preset=options.pop("blend_preset", None),
+            blend_style=options.pop("blend_style", None),
+            blend_weight=options.pop("blend_weight", 0.0),
         )
         assert not options, f"unknown options {options}"
         return services.create_job(user, request)

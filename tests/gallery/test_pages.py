@@ -61,3 +61,43 @@ def test_it_shows_upload_errors_in_the_form(page, live_server, preset, owner, tm
 
     expect(page.locator(".error")).to_contain_text("not an image we can read")
     assert not StyleJob.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_previews_an_uploaded_style_live_as_the_strength_slider_moves(
+    page, live_server, owner, arbitrary_weights, run_worker, tmp_path
+):
+    photo, style = tmp_path / "photo.jpg", tmp_path / "style.jpg"
+    photo.write_bytes(image_bytes(size=(400, 300)))
+    style.write_bytes(image_bytes(size=(300, 300), color=(200, 40, 40)))
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", owner.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button:has-text('Log in')")
+    page.goto(f"{live_server.url}/jobs/new/")
+    previews = []
+    page.on("response", lambda response: "/jobs/preview/" in response.url and previews.append(response.status))
+
+    page.set_input_files("#id_content", str(photo))
+    page.set_input_files("#id_style", str(style))
+    expect(page.locator("#id_method")).to_have_value("arbitrary")
+    image = page.locator("[data-role=preview-image]")
+    expect(image).to_have_attribute("data-strength", "1", timeout=15_000)
+    first_src = image.get_attribute("src")
+    # The browser shrinks the 400x300 photo to the preview's 256 px before sending it.
+    page.wait_for_function("() => document.querySelector('[data-role=preview-image]').complete")
+    assert page.eval_on_selector("[data-role=preview-image]", "img => img.naturalWidth") == 256
+
+    page.fill("#id_strength", "0.4")
+    expect(page.locator("[data-role=strength-value]")).to_have_text("0.40")
+    expect(image).to_have_attribute("data-strength", "0.4", timeout=15_000)
+    assert image.get_attribute("src") != first_src
+    assert previews and set(previews) == {200}
+
+    page.select_option("#id_max_side", "64")
+    page.click("button:has-text('Paint it')")
+    expect(page.locator("[data-role=status]")).to_have_text("Queued")
+    run_worker()
+    expect(page.locator("[data-role=status]")).to_have_text("Done", timeout=15_000)
+    job = StyleJob.objects.get(owner=owner)
+    assert (job.method, job.strength, job.style_image.kind) == ("arbitrary", 0.4, "style")
