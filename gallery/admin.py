@@ -20,6 +20,10 @@ from gallery.models import (
 )
 
 
+admin.site.site_header = "Atelier administration"
+admin.site.site_title = "Atelier admin"
+
+
 @admin.register(Profile)
 class ProfileAdmin(admin.ModelAdmin):
     list_display = ("user", "display_name")

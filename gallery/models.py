@@ -404,6 +404,8 @@ class ModerationAction(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        verbose_name = "audit log entry"
+        verbose_name_plural = "audit log"
 
     def __str__(self) -> str:
         return f"{self.moderator_name}: {self.get_kind_display()} {self.target}"
