@@ -68,9 +68,9 @@ class MyStyleChoiceField(forms.ModelChoiceField):
 
 
 METHOD_CHOICES = [
-    (StyleJob.Method.FAST, "Fast: the preset's own trained network (presets only)"),
-    (StyleJob.Method.ARBITRARY, "Any style: one pass, about a second"),
-    (StyleJob.Method.OPTIMIZE, "High quality: optimised step by step, a few minutes"),
+    (StyleJob.Method.FAST, "Fast (presets only)"),
+    (StyleJob.Method.ARBITRARY, "Any style (about a second)"),
+    (StyleJob.Method.OPTIMIZE, "High quality (minutes)"),
 ]
 # The size at which the style image is encoded: a smaller encoding makes its brush strokes larger in the result.
 STYLE_SCALE_CHOICES = [(768, "Fine (small strokes)"), (512, "Medium"), (320, "Bold (large strokes)")]
@@ -98,7 +98,11 @@ class StyleJobForm(forms.Form):
         label="My styles",
     )
     style = CleanImageField(required=False, style=True, label="…or upload a new style image")
-    method = forms.ChoiceField(choices=METHOD_CHOICES, initial=StyleJob.Method.FAST)
+    method = forms.ChoiceField(
+        choices=METHOD_CHOICES,
+        initial=StyleJob.Method.FAST,
+        help_text="Fast uses the preset's own network; Any style takes any painting in one pass.",
+    )
     strength = forms.FloatField(
         min_value=0.1,
         max_value=1.0,

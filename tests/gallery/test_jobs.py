@@ -40,7 +40,7 @@ def test_it_fails_the_row_with_the_engines_message_on_a_known_engine_error(owner
 
     job.refresh_from_db()
     assert job.status == StyleJob.Status.FAILED
-    assert "is missing" in job.error
+    assert "is not installed" in job.error
     assert not Artwork.objects.filter(job=job).exists()
     assert FailedJobRegistry(queue=redis_queue).get_job_ids() == []
 
