@@ -113,6 +113,12 @@ def test_it_does_not_let_anyone_use_another_users_style(clients, their_style):
     assert StyleJob.objects.filter(owner__username="olive").count() == 0
 
 
+def test_it_does_not_reuse_a_style_a_moderator_hid(clients, my_style):
+    my_style.hide("copied from a living artist")
+    errors = _errors(_post(clients["owner"], my_style=my_style.pk))
+    assert "Select a valid choice" in " ".join(errors["my_style"])
+
+
 def test_it_keeps_uploaded_styles_in_my_styles_for_reuse(clients, owner):
     first = _post(clients["owner"], style=upload("waves.png", _paint(), "image/png"))
     assert first.status_code == 302
