@@ -3,7 +3,7 @@
 from gallery import access
 from gallery.models import Artwork, Like
 
-REMIXED_SETTINGS = ("method", "strength", "preserve_color", "max_side")
+REMIXED_SETTINGS = ("method", "strength", "preserve_color", "max_side", "style_scale")
 
 
 def set_like(user, artwork: Artwork, liked: bool) -> int:
@@ -36,4 +36,7 @@ def remix_initial(user, artwork_id: str | None) -> dict:
     initial = {name: getattr(artwork.job, name) for name in REMIXED_SETTINGS}
     if artwork.job.preset_id and artwork.job.preset.is_active:
         initial["preset"] = artwork.job.preset_id
+    elif artwork.owner_id == user.pk and not artwork.job.style_image.is_hidden:
+        # Uploaded style images stay their uploader's ("My styles"); others remix the settings only.
+        initial["my_style"] = artwork.job.style_image_id
     return initial

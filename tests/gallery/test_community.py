@@ -13,6 +13,7 @@ from PIL import Image
 
 from gallery import community, services
 from gallery.models import Artwork, Like
+from tests.gallery.factories import clean
 
 pytestmark = pytest.mark.django_db
 
@@ -181,3 +182,11 @@ def test_it_preselects_the_style_and_settings_when_remixing(owner, make_artwork,
 def test_it_refuses_to_remix_an_artwork_the_user_cannot_see(owner, make_artwork, clients):
     artwork = make_artwork(owner, "private")
     assert clients["other"].get(reverse("gallery:job_new"), {"remix": artwork.pk}).status_code == 404
+
+
+def test_it_preselects_the_owners_own_style_image_but_not_someone_elses(owner, make_artwork, clients):
+    artwork = make_artwork(owner, "public", preset=None, style=clean(), method="optimize", strength=0.8)
+    mine = clients["owner"].get(reverse("gallery:job_new"), {"remix": artwork.pk}).context["form"]
+    theirs = clients["other"].get(reverse("gallery:job_new"), {"remix": artwork.pk}).context["form"]
+    assert mine.initial["my_style"] == artwork.job.style_image_id
+    assert "my_style" not in theirs.initial and theirs.initial["strength"] == 0.8
