@@ -1,9 +1,10 @@
 """Latency of a live preview as the web process renders it: the any-style network at 256 px, on one thread.
 
-    python -m scripts.preview_latency WEIGHTS_DIR STYLE_IMAGE [--repeats 30]
+    python -m scripts.preview_latency WEIGHTS_DIR STYLE_IMAGE [--repeats 30] [--clients 4]
 
 Times the previews first on an idle machine, then while a second process renders 1024 px pictures on two threads
-(a busy RQ worker), and prints the median and 95th percentile of each. The photo is Grace Hopper's public-domain
+(a busy RQ worker), one at a time and then from ``--clients`` threads at once (as gunicorn's threads serve them),
+and prints the median and 95th percentile of each. The photo is Grace Hopper's public-domain
 portrait that matplotlib ships as sample data.
 """
 
@@ -11,6 +12,7 @@ import argparse
 import multiprocessing
 import statistics
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from matplotlib import cbook
@@ -54,6 +56,7 @@ def main() -> None:
     parser.add_argument("weights", type=Path)
     parser.add_argument("style", type=Path)
     parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--clients", type=int, default=4)
     args = parser.parse_args()
 
     engine = Engine(args.weights, EngineConfig(threads=1))  # as gallery.jobs.get_preview_engine
@@ -70,6 +73,9 @@ def main() -> None:
     time.sleep(3)
     try:
         _report("while a worker renders 1024 px pictures", _time_previews(engine, photo, style, args.repeats))
+        with ThreadPoolExecutor(args.clients) as pool:
+            per_client = pool.map(lambda _: _time_previews(engine, photo, style, args.repeats), range(args.clients))
+            _report(f"{args.clients} users at once, while a worker renders", [t for ts in per_client for t in ts])
     finally:
         stop.set()
         worker.join()
