@@ -13,7 +13,7 @@ from gallery.forms import PreviewForm, ProfileForm, SignUpForm, StyleJobForm
 from gallery.models import IllegalTransitionError, Preset
 
 
-def _serve(field, *, download_name: str | None = None) -> FileResponse:
+def serve_file(field, *, download_name: str | None = None) -> FileResponse:
     """Stream a stored file after the caller checked access. Works with any Django storage."""
     if not field:
         raise Http404
@@ -141,15 +141,15 @@ def artwork_delete(request, artwork_id: int):
 
 @login_required
 def source_image(request, source_id: int):
-    return _serve(access.get_source_image_for_user(request.user, source_id).file)
+    return serve_file(access.get_source_image_for_user(request.user, source_id).file)
 
 
 def preset_preview(request, name: str):
-    return _serve(access.get_preset(name).preview)
+    return serve_file(access.get_preset(name).preview)
 
 
 def avatar(request, user_id: int):
-    return _serve(access.get_profile_with_avatar(user_id).avatar)
+    return serve_file(access.get_profile_with_avatar(user_id).avatar)
 
 
 @login_required

@@ -14,7 +14,7 @@ from gallery import access, community
 from gallery.forms_community import StyleCreditForm
 from gallery.models import Artwork
 from gallery.ratelimit import limit_posts
-from gallery.views import _serve
+from gallery.views import serve_file
 
 EXPLORE_SORTS = {"new": "Newest", "top": "Most liked this week"}
 ARTWORK_FILES = ("image", "thumbnail", "download", "content", "style")
@@ -22,15 +22,15 @@ ARTWORK_FILES = ("image", "thumbnail", "download", "content", "style")
 
 def _file_of(artwork: Artwork, kind: str, viewer):
     if kind == "image":
-        return _serve(artwork.image)
+        return serve_file(artwork.image)
     if kind == "thumbnail":
-        return _serve(artwork.thumbnail)
+        return serve_file(artwork.thumbnail)
     if kind == "download":
-        return _serve(artwork.image, download_name=f"atelier-{artwork.pk}.png")
+        return serve_file(artwork.image, download_name=f"atelier-{artwork.pk}.png")
     if kind == "content":
-        return _serve(artwork.job.content.file)
+        return serve_file(artwork.job.content.file)
     if kind == "style":
-        return _serve(access.get_style_source(artwork, viewer).file)
+        return serve_file(access.get_style_source(artwork, viewer).file)
     raise Http404
 
 

@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from gallery import access, moderation
 from gallery.forms_community import ReportForm
 from gallery.models import target_label
-from gallery.views import _serve
+from gallery.views import serve_file
 from gallery.views_community import safe_next
 
 
@@ -30,8 +30,8 @@ def report(request, kind: str, key: str):
 
 
 def moderation_artwork_thumbnail(request, artwork_id: int):
-    return _serve(access.get_artwork_for_moderator(request.user, artwork_id).thumbnail)
+    return serve_file(access.get_artwork_for_moderator(request.user, artwork_id).thumbnail)
 
 
 def moderation_style_image(request, source_id: int):
-    return _serve(access.get_style_image_for_moderator(request.user, source_id).file)
+    return serve_file(access.get_style_image_for_moderator(request.user, source_id).file)
