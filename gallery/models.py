@@ -248,13 +248,6 @@ class StyleJob(models.Model):
         type(self).objects.filter(pk=self.pk, status=self.Status.RUNNING).update(progress=percent)
         self.progress = percent
 
-    def queue_position(self) -> int | None:
-        """1 for the next job to start, None when the job is not waiting."""
-        if self.status != self.Status.QUEUED:
-            return None
-        ahead = type(self).objects.filter(status=self.Status.QUEUED, created_at__lt=self.created_at).count()
-        return ahead + 1
-
 
 class Artwork(Hideable):
     class Visibility(models.TextChoices):

@@ -77,6 +77,17 @@ def _enqueue(job_id: int) -> None:
     fairqueue.interleave(style_queue(), str(job_id))
 
 
+def queue_position(job: StyleJob) -> int | None:
+    """1 for the next job to start, None when the job is not waiting in the queue.
+
+    Read from the RQ list itself: the fair queue interleaves users, so submission order is not run order.
+    """
+    if job.status != StyleJob.Status.QUEUED:
+        return None
+    position = style_queue().get_job_position(str(job.pk))
+    return None if position is None else position + 1
+
+
 def _forget_rq_job(job_id: int) -> None:
     try:
         Job.fetch(str(job_id), connection=style_queue().connection).delete()

@@ -97,7 +97,7 @@ def _job_status(job) -> dict:
         "status": job.status,
         "status_label": job.get_status_display(),
         "progress": job.progress,
-        "queue_position": job.queue_position(),
+        "queue_position": services.queue_position(job),
         "error": job.error,
         "finished": job.is_finished,
         "result": None,

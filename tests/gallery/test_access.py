@@ -134,8 +134,12 @@ def test_it_streams_the_full_size_result_as_a_download(clients, world):
     assert b"".join(response.streaming_content).startswith(b"\x89PNG")
 
 
-def test_it_reports_job_status_as_json(clients, world):
-    body = clients["owner"].get(reverse("gallery:job_status", args=[world["waiting"].pk])).json()
+def test_it_reports_job_status_as_json(
+    clients, world, owner, make_job, redis_queue, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        waiting = make_job(owner)
+    body = clients["owner"].get(reverse("gallery:job_status", args=[waiting.pk])).json()
     assert body["status"] == "queued" and body["queue_position"] == 1 and body["result"] is None
     done = clients["owner"].get(reverse("gallery:job_status", args=[world["job"].pk])).json()
     assert done["status"] == "done" and done["progress"] == 100

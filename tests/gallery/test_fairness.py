@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from gallery import services
 from gallery.fairqueue import fair_position
 from gallery.models import StyleJob
 from gallery.worker import AtelierWorker
@@ -64,6 +65,16 @@ def test_it_starts_another_users_job_within_the_first_few_of_a_burst(owner, othe
     theirs.refresh_from_db()
     assert theirs.status == StyleJob.Status.DONE
     assert StyleJob.objects.filter(pk__in=[job.pk for job in burst], status="done").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_reports_queue_positions_in_run_order(owner, other, make_job, redis_queue):
+    first, second, third = make_job(owner), make_job(owner), make_job(other)
+    assert [services.queue_position(job) for job in (first, second, third)] == [1, 3, 2]
+    AtelierWorker([redis_queue], connection=redis_queue.connection).work(burst=True, max_jobs=1)
+    for job in (first, second, third):
+        job.refresh_from_db()
+    assert [services.queue_position(job) for job in (first, second, third)] == [None, 2, 1]
 
 
 def test_it_rate_limits_logins_per_address(client, owner, settings):

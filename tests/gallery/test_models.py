@@ -72,14 +72,6 @@ def test_it_requeues_only_the_claim_of_the_worker_it_saw(owner, make_job):
         job.mark_requeued()
 
 
-def test_it_reports_queue_positions_in_submission_order(owner, other, make_job):
-    first, second, third = make_job(owner), make_job(other), make_job(owner)
-    assert [j.queue_position() for j in (first, second, third)] == [1, 2, 3]
-    first.mark_running("w")
-    second.refresh_from_db()
-    assert first.queue_position() is None and second.queue_position() == 1
-
-
 def test_it_clamps_progress_and_ignores_it_once_finished(owner, make_job):
     job = make_job(owner)
     job.mark_running("w")
