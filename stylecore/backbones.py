@@ -204,6 +204,12 @@ def _pairs(state: dict[str, torch.Tensor], prefix_map: dict[str, str]) -> dict[s
             if f"{key}.weight" in state and f"{key}.bias" in state}
 
 
+def vgg16_trunk(last: str) -> VGGFeatures:
+    """An untrained VGG16 (Caffe convention) that stops at conv ``last`` (e.g. "3_1"); load weights separately."""
+    names = [item[0] if item != "pool" else "pool" for item in _VGG16_LAYOUT]
+    return VGGFeatures(_VGG16_LAYOUT[: names.index(last) + 1], "caffe")
+
+
 def load_vgg16_hed(cache_dir: Path | None = None) -> VGGFeatures:
     """The default loss/encoder network. Raises BackboneMissingError with instructions when not prepared."""
     path = (cache_dir or default_cache_dir()) / VGG16_HED_FILE

@@ -1,10 +1,10 @@
 """Training the arbitrary-style network end to end through a frozen VGG (AdaIN losses, Huang & Belongie 2017).
 
 Every step pairs ``batch_size`` photo crops with as many painting crops. Losses per pair:
-* stylized pairs: content loss on VGG relu3_1/relu4_1 against the photo, plus the mean/std style loss (eq. 11) over
-  relu1_1..relu4_1 against the painting crop;
-* a share of pairs (``reconstruct_share``) run at strength 0 and must give the photo back (L1 + content loss), so
-  that the strength control runs from the plain photo to full style.
+* content loss (eq. 12): the output's VGG relu3_1 against the AdaIN target features t it was decoded from;
+* mean/std style loss (eq. 11) over relu1_1..relu4_1 against the painting crop;
+* a share of pairs (``reconstruct_share``) run at strength 0 (so t is the photo's own features) and must also give
+  the photo back pixel for pixel (L1), so the strength control runs from the plain photo to full style.
 Paintings and photos are split by name; held-out ones are never trained on.
 """
 
@@ -36,11 +36,11 @@ class ArbitraryTrainConfig:
     steps: int = 2000
     batch_size: int = 4
     crop_size: int = 192
-    lr: float = 5e-4
+    lr: float = 1e-3
     seed: int = 0
     n_val_photos: int = 60
     n_val_styles: int = 5
-    content_layers: tuple[str, ...] = ("relu3_1", "relu4_1")
+    content_layers: tuple[str, ...] = ("relu3_1",)  # must be the encoder's layer: the target is AdaIN's output
     style_layers: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
     content_weight: float = 1.0
     style_weight: float = 3.0
@@ -85,7 +85,8 @@ def train_arbitrary(config: ArbitraryTrainConfig, *, show_progress: bool = True)
     train_photos, val_photos = split_validation(list_images(Path(config.content_dir)), config.n_val_photos)
     train_styles, val_styles = split_paintings(Path(config.style_dir), config.n_val_styles)
     net = ArbitraryStyleNet(config.net)
-    optimizer = torch.optim.Adam(net.parameters(), lr=config.lr)
+    net.load_encoder(vgg)
+    optimizer = torch.optim.Adam(net.decoder.parameters(), lr=config.lr)
     photos = CropSampler(train_photos, config.crop_size, config.seed)
     paintings = CropSampler(train_styles, config.crop_size, config.seed + 1, max_zoom=2.5)
     layers = tuple(dict.fromkeys(config.content_layers + config.style_layers))
@@ -117,17 +118,18 @@ def train_arbitrary(config: ArbitraryTrainConfig, *, show_progress: bool = True)
         style = paintings.batch(config.batch_size)
         reconstruct = torch.rand(config.batch_size) < config.reconstruct_share
         strength = (~reconstruct).float().view(-1, 1, 1, 1)
-        s_mean, s_std = net.style_code(style)
-        out = net(content, s_mean, s_std, strength)
         with torch.no_grad():
-            content_f = vgg(content, config.content_layers)
+            s_mean, s_std = net.style_code(style)
+            target = net.transform(content, s_mean, s_std, strength)
             style_f = vgg(style, config.style_layers)
+        out = net.decoder(target)
+        content_f = {name: target for name in config.content_layers}
         out_f = vgg(out, layers)
         per = pair_losses(out_f, content_f, style_f, config)
         stylized = (~reconstruct).float()
         pixel = (out - content).abs().mean(dim=(1, 2, 3))
         loss_per = stylized * (config.content_weight * per["content"] + config.style_weight * per["style"]) + (
-            reconstruct.float() * (10.0 * pixel + per["content"]))
+            reconstruct.float() * (10.0 * pixel + config.content_weight * per["content"]))
         loss = loss_per.mean()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
