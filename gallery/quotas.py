@@ -31,16 +31,20 @@ def check_job_quota(user) -> None:
 
 
 def enforce_job_quota(view):
-    """Refuse a new job over quota with a message on the form page, before anything is uploaded or stored."""
+    """Answer a new job over quota with a message on the form page, never an error page.
+
+    The check runs before the upload is decoded (cheap), and services.create_job checks again under a lock, for
+    two submissions that race; either way the QuotaError becomes the message.
+    """
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if request.method == "POST":
-            try:
+        try:
+            if request.method == "POST":
                 check_job_quota(request.user)
-            except QuotaError as exc:
-                messages.error(request, str(exc))
-                return redirect(request.get_full_path())
-        return view(request, *args, **kwargs)
+            return view(request, *args, **kwargs)
+        except QuotaError as exc:
+            messages.error(request, str(exc))
+            return redirect(request.get_full_path())
 
     return wrapper

@@ -16,7 +16,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.worker import Worker
 
-from gallery import fairqueue, images, provenance
+from gallery import fairqueue, images, provenance, quotas
 from gallery.models import Artwork, IllegalTransitionError, Preset, Profile, SourceImage, StyleJob
 
 log = logging.getLogger(__name__)
@@ -121,10 +121,16 @@ def _delete_files(*fields) -> None:
 
 
 def create_job(owner, request: JobRequest) -> StyleJob:
-    """Store the uploads, create the row, and enqueue it once the row is committed."""
+    """Store the uploads, create the row, and enqueue it once the row is committed.
+
+    Raises quotas.QuotaError when the owner is over a job quota.
+    """
     stored = []
     try:
         with transaction.atomic():
+            # Locking the owner's row serialises their submissions, so two at once cannot both pass the quota.
+            get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
+            quotas.check_job_quota(owner)
             content = _store_source(owner, SourceImage.Kind.CONTENT, request.content, request.content_name)
             stored.append(content.file)
             style_image = request.style_source

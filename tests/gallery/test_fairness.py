@@ -1,11 +1,15 @@
 """Quotas, the fair queue and rate limits, against the real PostgreSQL and Redis."""
 
+import threading
+
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from gallery import services
 from gallery.fairqueue import fair_position
 from gallery.models import StyleJob
+from gallery.quotas import QuotaError
 from gallery.worker import AtelierWorker
 from tests.gallery.factories import PASSWORD, upload
 
@@ -47,6 +51,27 @@ def test_it_refuses_a_job_over_the_daily_quota(owner, make_job, clients, preset,
     assert StyleJob.objects.filter(owner=owner).count() == 2
 
 
+@pytest.mark.django_db(transaction=True)
+def test_it_holds_the_quota_when_submissions_race(owner, make_job, settings):
+    settings.JOB_QUOTA_ACTIVE = 2
+    errors = []
+
+    def submit():
+        try:
+            make_job(owner)
+        except QuotaError as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert StyleJob.objects.filter(owner=owner).count() == 2 and len(errors) == 4
+
+
 def test_it_places_a_job_in_round_robin_order():
     owners = {"a1": 1, "a2": 1, "a3": 1, "b1": 2, "b2": 2, "c1": 3}
     assert fair_position(["a1", "a2", "a3"], "b1", owners) == "a2"
@@ -56,7 +81,10 @@ def test_it_places_a_job_in_round_robin_order():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_starts_another_users_job_within_the_first_few_of_a_burst(owner, other, make_job, redis_queue):
+def test_it_starts_another_users_job_within_the_first_few_of_a_burst(
+    owner, other, make_job, redis_queue, settings
+):
+    settings.JOB_QUOTA_ACTIVE = 100
     burst = [make_job(owner) for _ in range(50)]
     theirs = make_job(other)
     waiting = redis_queue.get_job_ids()

@@ -188,7 +188,8 @@ def _result(job) -> Image.Image:
 
 @pytest.mark.django_db(transaction=True)
 def test_it_runs_blends_of_two_own_styles_and_of_a_preset_with_an_own_style(owner, preset, arbitrary_weights,
-                                                                            run_worker):
+                                                                            run_worker, settings):
+    settings.JOB_QUOTA_ACTIVE = 4  # four jobs wait at once here; the default quota is three
     # The test network is trained for three steps only: too little for a blend to look different, so this checks
     # that blends of every stored shape reach the engine as valid style lists with matching weights.
     warm = services.create_job(owner, _request(style=clean(_paint(((230, 60, 20), (250, 200, 30))))))
