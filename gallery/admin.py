@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from gallery import moderation, services
+from gallery import moderation, provenance, services
 from gallery.forms_community import BlockedStyleForm, ModerationForm
 from gallery.models import (
     Artwork,
@@ -49,7 +49,10 @@ class SourceImageAdmin(admin.ModelAdmin):
     def block_styles(self, request, queryset):
         hashes = set(queryset.exclude(perceptual_hash="").values_list("perceptual_hash", flat=True))
         for found in hashes:
-            BlockedStyle.objects.get_or_create(perceptual_hash=found, defaults={"note": f"Blocked by {request.user}"})
+            blocked, _ = BlockedStyle.objects.get_or_create(
+                perceptual_hash=found, defaults={"note": f"Blocked by {request.user}"}
+            )
+            provenance.hide_matching_styles(blocked)
         self.message_user(request, f"{len(hashes)} hash{'es' if len(hashes) != 1 else ''} on the blocklist.")
 
 
@@ -58,6 +61,12 @@ class BlockedStyleAdmin(admin.ModelAdmin):
     form = BlockedStyleForm
     list_display = ("perceptual_hash", "note", "created_at")
     search_fields = ("perceptual_hash", "note")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        hidden = provenance.hide_matching_styles(obj)
+        if hidden:
+            self.message_user(request, f"{hidden} matching style image{'s' if hidden != 1 else ''} hidden.")
 
 
 @admin.register(StyleJob)

@@ -6,10 +6,11 @@ import imagehash
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect
+from django.utils import timezone
 from PIL import Image
 
 from gallery import images
-from gallery.models import BlockedStyle
+from gallery.models import BlockedStyle, SourceImage
 
 BLOCKED_MESSAGE = (
     "This style image matches a work whose artist asked not to be used as a style on Atelier. Please pick another."
@@ -37,6 +38,20 @@ def check_style_allowed(image: Image.Image) -> str:
         if hash_distance(found, blocked) <= settings.STYLE_HASH_DISTANCE:
             raise BlockedStyleError(BLOCKED_MESSAGE)
     return found
+
+
+def hide_matching_styles(blocked: BlockedStyle) -> int:
+    """Hide stored style images that match a newly blocked work, so they leave public pages and "My styles"."""
+    matching = [
+        source.pk
+        for source in SourceImage.objects.filter(kind=SourceImage.Kind.STYLE, hidden_at__isnull=True)
+        .exclude(perceptual_hash="")
+        .only("pk", "perceptual_hash")
+        if hash_distance(source.perceptual_hash, blocked.perceptual_hash) <= settings.STYLE_HASH_DISTANCE
+    ]
+    return SourceImage.objects.filter(pk__in=matching).update(
+        hidden_at=timezone.now(), hidden_reason=f"The artist opted out: {blocked.note}"
+    )
 
 
 def refuse_blocked_styles(view):

@@ -65,6 +65,19 @@ def test_it_blocks_a_work_from_the_admin_by_image(client, django_user_model):
     assert BlockedStyle.objects.get().perceptual_hash == provenance.perceptual_hash(clean(_stripes()).image)
 
 
+def test_it_hides_stored_copies_of_a_work_once_it_is_blocked(owner, make_artwork, client, django_user_model):
+    copy = make_artwork(owner, "public", preset=None, style=clean(_stripes(size=(400, 320), quality=60)))
+    other = make_artwork(owner, "public", preset=None, style=clean(image_bytes(size=(200, 160))))
+    client.force_login(django_user_model.objects.create_superuser("root", "root@example.com", "x"))
+    client.post(reverse("admin:gallery_blockedstyle_add"), {"note": "Ada Painter", "image": upload("w.jpg", _stripes())})
+    copy.job.style_image.refresh_from_db()
+    other.job.style_image.refresh_from_db()
+    assert copy.job.style_image.is_hidden and "Ada Painter" in copy.job.style_image.hidden_reason
+    assert not other.job.style_image.is_hidden
+    style_url = reverse("gallery:artwork_style", args=[copy.pk])
+    assert client.get(style_url).status_code == 404
+
+
 def test_it_credits_the_style_on_public_pages(owner, make_artwork, clients):
     artwork = make_artwork(owner, "public", preset=None, style=clean(_stripes()))
     url = reverse("gallery:style_credit", args=[artwork.job.style_image_id])
