@@ -1,5 +1,6 @@
 // The new-picture form: keeps the method in step with the chosen style, and shows a live 256 px preview of the
-// "Any style" method while the user moves the strength slider (debounced; photos are shrunk in the browser first).
+// "Any style" method while the user moves the strength slider. Changes are debounced, photos are shrunk in the
+// browser first, and a page never has more than one preview rendering on the server.
 (function () {
   "use strict";
   const form = document.getElementById("job-form");
@@ -12,7 +13,8 @@
   const DEBOUNCE_MS = 250;
   const shrunk = new Map(); // File -> Promise<Blob>, so each upload is shrunk once
   let timer = null;
-  let inFlight = null;
+  let busy = false; // one preview in flight per page: a change made meanwhile is rendered when it returns
+  let stale = false;
   let shownUrl = null;
 
   function shrink(file, side) {
@@ -52,13 +54,15 @@
   }
 
   async function renderPreview() {
-    if (inFlight) inFlight.abort();
+    if (busy) {
+      stale = true;
+      return;
+    }
     const content = upload("content");
     const active = field("method").value === "arbitrary" && content && hasStyle();
     part("preview").hidden = !active;
     if (!active) return;
-    const controller = new AbortController();
-    inFlight = controller;
+    busy = true;
     const strength = field("strength").value;
     showStatus("Painting the preview…");
     try {
@@ -66,9 +70,7 @@
       data.set("content", await shrink(content, SIDE), "preview.jpg");
       if (upload("style")) data.set("style", await shrink(upload("style"), STYLE_SIDE), "style.jpg");
       else data.delete("style");
-      const response = await fetch(form.dataset.previewUrl, {
-        method: "POST", body: data, credentials: "same-origin", signal: controller.signal,
-      });
+      const response = await fetch(form.dataset.previewUrl, { method: "POST", body: data, credentials: "same-origin" });
       if (!response.ok) {
         const body = await response.json().catch(() => ({}));
         showStatus(body.error || `The preview failed (${response.status}).`);
@@ -82,9 +84,13 @@
       shownUrl = url;
       showStatus(`Live preview at ${SIDE} px, strength ${strength}.`);
     } catch (error) {
-      if (error.name !== "AbortError") showStatus("The preview could not be loaded; it will retry on the next change.");
+      showStatus("The preview could not be loaded; it will retry on the next change.");
     } finally {
-      if (inFlight === controller) inFlight = null;
+      busy = false;
+      if (stale) {
+        stale = false;
+        schedulePreview();
+      }
     }
   }
 
