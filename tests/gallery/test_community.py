@@ -190,3 +190,14 @@ def test_it_preselects_the_owners_own_style_image_but_not_someone_elses(owner, m
     theirs = clients["other"].get(reverse("gallery:job_new"), {"remix": artwork.pk}).context["form"]
     assert mine.initial["my_style"] == artwork.job.style_image_id
     assert "my_style" not in theirs.initial and theirs.initial["strength"] == 0.8
+
+
+def test_it_pages_explore_and_keeps_the_sort(owner, make_artwork, client, settings):
+    settings.GALLERY_PAGE_SIZE = 2
+    oldest, middle, newest = (make_artwork(owner, "public") for _ in range(3))
+    first = client.get(reverse("gallery:explore"), {"sort": "top"})
+    assert list(first.context["page"].object_list) == [newest, middle]
+    assert 'href="?sort=top&amp;page=2"' in first.content.decode()
+    assert list(client.get(reverse("gallery:explore"), {"sort": "top", "page": 2}).context["page"].object_list) == [
+        oldest
+    ]
