@@ -85,7 +85,8 @@ class ArbitraryStylizer:
         for image, weight in zip(styles, weights):
             check_image(image, "style image")
             s = to_tensor(fit_within(to_rgb(image), style_scale))
-            if s.std().item() < _FLAT_STYLE_STD:
+            # Per channel: a flat red image has a large spread across channels but none within each one.
+            if s.flatten(2).std(dim=2).max().item() < _FLAT_STYLE_STD:
                 raise InvalidImageError("the style image is a single flat colour; pick one with some texture")
             m, d = self._encode_style(s)
             mean, std = mean + weight / total * m, std + weight / total * d

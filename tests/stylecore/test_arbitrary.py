@@ -1,0 +1,142 @@
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from stylecore import Engine, EngineConfig
+from stylecore.errors import InvalidImageError, InvalidOptionError
+from stylecore.export import export_arbitrary_onnx
+from stylecore.networks.arbitrary import ArbitraryStyleNet
+
+from .synthetic import draw_painting, draw_photo
+
+
+@pytest.fixture
+def engine(tiny_arbitrary_weights):
+    return Engine(tiny_arbitrary_weights, EngineConfig(threads=1))
+
+
+@pytest.fixture
+def styles():
+    return [draw_painting(64, seed=11), draw_painting(80, seed=12)]
+
+
+def _array(image: Image.Image) -> np.ndarray:
+    return np.asarray(image, dtype=np.float32) / 255.0
+
+
+def _stylize(engine, photo, style, **options):
+    return _array(engine.stylize(photo, style=style, method="arbitrary", **options))
+
+
+def test_it_keeps_the_photo_size_for_odd_sizes(engine, styles):
+    photo = draw_photo((45, 37), seed=1)
+    assert engine.stylize(photo, style=styles[0], method="arbitrary").size == (45, 37)
+
+
+def test_it_ignores_the_style_at_strength_zero(engine, styles):
+    # Strength interpolates in feature space: at 0 the decoder sees the photo's own features, whatever the style.
+    photo = draw_photo((48, 40), seed=2)
+    a = _stylize(engine, photo, styles[0], strength=0.0)
+    b = _stylize(engine, photo, styles[1], strength=0.0)
+    assert np.abs(a - b).max() < 1e-5
+
+
+def test_it_changes_with_the_style_at_full_strength(engine, styles):
+    photo = draw_photo((48, 40), seed=2)
+    assert np.abs(_stylize(engine, photo, styles[0]) - _stylize(engine, photo, styles[1])).mean() > 1e-4
+
+
+def test_it_reads_a_preset_painting_as_the_style(engine):
+    photo = draw_photo((48, 40), seed=3)
+    assert engine.stylize(photo, preset="starry_night", method="arbitrary").size == (48, 40)
+
+
+def test_it_normalises_blend_weights(engine, styles):
+    photo = draw_photo((48, 40), seed=4)
+    half = _stylize(engine, photo, styles, style_weights=[0.5, 0.5])
+    scaled = _stylize(engine, photo, styles, style_weights=[3.0, 3.0])
+    assert np.abs(half - scaled).max() < 1e-5
+
+
+def test_it_gives_one_style_for_a_one_hot_blend(engine, styles):
+    photo = draw_photo((48, 40), seed=5)
+    blend = _stylize(engine, photo, styles, style_weights=[1.0, 0.0])
+    single = _stylize(engine, photo, styles[0])
+    assert np.abs(blend - single).max() < 1e-5
+
+
+@pytest.mark.parametrize("weights", [[-1.0, 2.0], [0.0, 0.0], [1.0], [float("nan"), 1.0]])
+def test_it_refuses_bad_blend_weights(engine, styles, weights):
+    with pytest.raises(InvalidOptionError):
+        engine.stylize(draw_photo((32, 32), seed=6), style=styles, style_weights=weights, method="arbitrary")
+
+
+def test_it_refuses_more_than_four_styles(engine, styles):
+    with pytest.raises(InvalidOptionError, match="1 to 4"):
+        engine.stylize(draw_photo((32, 32), seed=6), style=styles * 3, method="arbitrary")
+
+
+@pytest.mark.parametrize("colour", [(128, 128, 128), (200, 40, 40)])
+def test_it_refuses_a_flat_single_colour_style(engine, colour):
+    with pytest.raises(InvalidImageError, match="flat colour"):
+        engine.stylize(draw_photo((32, 32), seed=6), style=Image.new("RGB", (64, 64), colour), method="arbitrary")
+
+
+def test_it_handles_tiny_and_huge_style_images(engine):
+    photo = draw_photo((40, 32), seed=8)
+    tiny = draw_painting(16, seed=13)
+    huge = draw_painting(64, seed=14).resize((3000, 2400))
+    assert engine.stylize(photo, style=tiny, method="arbitrary").size == (40, 32)
+    assert engine.stylize(photo, style=huge, method="arbitrary").size == (40, 32)
+
+
+def test_it_refuses_a_style_scale_out_of_range(engine, styles):
+    with pytest.raises(InvalidOptionError, match="style scale"):
+        engine.stylize(draw_photo((32, 32), seed=6), style=styles[0], method="arbitrary", style_scale=10)
+
+
+def test_it_changes_with_the_style_scale(engine):
+    photo = draw_photo((48, 40), seed=9)
+    style = draw_painting(256, seed=15)
+    assert np.abs(_stylize(engine, photo, style, style_scale=64) - _stylize(engine, photo, style,
+                                                                             style_scale=256)).mean() > 1e-4
+
+
+def test_it_gives_the_same_image_on_onnx_runtime_and_pytorch(tiny_arbitrary_weights, styles):
+    photo = draw_photo((52, 44), seed=10)
+    onnx = Engine(tiny_arbitrary_weights, EngineConfig(threads=1, runtime="onnx"))
+    eager = Engine(tiny_arbitrary_weights, EngineConfig(threads=1, runtime="torch"))
+    a = _array(onnx.stylize(photo, style=styles, style_weights=[0.3, 0.7], method="arbitrary", strength=0.6))
+    b = _array(eager.stylize(photo, style=styles, style_weights=[0.3, 0.7], method="arbitrary", strength=0.6))
+    assert np.abs(a - b).max() <= 1.5 / 255
+
+
+def test_it_exports_onnx_within_tolerance(tiny_arbitrary_weights):
+    for path, diff in export_arbitrary_onnx(tiny_arbitrary_weights):
+        assert path.exists() and diff < 1e-3
+
+
+def test_it_matches_adain_statistics_in_feature_space(tiny_arbitrary_weights, styles):
+    engine = Engine(tiny_arbitrary_weights, EngineConfig(threads=1, runtime="torch"))
+    net: ArbitraryStyleNet = engine.arbitrary.net
+    content = torch.rand(1, 3, 32, 40, generator=torch.Generator().manual_seed(0))
+    style = torch.rand(1, 3, 36, 36, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        mean, std = net.style_code(style)
+        target = net.transform(content, mean, std, torch.ones(1, 1, 1, 1))
+        live = net.encoder(content).flatten(2).std(2)[0] > 1e-3  # a dead (all-zero) ReLU channel has no std to set
+    flat = target.flatten(2)[0]
+    assert live.sum() > 10
+    assert torch.allclose(flat.mean(1)[live], mean.flatten()[live], rtol=1e-3, atol=1e-3)
+    assert torch.allclose(flat.std(1, unbiased=False)[live], std.flatten()[live], rtol=1e-3, atol=1e-3)
+
+
+def test_it_tiles_large_images_close_to_the_untiled_result(tiny_arbitrary_weights, styles):
+    photo = draw_photo((96, 80), seed=16)
+    whole = Engine(tiny_arbitrary_weights, EngineConfig(threads=1, runtime="torch"))
+    tiled = Engine(tiny_arbitrary_weights, EngineConfig(threads=1, runtime="torch", tile_above=48 * 48, tile=64,
+                                                        tile_overlap=32))
+    a = _stylize(whole, photo, styles[0], max_side=96)
+    b = _stylize(tiled, photo, styles[0], max_side=96)
+    assert np.abs(a - b).mean() < 0.03
