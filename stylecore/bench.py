@@ -232,7 +232,7 @@ def measure_quality(engine, photos: list[Path], peer: str | None) -> list[dict]:
     systems = quality_systems(engine, peer)
     rows = []
     for preset in tqdm(engine.presets(), desc="quality", unit="preset"):
-        style_size = preset.metadata.get("training", {}).get("style_size", 384)
+        style_size = preset.metadata["config"]["style_size"]
         grams = style_targets(vgg, [preset.style_path], style_size, LossConfig().style_layers)
         for label, stylize in systems.items():
             pairs = [style_and_content_distance(vgg, to_tensor(stylize(image, preset)), to_tensor(image), grams)

@@ -53,13 +53,14 @@ def release_presets(run_dir: Path, weights_dir: Path, names: list[str], n_val_me
         meta = {
             **painting.to_dict(),
             "network": {k: v for k, v in net_cfg.to_dict().items() if k != "n_styles"},
-            "training": {k: v for k, v in raw.items() if k != "net"},
+            "config": {k: v for k, v in raw.items() if k != "net"},
+            "backbone": raw["backbone"],
             "trained_jointly_with": [n for n in names if n != name],
             "style_index": index,
             "steps": state["step"],
             "wall_seconds_total": round(state["wall_seconds"], 1),
             "wall_seconds_share": round(state["wall_seconds"] / len(names), 1),
-            "validation": {**metrics[index], "photos": n_val_metrics, "size": 256},
+            "metrics": {**metrics[index], "photos": n_val_metrics, "size": 256},
         }
         (folder / f"{name}.json").write_text(json.dumps(meta, indent=2) + "\n")
         written.append(folder / f"{name}.pt")
@@ -127,10 +128,11 @@ def release_arbitrary(run_dir: Path, weights_dir: Path, n_pairs: int = 20) -> Pa
     torch.save(net.state_dict(), folder / "arbitrary.pt")
     meta = {
         "network": raw["net"],
-        "training": {k: v for k, v in raw.items() if k != "net"},
+        "config": {k: v for k, v in raw.items() if k != "net"},
+        "backbone": raw["backbone"],
         "steps": state["step"],
         "wall_seconds": round(state["wall_seconds"], 1),
-        "validation": {**{k: v / pairs for k, v in totals.items()}, "pairs": pairs, "size": 256,
+        "metrics": {**{k: v / pairs for k, v in totals.items()}, "pairs": pairs, "size": 256,
                        "paintings": [p.name for p in val_styles]},
     }
     (folder / "arbitrary.json").write_text(json.dumps(meta, indent=2) + "\n")
@@ -144,7 +146,7 @@ def export_arbitrary_onnx(weights_dir: Path, opset: int = 17) -> list[tuple[Path
     from .arbitrary import load_arbitrary_net
 
     folder = weights_dir / "arbitrary"
-    net, _ = load_arbitrary_net(folder)
+    net, meta = load_arbitrary_net(folder)
     gen = torch.Generator().manual_seed(0)
     style = torch.rand(1, 3, 48, 64, generator=gen)
     image = torch.rand(1, 3, 64, 96, generator=gen)
@@ -184,5 +186,10 @@ def export_arbitrary_onnx(weights_dir: Path, opset: int = 17) -> list[tuple[Path
             partial.unlink()
             raise CheckpointError(f"ONNX export {name} differs from PyTorch by {diff:.2e}")
         partial.replace(target)
+        # The graph's own metadata: what it was exported from, and the parity measured just now.
+        sidecar = {key: meta[key] for key in ("network", "config", "backbone", "steps", "metrics")}
+        sidecar.update(exported_from="arbitrary.pt", inputs=in_names, outputs=out_names, opset=opset,
+                       parity_max_abs_diff=diff)
+        target.with_suffix(".json").write_text(json.dumps(sidecar, indent=2) + "\n")
         results.append((target, diff))
     return results

@@ -60,9 +60,14 @@ def style_targets(vgg, style_paths, style_size: int, layers) -> dict[str, torch.
 
 
 def _save_checkpoint(path: Path, state: dict) -> None:
+    """Save atomically, with a readable ``<name>.json`` beside it: config, backbone, steps, latest losses."""
     partial = path.with_suffix(".partial")
     torch.save(state, partial)
     partial.replace(path)  # atomic: a kill mid-save never leaves a truncated checkpoint
+    summary = {"config": state["config"], "backbone": state["config"]["backbone"], "steps": state["step"],
+               "wall_seconds": round(state["wall_seconds"], 1),
+               "metrics": {"latest_losses": state["history"][-1] if state["history"] else None}}
+    path.with_suffix(".json").write_text(json.dumps(summary, indent=2) + "\n")
 
 
 def load_checkpoint(path: Path) -> dict:

@@ -88,28 +88,10 @@ def arbitrary_weights() -> Path:
 
     Three training steps on synthetic photos and paintings (7 paintings: 5 are held out for validation).
     """
-    from stylecore.export import export_arbitrary_onnx, release_arbitrary
-    from stylecore.networks.arbitrary import ArbitraryConfig
-    from stylecore.training_arbitrary import ArbitraryTrainConfig, train_arbitrary
-    from tests.stylecore.synthetic import draw_painting, draw_photo
+    from tests.stylecore.synthetic import build_tiny_arbitrary
 
-    weights = Path(os.environ["STYLECORE_WEIGHTS"])
-    root = _state["root"] / "arbitrary-run"
-    (root / "photos").mkdir(parents=True)
-    (root / "paintings").mkdir()
-    for index in range(3):
-        draw_photo((64, 48), seed=index).save(root / "photos" / f"photo_{index}.png")
-    for index in range(7):
-        draw_painting(64, seed=200 + index).save(root / "paintings" / f"painting_{index}.png")
-    config = ArbitraryTrainConfig(
-        content_dir=str(root / "photos"), style_dir=str(root / "paintings"), run_dir=str(root / "run"), steps=3,
-        crop_size=32, n_val_photos=1, n_val_styles=5, preview_every=1000, checkpoint_every=1000,
-        net=ArbitraryConfig(width=8),
-    )
-    train_arbitrary(config, show_progress=False)
-    release_arbitrary(root / "run", weights, n_pairs=5)
-    export_arbitrary_onnx(weights)
-    return weights / "arbitrary"
+    return build_tiny_arbitrary(_state["root"] / "arbitrary-run", Path(os.environ["STYLECORE_WEIGHTS"]), steps=3,
+                                painting_seed=200)
 
 
 def pytest_unconfigure(config):

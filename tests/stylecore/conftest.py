@@ -57,27 +57,10 @@ def tiny_arbitrary_weights(tiny_weights, tmp_path_factory) -> Path:
     """``tiny_weights`` plus a really trained (a few steps), released and exported arbitrary-style network."""
     import shutil
 
-    from stylecore.export import export_arbitrary_onnx, release_arbitrary
-    from stylecore.networks.arbitrary import ArbitraryConfig
-    from stylecore.training_arbitrary import ArbitraryTrainConfig, train_arbitrary
-
-    from .synthetic import draw_painting
+    from .synthetic import build_tiny_arbitrary
 
     root = tmp_path_factory.mktemp("tiny-arbitrary")
-    (root / "photos").mkdir()
-    (root / "paintings").mkdir()
-    for index in range(3):
-        draw_photo((64, 48), seed=index).save(root / "photos" / f"photo_{index}.png")
-    for index in range(7):
-        draw_painting(64, seed=300 + index).save(root / "paintings" / f"painting_{index}.png")
-    config = ArbitraryTrainConfig(
-        content_dir=str(root / "photos"), style_dir=str(root / "paintings"), run_dir=str(root / "run"), steps=4,
-        crop_size=32, n_val_photos=1, n_val_styles=5, preview_every=1000, checkpoint_every=1000,
-        net=ArbitraryConfig(width=8),
-    )
-    train_arbitrary(config, show_progress=False)
     weights = root / "weights"
     shutil.copytree(tiny_weights, weights)
-    release_arbitrary(root / "run", weights, n_pairs=5)
-    export_arbitrary_onnx(weights)
+    build_tiny_arbitrary(root, weights, steps=4, painting_seed=300)
     return weights

@@ -56,3 +56,27 @@ def tiny_train_config(root: Path, run_dir: Path, steps: int) -> TrainConfig:
         checkpoint_every=2, preview_every=100, net=TransformerConfig(width=8, res_blocks=1),
         loss=LossConfig(style_weight=4.0),
     )
+
+
+def build_tiny_arbitrary(root: Path, weights: Path, steps: int, painting_seed: int) -> Path:
+    """Really train (``steps`` steps on synthetic images), release and export a tiny arbitrary-style network into
+    ``weights``; returns ``weights / "arbitrary"``. 7 paintings, since 5 are held out for validation."""
+    from stylecore.export import export_arbitrary_onnx, release_arbitrary
+    from stylecore.networks.arbitrary import ArbitraryConfig
+    from stylecore.training_arbitrary import ArbitraryTrainConfig, train_arbitrary
+
+    (root / "photos").mkdir(parents=True)
+    (root / "paintings").mkdir()
+    for index in range(3):
+        draw_photo((64, 48), seed=index).save(root / "photos" / f"photo_{index}.png")
+    for index in range(7):
+        draw_painting(64, seed=painting_seed + index).save(root / "paintings" / f"painting_{index}.png")
+    config = ArbitraryTrainConfig(
+        content_dir=str(root / "photos"), style_dir=str(root / "paintings"), run_dir=str(root / "run"), steps=steps,
+        crop_size=32, n_val_photos=1, n_val_styles=5, preview_every=1000, checkpoint_every=1000,
+        net=ArbitraryConfig(width=8),
+    )
+    train_arbitrary(config, show_progress=False)
+    release_arbitrary(root / "run", weights, n_pairs=5)
+    export_arbitrary_onnx(weights)
+    return weights / "arbitrary"

@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -115,6 +117,8 @@ def test_it_gives_the_same_image_on_onnx_runtime_and_pytorch(tiny_arbitrary_weig
 def test_it_exports_onnx_within_tolerance(tiny_arbitrary_weights):
     for path, diff in export_arbitrary_onnx(tiny_arbitrary_weights):
         assert path.exists() and diff < 1e-3
+        sidecar = json.loads(path.with_suffix(".json").read_text())
+        assert sidecar["steps"] == 4 and sidecar["backbone"] == "vgg16-hed" and sidecar["parity_max_abs_diff"] == diff
 
 
 def test_it_matches_adain_statistics_in_feature_space(tiny_arbitrary_weights, styles):

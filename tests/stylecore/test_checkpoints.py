@@ -25,7 +25,7 @@ def test_it_loads_released_presets_with_their_metadata(tiny_weights, photo):
     night = presets["starry_night"]
     assert (night.title, night.artist) == ("The Starry Night", "Vincent van Gogh")
     assert night.metadata["steps"] == 16
-    assert night.metadata["validation"]["style_distance"] > 0
+    assert night.metadata["metrics"]["style_distance"] > 0
     assert night.preview_path.exists() and night.style_path.exists()
     assert engine.stylize(photo, preset="starry_night").size == photo.size
 
