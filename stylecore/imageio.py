@@ -1,11 +1,14 @@
-"""PIL <-> tensor conversion and image sanity checks. Tensors are (1, 3, H, W) RGB in 0-1."""
+"""PIL <-> array/tensor conversion and image sanity checks. Both are (1, 3, H, W) RGB in 0-1.
+
+numpy arrays serve the inference path, which runs without torch (see arrays.py); tensors serve training and the
+torch paths, and import torch only when asked for.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image, ImageOps
 
 from .errors import InvalidImageError
@@ -43,14 +46,27 @@ def fit_within(image: Image.Image, max_side: int) -> Image.Image:
     return image.resize(size, Image.Resampling.LANCZOS)
 
 
-def to_tensor(image: Image.Image) -> torch.Tensor:
-    array = np.asarray(to_rgb(image), dtype=np.float32) / 255.0
-    return torch.from_numpy(array).permute(2, 0, 1).unsqueeze(0).contiguous()
+def to_array(image: Image.Image) -> np.ndarray:
+    """Any PIL image -> (1, 3, H, W) float32 RGB in 0-1."""
+    return np.ascontiguousarray((np.asarray(to_rgb(image), dtype=np.float32) / 255.0).transpose(2, 0, 1)[None])
 
 
-def to_image(tensor: torch.Tensor) -> Image.Image:
-    array = tensor.detach().squeeze(0).clamp(0, 1).permute(1, 2, 0).mul(255.0).round().byte().cpu().numpy()
-    return Image.fromarray(array, "RGB")
+def from_array(array: np.ndarray) -> Image.Image:
+    """(1, 3, H, W) in 0-1 (values outside are clipped) -> an RGB image."""
+    pixels = np.clip(array[0].transpose(1, 2, 0), 0.0, 1.0) * 255.0
+    return Image.fromarray(np.rint(pixels).astype(np.uint8), "RGB")
+
+
+def to_tensor(image: Image.Image):
+    """Any PIL image -> a (1, 3, H, W) torch tensor in 0-1."""
+    import torch
+
+    return torch.from_numpy(to_array(image))
+
+
+def to_image(tensor) -> Image.Image:
+    """A (1, 3, H, W) torch tensor in 0-1 -> an RGB image."""
+    return from_array(tensor.detach().cpu().float().numpy())
 
 
 def open_image(path: Path) -> Image.Image:

@@ -1,39 +1,31 @@
-"""The one entry point the site uses: ``Engine.load(weights_dir)`` then ``engine.stylize(...)``."""
+"""The one entry point the site uses: ``Engine.load(weights_dir)`` then ``engine.stylize(...)``.
+
+The fast and arbitrary methods run on ONNX Runtime over numpy arrays and never import torch (~500 MiB of RSS);
+torch is imported only when a request needs it: the optimize method, ``runtime="torch"``, or tiles of a preset
+network (whose instance norms take the thumbnail's statistics, which the ONNX graph cannot).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image
 
 from .arbitrary import ArbitraryStylizer
-from .backbones import load_backbone
-from .errors import InvalidOptionError, MethodUnavailableError
-from .networks import TransformerNet
-from .imageio import check_image, fit_within, to_image, to_rgb, to_tensor
-from .ops import crop_box, pad_for_network, preserve_color as keep_colors
-from .optimize import OptimizeConfig, optimize
+from .arrays import crop_box, pad_for_network, preserve_color as keep_colors, run_tiled
+from .configs import EngineConfig
+from .errors import InvalidOptionError
+from .imageio import check_image, fit_within, from_array, to_array, to_rgb, to_tensor
 from .presets import Preset, get_preset, load_transformer, read_presets
-from .tiling import frozen_norm_stats, run_tiled
+from .runtime import onnx_session
 
 METHODS = ("fast", "arbitrary", "optimize")
 _MARGIN = 16  # px of reflected context around the image for the fast network
+_MULTIPLE = 4  # the preset network downsamples by 4
 Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class EngineConfig:
-    threads: int = 2
-    runtime: str = "onnx"            # "onnx" (ONNX Runtime) or "torch" for the fast method
-    tile_above: int = 2048 * 2048    # fast method: images with more pixels run in tiles
-    tile: int = 1024
-    tile_overlap: int = 64
-    optimize_max_side: int = 512     # the optimize method is slow; larger requests are rendered at this size
-    optimize: OptimizeConfig = OptimizeConfig()
 
 
 class Engine:
@@ -44,11 +36,10 @@ class Engine:
         self.config = config
         self.cache_dir = cache_dir
         self._presets = read_presets(self.weights_dir)
-        self._nets: dict[str, torch.nn.Module] = {}
+        self._nets: dict[str, object] = {}
         self._sessions: dict[str, object] = {}
         self._vgg = None
         self._arbitrary: ArbitraryStylizer | None = None
-        torch.set_num_threads(config.threads)
 
     @classmethod
     def load(cls, weights_dir: Path | str, **options) -> "Engine":
@@ -78,7 +69,7 @@ class Engine:
         check_image(content, "photo")
         if method == "optimize":
             max_side = min(max_side, self.config.optimize_max_side)
-        x = to_tensor(fit_within(to_rgb(content), max_side))
+        x = to_array(fit_within(to_rgb(content), max_side))
         if method == "fast":
             if preset is None:
                 raise InvalidOptionError("the fast method needs a preset")
@@ -89,14 +80,12 @@ class Engine:
                                          progress=progress)
             strength = 1.0  # already applied in feature space
         else:
-            style_image = self._style_image(preset, style)
-            out = optimize(self._backbone(), x, to_tensor(fit_within(style_image, self.config.optimize.style_size)),
-                           replace(self.config.optimize, seed=seed), progress)
+            out = self._optimize(x, self._style_image(preset, style), seed, progress)
         if preserve_color:
             out = keep_colors(x, out)
         if strength < 1.0:
             out = strength * out + (1.0 - strength) * x
-        return to_image(out)
+        return from_array(out)
 
     @property
     def arbitrary(self) -> ArbitraryStylizer:
@@ -115,52 +104,67 @@ class Engine:
         with Image.open(get_preset(self._presets, preset).style_path) as image:
             return to_rgb(image)
 
-    def _backbone(self):
+    def _torch(self):
+        import torch
+
+        torch.set_num_threads(self.config.threads)
+        return torch
+
+    def _optimize(self, x: np.ndarray, style_image: Image.Image, seed: int, progress: Progress | None) -> np.ndarray:
+        from .backbones import load_backbone
+        from .optimize import optimize
+
+        torch = self._torch()
         if self._vgg is None:
             self._vgg = load_backbone("vgg16-hed", cache_dir=self.cache_dir)
-        return self._vgg
+        style = to_tensor(fit_within(style_image, self.config.optimize.style_size))
+        out = optimize(self._vgg, torch.from_numpy(x), style, replace(self.config.optimize, seed=seed), progress)
+        return out.numpy()
 
-    def _net(self, preset: Preset) -> torch.nn.Module:
+    def _net(self, preset: Preset):
         if preset.name not in self._nets:
+            self._torch()
             self._nets[preset.name] = load_transformer(preset.weights_path, preset.metadata["network"])
         return self._nets[preset.name]
 
     def _session(self, preset: Preset):
         if preset.name not in self._sessions:
-            import onnxruntime as ort
-
-            if not preset.onnx_path.exists():
-                raise MethodUnavailableError(
-                    f"the optimised network for {preset.title!r} is not installed ({preset.onnx_path.name}; "
-                    "run `python -m stylecore export`)")
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = self.config.threads
-            options.inter_op_num_threads = 1
-            self._sessions[preset.name] = ort.InferenceSession(
-                str(preset.onnx_path), options, providers=["CPUExecutionProvider"])
+            self._sessions[preset.name] = onnx_session(
+                preset.onnx_path, self.config.threads,
+                f"the optimised network for {preset.title!r} is not installed ({preset.onnx_path.name}; "
+                "run `python -m stylecore export`)")
         return self._sessions[preset.name]
 
-    def _fast(self, preset: Preset, x: torch.Tensor, progress: Progress | None) -> torch.Tensor:
+    def _fast(self, preset: Preset, x: np.ndarray, progress: Progress | None) -> np.ndarray:
         h, w = x.shape[-2:]
+        padded, box = pad_for_network(x, _MULTIPLE, _MARGIN)
         if h * w > self.config.tile_above:
-            net = self._net(preset)
-            thumbnail = fit_within(to_image(x), self.config.tile)
-            with frozen_norm_stats(net, pad_for_network(to_tensor(thumbnail), net.multiple, _MARGIN)[0]):
-                padded, box = pad_for_network(x, net.multiple, _MARGIN)
-                return crop_box(run_tiled(net, padded, tile=self.config.tile, overlap=self.config.tile_overlap,
-                                          multiple=net.multiple, progress=progress), box)
-        padded, box = pad_for_network(x, TransformerNet.multiple, _MARGIN)
-        if self.config.runtime == "onnx":
-            session = self._session(preset)
-            result = session.run(None, {"image": padded.numpy()})[0]
-            out = torch.from_numpy(np.ascontiguousarray(result))
+            out = self._fast_tiled(preset, x, padded, progress)
+        elif self.config.runtime == "onnx":
+            out = self._session(preset).run(None, {"image": padded})[0]
         else:
+            torch = self._torch()
             with torch.no_grad():
-                out = self._net(preset)(padded)
+                out = self._net(preset)(torch.from_numpy(padded)).numpy()
         if progress:
             progress(1, 1)
         return crop_box(out, box)
 
+    def _fast_tiled(self, preset: Preset, x: np.ndarray, padded: np.ndarray, progress: Progress | None) -> np.ndarray:
+        """Tiles through the torch network, every instance norm frozen to the thumbnail's statistics (URST)."""
+        from .tiling import frozen_norm_stats
+
+        torch = self._torch()
+        net = self._net(preset)
+        thumbnail = pad_for_network(to_array(fit_within(from_array(x), self.config.tile)), _MULTIPLE, _MARGIN)[0]
+
+        def tile(patch: np.ndarray) -> np.ndarray:
+            with torch.no_grad():
+                return net(torch.from_numpy(patch)).numpy()
+
+        with frozen_norm_stats(net, torch.from_numpy(thumbnail)):
+            return run_tiled(tile, padded, tile=self.config.tile, overlap=self.config.tile_overlap,
+                             multiple=_MULTIPLE, progress=progress)
 
 def _as_list(style) -> list[Image.Image]:
     return [style] if isinstance(style, Image.Image) else list(style)

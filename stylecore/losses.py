@@ -7,27 +7,10 @@ so one weight setting transfers between vgg16-hed and vgg19.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 import torch
 
+from .configs import LossConfig
 from .ops import gram_matrix, mean_std, total_variation
-
-
-@dataclass(frozen=True)
-class LossConfig:
-    content_layers: tuple[str, ...] = ("relu2_2",)
-    style_layers: tuple[str, ...] = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
-    content_weight: float = 1.0
-    style_weight: float = 4.0
-    tv_weight: float = 0.0
-
-    @property
-    def layers(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(self.content_layers + self.style_layers))
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def relative_mse(value: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

@@ -8,25 +8,13 @@ few expensive full-size iterations are needed. L-BFGS, as in the paper.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
 
-from .losses import LossConfig, perceptual_loss
+from .configs import OptimizeConfig
+from .losses import perceptual_loss
 from .ops import gram_matrix
-
-
-@dataclass(frozen=True)
-class OptimizeConfig:
-    # Iterations per stage, coarse to fine; each stage doubles the resolution of the previous one.
-    stage_iterations: tuple[int, ...] = (80, 40, 15)
-    style_size: int = 512
-    seed: int = 0
-    loss: LossConfig = LossConfig(content_layers=("relu3_3",), style_weight=5.0, tv_weight=0.01)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def _resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:

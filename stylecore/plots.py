@@ -16,10 +16,11 @@ def save_loss_curve(history: list[dict], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    steps = [h["step"] for h in history]
     fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
-    for key in ("total", "content", "style"):
-        values = [h[key] for h in history]
+    # Every loss term a run records; a term may cover only part of the run (the arbitrary run distils first).
+    for key in dict.fromkeys(k for h in history for k in h if k != "step"):
+        steps = [h["step"] for h in history if key in h]
+        values = [h[key] for h in history if key in h]
         window = max(1, len(values) // 50)  # a moving average: single steps are noisy at batch 4
         smooth = [sum(values[max(0, i - window + 1):i + 1]) / len(values[max(0, i - window + 1):i + 1])
                   for i in range(len(values))]

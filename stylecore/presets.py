@@ -11,10 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
-
 from .errors import CheckpointError, UnknownPresetError
-from .networks import TransformerConfig, TransformerNet
 
 
 @dataclass(frozen=True)
@@ -57,8 +54,12 @@ def get_preset(presets: dict[str, Preset], name: str) -> Preset:
         raise UnknownPresetError(f"unknown preset {name!r} (available: {known})") from None
 
 
-def load_transformer(path: Path, config: dict) -> TransformerNet:
-    """A single-style network from ``path``; any mismatch or corruption raises CheckpointError."""
+def load_transformer(path: Path, config: dict):
+    """A single-style TransformerNet from ``path``; any mismatch or corruption raises CheckpointError."""
+    import torch  # here, not at the top: listing presets and the ONNX path run without torch
+
+    from .networks import TransformerConfig, TransformerNet
+
     if not path.exists():
         raise CheckpointError(f"the network for the {path.stem!r} style is not installed on this server ({path.name})")
     try:

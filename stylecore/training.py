@@ -19,7 +19,8 @@ from .backbones import load_backbone
 from .data import CropSampler, list_images, split_validation
 from .errors import CheckpointError
 from .imageio import fit_within, open_image, to_tensor
-from .losses import LossConfig, perceptual_loss, relative_mse
+from .configs import LossConfig
+from .losses import perceptual_loss, relative_mse
 from .networks import TransformerConfig, TransformerNet
 from .ops import gram_matrix
 from .plots import save_grid, save_loss_curve

@@ -1,8 +1,15 @@
-"""Training the arbitrary-style network end to end through a frozen VGG (AdaIN losses, Huang & Belongie 2017).
+"""Training the arbitrary-style network through a frozen VGG loss network (AdaIN, Huang & Belongie 2017).
 
-Every step pairs ``batch_size`` photo crops with as many painting crops. Losses per pair:
+Two phases in one resumable run:
+1. ``distill_steps`` steps distil the thin encoder from VGG16 (relative feature error at relu1_2, relu2_2 and relu3_1
+   on photo and painting crops); then the encoder is frozen.
+2. The decoder trains. ``init_from`` may name an earlier release's ``arbitrary.pt`` to start the decoder from (its
+   dense first conv is factorised like the encoder's thin convs).
+
+Every decoder step pairs ``batch_size`` photo crops with as many painting crops. Losses per pair:
 * content loss (eq. 12): the output's VGG relu3_1 against the AdaIN target features t it was decoded from;
-* mean/std style loss (eq. 11) over relu1_1..relu4_1 against the painting crop;
+* mean/std style loss (eq. 11) over relu1_1..relu4_1 against the painting crop, plus ``gram_weight`` times the
+  relative Gram error on the same layers: mean/std alone left the Gram distance twice the peer's (docs/arbitrary.md);
 * a share of pairs (``reconstruct_share``) run at strength 0 (so t is the photo's own features) and must also give
   the photo back pixel for pixel (L1), so the strength control runs from the plain photo to full style.
 Paintings and photos are split by name; held-out ones are never trained on.
@@ -22,7 +29,8 @@ from .backbones import load_backbone
 from .data import CropSampler, list_images, split_validation
 from .errors import CheckpointError
 from .imageio import fit_within, open_image, to_tensor
-from .networks.arbitrary import ArbitraryConfig, ArbitraryStyleNet
+from .networks.arbitrary import DISTILL_LAYERS, ArbitraryConfig, ArbitraryStyleNet, separable_from_dense
+from .losses import relative_mse
 from .ops import gram_matrix, mean_std
 from .plots import save_grid, save_loss_curve
 from .training import _save_checkpoint, _tuples, load_checkpoint, load_val_images
@@ -44,6 +52,9 @@ class ArbitraryTrainConfig:
     style_layers: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
     content_weight: float = 1.0
     style_weight: float = 3.0
+    gram_weight: float = 0.0
+    distill_steps: int = 0
+    init_from: str | None = None
     reconstruct_share: float = 0.15
     checkpoint_every: int = 50
     preview_every: int = 250
@@ -61,15 +72,53 @@ def _per_sample_relative(value: torch.Tensor, target: torch.Tensor) -> torch.Ten
 
 
 def pair_losses(out_f: dict, content_f: dict, style_f: dict, config: ArbitraryTrainConfig) -> dict[str, torch.Tensor]:
-    """Per-sample (N,) content and mean/std style distances."""
+    """Per-sample (N,) content, mean/std style and Gram distances (Gram only when ``gram_weight`` is set)."""
     content = sum(_per_sample_relative(out_f[n], content_f[n]) for n in config.content_layers) / len(
         config.content_layers)
-    style = 0.0
+    style = gram = 0.0
     for name in config.style_layers:
         mean, std = mean_std(out_f[name])
         t_mean, t_std = mean_std(style_f[name])
         style = style + _per_sample_relative(mean, t_mean) + _per_sample_relative(std, t_std)
-    return {"content": content, "style": style / len(config.style_layers)}
+        if config.gram_weight:
+            gram = gram + _per_sample_relative(gram_matrix(out_f[name]), gram_matrix(style_f[name]))
+    n = len(config.style_layers)
+    return {"content": content, "style": style / n, "gram": gram / n}
+
+
+def _warm_start(net: ArbitraryStyleNet, path: Path) -> None:
+    """Start the decoder from an earlier release; a dense layer where this one is separable is factorised."""
+    old = {k.removeprefix("decoder."): v for k, v in torch.load(path, map_location="cpu", weights_only=True).items()
+           if k.startswith("decoder.")}
+    converted = []
+    for index, layer in enumerate(net.decoder.layers):
+        weight = old.get(f"layers.{index}.weight")
+        if isinstance(layer, torch.nn.Sequential) and weight is not None:
+            dense = torch.nn.Conv2d(weight.shape[1], weight.shape[0], 3, 1, 1)
+            dense.load_state_dict({"weight": weight, "bias": old[f"layers.{index}.bias"]})
+            net.decoder.layers[index] = separable_from_dense(dense)
+            converted.append(f"layers.{index}.")
+            old = {k: v for k, v in old.items() if not k.startswith(converted[-1])}
+    try:
+        result = net.decoder.load_state_dict(old, strict=False)
+    except RuntimeError as exc:  # a tensor of another shape
+        raise CheckpointError(f"{path} does not fit this decoder ({exc})") from exc
+    missing = [k for k in result.missing_keys if not k.startswith(tuple(converted))]
+    if missing or result.unexpected_keys:
+        raise CheckpointError(f"{path} does not fit this decoder (missing {missing}, unexpected "
+                              f"{result.unexpected_keys})")
+
+
+def _distill_step(net: ArbitraryStyleNet, vgg, images: torch.Tensor, optimizer) -> dict:
+    with torch.no_grad():
+        teacher = vgg(images, DISTILL_LAYERS)
+    student = net.encoder.features(images)
+    losses = {name: relative_mse(student[name], teacher[name]) for name in DISTILL_LAYERS}
+    loss = sum(losses.values()) / len(losses)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return {"total": round(loss.item(), 5), **{f"distill_{k}": round(v.item(), 5) for k, v in losses.items()}}
 
 
 def split_paintings(style_dir: Path, n_val: int) -> tuple[list[Path], list[Path]]:
@@ -86,10 +135,12 @@ def train_arbitrary(config: ArbitraryTrainConfig, *, show_progress: bool = True)
     train_styles, val_styles = split_paintings(Path(config.style_dir), config.n_val_styles)
     net = ArbitraryStyleNet(config.net)
     net.load_encoder(vgg)
+    if config.init_from:
+        _warm_start(net, Path(config.init_from))
+    encoder_optimizer = torch.optim.Adam(net.encoder.parameters(), lr=config.lr)
     optimizer = torch.optim.Adam(net.decoder.parameters(), lr=config.lr)
     photos = CropSampler(train_photos, config.crop_size, config.seed)
     paintings = CropSampler(train_styles, config.crop_size, config.seed + 1, max_zoom=2.5)
-    layers = tuple(dict.fromkeys(config.content_layers + config.style_layers))
 
     checkpoint_path = run_dir / "checkpoint.pt"
     step, wall, history = 0, 0.0, []
@@ -100,6 +151,7 @@ def train_arbitrary(config: ArbitraryTrainConfig, *, show_progress: bool = True)
             raise CheckpointError(f"{checkpoint_path} was made with a different config; use a new run folder")
         net.load_state_dict(state["net"])
         optimizer.load_state_dict(state["optimizer"])
+        encoder_optimizer.load_state_dict(state["encoder_optimizer"])
         step, wall, history = state["step"], state["wall_seconds"], state["history"]
         photos.rng.setstate(_tuples(state["photo_rng"]))
         paintings.rng.setstate(_tuples(state["painting_rng"]))
@@ -114,37 +166,23 @@ def train_arbitrary(config: ArbitraryTrainConfig, *, show_progress: bool = True)
     bar = tqdm(total=config.steps, initial=step, desc="train-arbitrary", unit="step", disable=not show_progress)
     while step < config.steps:
         started = time.perf_counter()
-        content = photos.batch(config.batch_size)
-        style = paintings.batch(config.batch_size)
-        reconstruct = torch.rand(config.batch_size) < config.reconstruct_share
-        strength = (~reconstruct).float().view(-1, 1, 1, 1)
-        with torch.no_grad():
-            s_mean, s_std = net.style_code(style)
-            target = net.transform(content, s_mean, s_std, strength)
-            style_f = vgg(style, config.style_layers)
-        out = net.decoder(target)
-        content_f = {name: target for name in config.content_layers}
-        out_f = vgg(out, layers)
-        per = pair_losses(out_f, content_f, style_f, config)
-        stylized = (~reconstruct).float()
-        pixel = (out - content).abs().mean(dim=(1, 2, 3))
-        loss_per = stylized * (config.content_weight * per["content"] + config.style_weight * per["style"]) + (
-            reconstruct.float() * (10.0 * pixel + config.content_weight * per["content"]))
-        loss = loss_per.mean()
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        distilling = step < config.distill_steps
+        net.encoder.requires_grad_(distilling)
+        if distilling:
+            record = _distill_step(net, vgg, torch.cat([photos.batch(config.batch_size),
+                                                        paintings.batch(config.batch_size)]), encoder_optimizer)
+        else:
+            record = _decoder_step(net, vgg, photos.batch(config.batch_size), paintings.batch(config.batch_size),
+                                   optimizer, config)
         step += 1
         wall += time.perf_counter() - started
-        n_styl = max(1.0, stylized.sum().item())
-        history.append({"step": step, "total": round(loss.item(), 5),
-                        "content": round((per["content"] * stylized).sum().item() / n_styl, 5),
-                        "style": round((per["style"] * stylized).sum().item() / n_styl, 5)})
+        history.append({"step": step, **record})
         bar.update(1)
-        bar.set_postfix(loss=f"{history[-1]['total']:.3f}", style=f"{history[-1]['style']:.3f}")
+        bar.set_postfix(loss=f"{record['total']:.3f}")
         if step % config.checkpoint_every == 0 or step == config.steps:
             _save_checkpoint(checkpoint_path, {
                 "config": config.to_dict(), "net": net.state_dict(), "optimizer": optimizer.state_dict(),
+                "encoder_optimizer": encoder_optimizer.state_dict(),
                 "step": step, "wall_seconds": wall, "history": history,
                 "photo_rng": list(photos.rng.getstate()), "painting_rng": list(paintings.rng.getstate()),
                 "torch_rng": torch.get_rng_state(),
@@ -155,6 +193,34 @@ def train_arbitrary(config: ArbitraryTrainConfig, *, show_progress: bool = True)
             save_grid(_previews(net, preview_photos, preview_styles), run_dir / f"preview_{step:05d}.jpg")
     bar.close()
     return checkpoint_path
+
+
+def _decoder_step(net: ArbitraryStyleNet, vgg, content: torch.Tensor, style: torch.Tensor, optimizer,
+                  config: ArbitraryTrainConfig) -> dict:
+    reconstruct = torch.rand(content.shape[0]) < config.reconstruct_share
+    strength = (~reconstruct).float().view(-1, 1, 1, 1)
+    with torch.no_grad():
+        s_mean, s_std = net.style_code(style)
+        target = net.transform(content, s_mean, s_std, strength)
+        style_f = vgg(style, config.style_layers)
+    out = net.decoder(target)
+    content_f = {name: target for name in config.content_layers}
+    out_f = vgg(out, tuple(dict.fromkeys(config.content_layers + config.style_layers)))
+    per = pair_losses(out_f, content_f, style_f, config)
+    stylized = (~reconstruct).float()
+    pixel = (out - content).abs().mean(dim=(1, 2, 3))
+    styled = config.content_weight * per["content"] + config.style_weight * per["style"] + (
+        config.gram_weight * per["gram"])
+    loss_per = stylized * styled + reconstruct.float() * (10.0 * pixel + config.content_weight * per["content"])
+    loss = loss_per.mean()
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    n_styl = max(1.0, stylized.sum().item())
+    record = {"total": round(loss.item(), 5)}
+    for key in ("content", "style", "gram") if config.gram_weight else ("content", "style"):
+        record[key] = round((per[key] * stylized).sum().item() / n_styl, 5)
+    return record
 
 
 def _previews(net: ArbitraryStyleNet, photos, styles) -> list[list[torch.Tensor]]:

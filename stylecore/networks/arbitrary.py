@@ -4,11 +4,15 @@
                                             AdaIN: the style's per-channel mean/std (blended over several styles)
     style ─── VGG16 up to relu3_1 (frozen) ─┘  └─ mixed with the content features by ``strength`` ─ decoder ─ image
 
-The paper encodes to relu4_1 with a full mirrored VGG decoder. Here the encoder stops at relu3_1 (the frozen VGG16
-convs 1_1..3_1, ~118 GMAC at 1024² instead of ~210) and the decoder is depthwise-separable, to fit a 2-core CPU.
-A first attempt with a small *learned* encoder (MicroAST-style) collapsed: after 500 steps every painting gave the
-same output, because nothing forced the learned features' statistics to carry style. A frozen VGG encoder carries it
-by construction. The encoder's weights are saved with the decoder's, so inference needs no separate backbone file.
+The paper encodes to relu4_1 with a full mirrored VGG decoder. Here the encoder stops at relu3_1 and the decoder is
+depthwise-separable, to fit a 2-core CPU. The encoder is VGG16's convs 1_1..3_1 with the two widest, conv1_2 (full
+resolution, 64->64) and conv2_2 (half resolution, 128->128), replaced by depthwise-separable convs *distilled* from
+them (Wang et al., CVPR 2020, in spirit): initialised with a rank-1-per-input-channel factorisation of VGG's kernels
+(:func:`separable_from_dense`), then trained to reproduce VGG's relu1_2, relu2_2 and relu3_1. That takes the encoder
+from ~118 to ~50 GMAC at 1024². A first attempt with a small encoder learned from scratch (MicroAST-style) collapsed:
+after 500 steps every painting gave the same output, because nothing forced its features' statistics to carry
+style. Distilling from VGG keeps that property. The encoder's weights are saved with the decoder's, so inference needs
+no separate backbone file.
 """
 
 from __future__ import annotations
@@ -32,20 +36,58 @@ class ArbitraryConfig:
         return asdict(self)
 
 
+THIN_CONVS = ("conv1_2", "conv2_2")  # VGG convs the encoder replaces by distilled separable ones
+DISTILL_LAYERS = ("relu1_2", "relu2_2", "relu3_1")
+
+
 def _separable(cin: int, cout: int) -> nn.Sequential:
     """3x3 depthwise + 1x1 pointwise: ~8x cheaper than a full 3x3 conv at these widths."""
     return nn.Sequential(nn.Conv2d(cin, cin, 3, 1, 1, groups=cin, bias=False), nn.Conv2d(cin, cout, 1))
 
 
+def separable_from_dense(conv: nn.Conv2d) -> nn.Sequential:
+    """The separable conv closest to a dense 3x3 ``conv`` with one spatial kernel per input channel.
+
+    For input channel i the dense kernel is an (out, 9) matrix; its best rank-1 approximation (SVD) gives the depthwise
+    kernel (the right singular vector) and the pointwise column (the left one), each scaled by sqrt(sigma).
+    """
+    cout, cin = conv.weight.shape[:2]
+    separable = _separable(cin, cout)
+    with torch.no_grad():
+        per_input = conv.weight.permute(1, 0, 2, 3).reshape(cin, cout, 9)
+        u, sigma, vh = torch.linalg.svd(per_input, full_matrices=False)
+        root = sigma[:, :1].sqrt()
+        separable[0].weight.copy_((vh[:, 0, :] * root).reshape(cin, 1, 3, 3))
+        separable[1].weight.copy_((u[:, :, 0] * root).T.reshape(cout, cin, 1, 1))
+        separable[1].bias.copy_(conv.bias)
+    return separable
+
+
 class Encoder(nn.Module):
-    """RGB 0-1 (N, 3, H, W) -> VGG16 relu3_1 (N, 256, H/4, W/4). Frozen."""
+    """RGB 0-1 (N, 3, H, W) -> relu3_1 (N, 256, H/4, W/4) of VGG16 with :data:`THIN_CONVS` made separable."""
 
     def __init__(self):
         super().__init__()
         self.vgg: VGGFeatures = vgg16_trunk("3_1")
+        for index, name in enumerate(self.vgg.names):
+            if name in THIN_CONVS:
+                conv = self.vgg.layers[index]
+                self.vgg.layers[index] = _separable(conv.in_channels, conv.out_channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.vgg(x, (ENCODER_LAYER,))[ENCODER_LAYER]
+
+    def features(self, x: torch.Tensor, layers: tuple[str, ...] = DISTILL_LAYERS) -> dict[str, torch.Tensor]:
+        return self.vgg(x, layers)
+
+    def init_from(self, backbone: VGGFeatures) -> None:
+        """Copy VGG16's convs; the thin ones start as their separable factorisation (then get distilled)."""
+        teacher = dict(zip(backbone.names, backbone.layers))
+        for index, name in enumerate(self.vgg.names):
+            if name in THIN_CONVS:
+                self.vgg.layers[index] = separable_from_dense(teacher[name])
+            elif name.startswith("conv"):
+                self.vgg.layers[index].load_state_dict(teacher[name].state_dict())
 
 
 class Decoder(nn.Module):
@@ -54,7 +96,7 @@ class Decoder(nn.Module):
     def __init__(self, width: int):
         super().__init__()
         self.layers = nn.Sequential(
-            nn.Conv2d(256, width * 2, 3, 1, 1), nn.ReLU(inplace=True),
+            _separable(256, width * 2), nn.ReLU(inplace=True),
             _separable(width * 2, width * 2), nn.ReLU(inplace=True),
             nn.Upsample(scale_factor=2, mode="nearest"),
             _separable(width * 2, width), nn.ReLU(inplace=True),
@@ -82,10 +124,8 @@ class ArbitraryStyleNet(nn.Module):
         self.decoder = Decoder(config.width)
 
     def load_encoder(self, backbone: VGGFeatures) -> None:
-        """Copy the frozen VGG16 convs from the loss network's backbone."""
-        own = self.encoder.vgg.state_dict()
-        self.encoder.vgg.load_state_dict({k: v for k, v in backbone.state_dict().items() if k in own})
-        self.encoder.requires_grad_(False)
+        """Start the encoder from the loss network's VGG16 (see :meth:`Encoder.init_from`)."""
+        self.encoder.init_from(backbone)
 
     def style_code(self, style: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Style image (N, 3, h, w) 0-1 -> per-channel (mean, std), each (N, 256, 1, 1)."""

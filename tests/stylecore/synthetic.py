@@ -5,7 +5,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter
 
-from stylecore.losses import LossConfig
+from stylecore.configs import LossConfig
 from stylecore.networks import TransformerConfig
 from stylecore.training import TrainConfig
 
@@ -74,7 +74,7 @@ def build_tiny_arbitrary(root: Path, weights: Path, steps: int, painting_seed: i
     config = ArbitraryTrainConfig(
         content_dir=str(root / "photos"), style_dir=str(root / "paintings"), run_dir=str(root / "run"), steps=steps,
         crop_size=32, n_val_photos=1, n_val_styles=5, preview_every=1000, checkpoint_every=1000,
-        net=ArbitraryConfig(width=8),
+        distill_steps=1, gram_weight=1.0, net=ArbitraryConfig(width=8),
     )
     train_arbitrary(config, show_progress=False)
     release_arbitrary(root / "run", weights, n_pairs=5)

@@ -136,10 +136,11 @@ def test_it_matches_adain_statistics_in_feature_space(tiny_arbitrary_weights, st
     assert torch.allclose(flat.std(1, unbiased=False)[live], std.flatten()[live], rtol=1e-3, atol=1e-3)
 
 
-def test_it_tiles_large_images_close_to_the_untiled_result(tiny_arbitrary_weights, styles):
+@pytest.mark.parametrize("runtime", ["torch", "onnx"])
+def test_it_tiles_large_images_close_to_the_untiled_result(tiny_arbitrary_weights, styles, runtime):
     photo = draw_photo((96, 80), seed=16)
-    whole = Engine(tiny_arbitrary_weights, EngineConfig(threads=1, runtime="torch"))
-    tiled = Engine(tiny_arbitrary_weights, EngineConfig(threads=1, runtime="torch", tile_above=48 * 48, tile=64,
+    whole = Engine(tiny_arbitrary_weights, EngineConfig(threads=1, runtime=runtime))
+    tiled = Engine(tiny_arbitrary_weights, EngineConfig(threads=1, runtime=runtime, arbitrary_tile_above=48 * 48, tile=64,
                                                         tile_overlap=32))
     a = _stylize(whole, photo, styles[0], max_side=96)
     b = _stylize(tiled, photo, styles[0], max_side=96)

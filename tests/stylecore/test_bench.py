@@ -1,6 +1,6 @@
 import re
 
-from stylecore.bench import OPTIMIZE_SIZE, PEER, Case, peer_version, run_benchmarks, skip_reason
+from stylecore.bench import OPTIMIZE_SIZE, PEER, PEER_MAX_SIZE, Case, peer_version, run_benchmarks, skip_reason
 
 
 def test_it_skips_what_it_cannot_measure(tiny_weights):
@@ -9,6 +9,8 @@ def test_it_skips_what_it_cannot_measure(tiny_weights):
     assert "not installed" in skip_reason(Case("arbitrary", 512), tiny_weights, "0.1.0")
     assert "requirements-bench.txt" in skip_reason(Case("peer-builtin", 512), tiny_weights, None)
     assert skip_reason(Case("fast-onnx", 512), tiny_weights, None) == ""
+    assert "does not tile" in skip_reason(Case("peer-builtin", PEER_MAX_SIZE * 2), tiny_weights, "0.1.0")
+    assert skip_reason(Case("fast-onnx", PEER_MAX_SIZE * 2), tiny_weights, "0.1.0") == ""
 
 
 def test_it_writes_a_benchmark_report(tiny_weights, tiny_run, tmp_path):

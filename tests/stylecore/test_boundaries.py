@@ -1,7 +1,12 @@
 import ast
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import stylecore
+
+from .synthetic import REPO
 
 FORBIDDEN = {"django", "rq", "redis", "gallery", "config"}
 
@@ -27,3 +32,24 @@ def test_it_detects_a_forbidden_import(tmp_path):
     module = tmp_path / "leaky.py"
     module.write_text("import os\nfrom django.conf import settings\nimport rq.job\n")
     assert _imported_roots(module) & FORBIDDEN == {"django", "rq"}
+
+
+def test_it_runs_the_onnx_paths_without_importing_torch(tiny_arbitrary_weights):
+    """torch alone is ~500 MiB of RSS; the fast and arbitrary methods on ONNX Runtime must not pay for it."""
+    script = textwrap.dedent(f"""
+        import sys
+        from PIL import Image
+        from stylecore import Engine, EngineConfig
+        engine = Engine({str(tiny_arbitrary_weights)!r}, EngineConfig(threads=1))
+        photo = Image.effect_mandelbrot((64, 48), (-2, -1.2, 1, 1.2), 60).convert("RGB")
+        painting = Image.radial_gradient("L").convert("RGB").resize((64, 64))
+        fast = engine.stylize(photo, preset="starry_night", preserve_color=True, strength=0.5)
+        mixed = engine.stylize(photo, style=[painting, photo], style_weights=[1, 2], method="arbitrary")
+        tiled = Engine({str(tiny_arbitrary_weights)!r}, EngineConfig(threads=1, arbitrary_tile_above=32 * 32, tile=32,
+                       tile_overlap=8)).stylize(photo, style=painting, method="arbitrary")
+        assert fast.size == mixed.size == tiled.size == (64, 48)
+        print("torch" in sys.modules)
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"

@@ -1,0 +1,109 @@
+"""Image arrays for the inference path, in numpy: float32 (1, 3, H, W) RGB in 0-1 (``imageio.to_array``).
+
+The ONNX Runtime paths (fast presets, the arbitrary network) run on these alone and never import torch, which costs
+~500 MiB of RSS on its own (the CUDA build this machine has). Torch paths convert at their boundary with
+``torch.from_numpy``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+Box = tuple[int, int, int, int]
+_EPS = 1e-5
+_RGB_TO_YIQ = np.array([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]], np.float32)
+_YIQ_TO_RGB = np.array([[1.0, 0.956, 0.621], [1.0, -0.272, -0.647], [1.0, -1.106, 1.703]], np.float32)
+
+
+def pad_for_network(image: np.ndarray, multiple: int, margin: int = 0) -> tuple[np.ndarray, Box]:
+    """Reflection-pad (N, C, H, W) by ``margin`` on every side, then on the bottom/right up to a multiple of
+    ``multiple``. Returns the padded array and the crop box (top, left, H, W) that recovers the original area.
+
+    The margin gives the network real-looking context at the borders, where its zero-padded convs would otherwise
+    darken the edges.
+    """
+    h, w = image.shape[-2:]
+    margin = min(margin, h - 1, w - 1)
+    pad_h, pad_w = (-(h + 2 * margin)) % multiple, (-(w + 2 * margin)) % multiple
+    if margin or pad_h or pad_w:
+        mode = "reflect" if margin + pad_h < h and margin + pad_w < w else "edge"
+        image = np.pad(image, ((0, 0), (0, 0), (margin, margin + pad_h), (margin, margin + pad_w)), mode=mode)
+    return np.ascontiguousarray(image), (margin, margin, h, w)
+
+
+def crop_box(image: np.ndarray, box: Box) -> np.ndarray:
+    top, left, h, w = box
+    return image[:, :, top:top + h, left:left + w]
+
+
+def rgb_to_yiq(image: np.ndarray) -> np.ndarray:
+    """(N, 3, H, W) RGB -> YIQ, Y being luminance."""
+    return np.einsum("ij,njhw->nihw", _RGB_TO_YIQ, image)
+
+
+def preserve_color(content: np.ndarray, stylized: np.ndarray) -> np.ndarray:
+    """Luminance-only transfer (Gatys et al. 2017, sec. 5.1): the stylized Y with the content's I and Q.
+
+    The stylized luminance is first matched to the content's luminance mean/std so the overall brightness holds.
+    Both inputs (1, 3, H, W) in 0-1 with the same size; output in 0-1.
+    """
+    content_yiq = rgb_to_yiq(content)
+    y_s = np.einsum("j,njhw->nhw", _RGB_TO_YIQ[0], stylized)[:, None]
+    y_c = content_yiq[:, :1]
+    y = (y_s - y_s.mean()) / np.sqrt(y_s.var() + _EPS) * np.sqrt(y_c.var() + _EPS) + y_c.mean()
+    yiq = np.concatenate([y, content_yiq[:, 1:]], axis=1)
+    return np.clip(np.einsum("ij,njhw->nihw", _YIQ_TO_RGB, yiq), 0.0, 1.0).astype(np.float32)
+
+
+def _ramp(length: int, overlap: int) -> np.ndarray:
+    """1 in the middle, linear ramps of ``overlap`` px at both ends (never exactly 0, so borders keep weight)."""
+    weight = np.ones(length, np.float32)
+    if overlap > 0:
+        ramp = np.linspace(1.0 / (overlap + 1), 1.0, overlap, dtype=np.float32)
+        weight[:overlap] = np.minimum(weight[:overlap], ramp)
+        weight[-overlap:] = np.minimum(weight[-overlap:], ramp[::-1])
+    return weight
+
+
+def _spans(size: int, tile: int, overlap: int, multiple: int) -> tuple[list[int], int]:
+    """The fewest tiles of at most ``tile`` px that cover ``size`` with ``overlap`` px shared, spread evenly.
+
+    Returns (starts, length). Even spreading matters: 2080 px in 1024-px tiles with 64 px overlap is 3 tiles; even
+    spreading makes them 736 px (2208 px of work) where 0, 960, 1056 would be 3 x 1024 (3072 px).
+    """
+    if size <= tile:
+        return [0], size
+    n = -(-(size - overlap) // (tile - overlap))
+    needed = -(-(size + (n - 1) * overlap) // n)
+    length = min(tile, -(-needed // multiple) * multiple)
+    # Starts on the network's stride grid, so every tile samples the same pixels as the whole image would.
+    return [multiple * round(i * (size - length) / (n - 1) / multiple) for i in range(n)], length
+
+
+def run_tiled(net: Callable[[np.ndarray], np.ndarray], image: np.ndarray, *, tile: int, overlap: int,
+              multiple: int, progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+    """Apply ``net`` (RGB 0-1 -> RGB 0-1, same size) to (1, 3, H, W) tile by tile; weighted blend in the overlaps.
+
+    ``tile`` and ``overlap`` must be multiples of ``multiple`` (the network's downsampling factor). Tiles only see
+    their own pixels, so ``net`` must normalise with whole-image statistics (see tiling.py) for seams to vanish.
+    """
+    _, c, h, w = image.shape
+    out = np.zeros((1, c, h, w), np.float32)
+    total_weight = np.zeros((1, 1, h, w), np.float32)
+    (rows, tile_h), (cols, tile_w) = _spans(h, tile, overlap, multiple), _spans(w, tile, overlap, multiple)
+    boxes = [(y, x) for y in rows for x in cols]
+    for index, (y, x) in enumerate(boxes):
+        patch = image[:, :, y:y + tile_h, x:x + tile_w]
+        ph, pw = patch.shape[-2:]
+        pad_h, pad_w = (-ph) % multiple, (-pw) % multiple
+        if pad_h or pad_w:
+            patch = np.pad(patch, ((0, 0), (0, 0), (0, pad_h), (0, pad_w)), mode="edge")
+        result = net(np.ascontiguousarray(patch))[:, :, :ph, :pw]
+        weight = (_ramp(ph, min(overlap, ph // 2))[:, None] * _ramp(pw, min(overlap, pw // 2))[None, :])[None, None]
+        out[:, :, y:y + ph, x:x + pw] += result * weight
+        total_weight[:, :, y:y + ph, x:x + pw] += weight
+        if progress:
+            progress(index + 1, len(boxes))
+    return out / total_weight

@@ -1,0 +1,93 @@
+import json
+
+import pytest
+import torch
+
+from stylecore.errors import CheckpointError
+from stylecore.networks.arbitrary import ArbitraryConfig, ArbitraryStyleNet, separable_from_dense
+from stylecore.training_arbitrary import ArbitraryTrainConfig, train_arbitrary
+
+from .synthetic import draw_painting, draw_photo
+
+
+def test_it_factorises_a_rank_one_kernel_exactly():
+    conv = torch.nn.Conv2d(4, 6, 3, padding=1)
+    gen = torch.Generator().manual_seed(0)
+    spatial = torch.randn(4, 3, 3, generator=gen)            # one 3x3 kernel per input channel...
+    mixing = torch.randn(6, 4, generator=gen)                # ...times a per-output weight: rank 1 per input channel
+    with torch.no_grad():
+        conv.weight.copy_(mixing[:, :, None, None] * spatial[None])
+    x = torch.randn(1, 4, 10, 12, generator=gen)
+    with torch.no_grad():
+        torch.testing.assert_close(separable_from_dense(conv)(x), conv(x), atol=1e-4, rtol=1e-4)
+
+
+def test_it_approximates_a_general_kernel_better_than_chance():
+    conv = torch.nn.Conv2d(8, 8, 3, padding=1)
+    x = torch.randn(1, 8, 16, 16, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        exact, approx = conv(x), separable_from_dense(conv)(x)
+        fresh = torch.nn.Conv2d(8, 8, 3, padding=1)(x)
+    assert (approx - exact).pow(2).mean() < 0.5 * (fresh - exact).pow(2).mean()
+
+
+@pytest.fixture
+def data(tmp_path):
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "paintings").mkdir()
+    for index in range(3):
+        draw_photo((64, 48), seed=40 + index).save(tmp_path / "photos" / f"photo_{index}.png")
+    for index in range(7):
+        draw_painting(64, seed=60 + index).save(tmp_path / "paintings" / f"painting_{index}.png")
+    return tmp_path
+
+
+def _config(data, name: str, **options) -> ArbitraryTrainConfig:
+    return ArbitraryTrainConfig(
+        content_dir=str(data / "photos"), style_dir=str(data / "paintings"), run_dir=str(data / name),
+        crop_size=32, n_val_photos=1, n_val_styles=5, preview_every=1000, checkpoint_every=1000,
+        net=ArbitraryConfig(width=8), **options)
+
+
+def test_it_distils_the_thin_encoder_towards_vgg(data):
+    checkpoint = train_arbitrary(_config(data, "distil", steps=12, distill_steps=12, lr=3e-3), show_progress=False)
+    history = json.loads((checkpoint.parent / "history.json").read_text())
+    assert all("distill_relu3_1" in h and "style" not in h for h in history)
+    first, last = sum(h["total"] for h in history[:3]) / 3, sum(h["total"] for h in history[-3:]) / 3
+    assert last < 0.8 * first
+
+
+def test_it_trains_the_decoder_only_after_distilling(data):
+    checkpoint = train_arbitrary(_config(data, "phases", steps=4, distill_steps=2, gram_weight=1.0),
+                                 show_progress=False)
+    history = json.loads((checkpoint.parent / "history.json").read_text())
+    assert ["distill_relu1_2" in h for h in history] == [True, True, False, False]
+    assert all(h["gram"] > 0 and h["style"] > 0 for h in history[2:])
+
+
+def test_it_starts_the_decoder_from_an_earlier_release_with_a_dense_first_layer(data, tmp_path):
+    earlier = ArbitraryStyleNet(ArbitraryConfig(width=8))
+    state = earlier.state_dict()
+    dense = torch.nn.Conv2d(256, 16, 3, padding=1)
+    state = {k: v for k, v in state.items() if not k.startswith("decoder.layers.0.")}
+    state.update({"decoder.layers.0.weight": dense.weight.detach(), "decoder.layers.0.bias": dense.bias.detach()})
+    torch.save(state, tmp_path / "earlier.pt")
+
+    checkpoint = train_arbitrary(_config(data, "warm", steps=1, distill_steps=1, init_from=str(tmp_path / "earlier.pt")),
+                                 show_progress=False)
+    decoder = {k.removeprefix("decoder."): v for k, v in torch.load(checkpoint)["net"].items()
+               if k.startswith("decoder.")}
+    # Distilling leaves the decoder alone: every later layer is the earlier release's, the first is its factorisation.
+    for key, value in state.items():
+        if key.startswith("decoder.") and not key.startswith("decoder.layers.0."):
+            assert torch.equal(decoder[key.removeprefix("decoder.")], value)
+    expected = separable_from_dense(dense).state_dict()
+    for key, value in expected.items():
+        torch.testing.assert_close(decoder[f"layers.0.{key}"], value)
+
+
+def test_it_refuses_to_start_from_a_network_of_another_shape(data, tmp_path):
+    torch.save(ArbitraryStyleNet(ArbitraryConfig(width=16)).state_dict(), tmp_path / "wider.pt")
+    with pytest.raises(CheckpointError, match="does not fit"):
+        train_arbitrary(_config(data, "wrong", steps=1, distill_steps=1, init_from=str(tmp_path / "wider.pt")),
+                        show_progress=False)
