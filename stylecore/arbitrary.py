@@ -130,8 +130,8 @@ class ArbitraryStylizer:
         h, w = x.shape[-2:]
         padded, box = pad_for_network(x, _MULTIPLE, _MARGIN)
         if h * w > self.config.arbitrary_tile_above:
-            thumbnail = pad_for_network(to_array(fit_within(from_array(x), self.config.tile)), _MULTIPLE, _MARGIN)[0]
-            stats = self._encode_style(thumbnail)  # the same encoder statistics, of the photo's thumbnail
+            thumbnail = to_array(fit_within(from_array(x), self.config.tile))
+            stats = self._encode_style(pad_for_network(thumbnail, _MULTIPLE, _MARGIN)[0])  # the photo's, as a style's
             out = run_tiled(lambda tile: self._run(tile, mean, std, alpha, stats), padded, tile=self.config.tile,
                             overlap=self.config.tile_overlap, multiple=_MULTIPLE, progress=progress)
         else:

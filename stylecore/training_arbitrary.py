@@ -135,14 +135,14 @@ def train_arbitrary(config: ArbitraryTrainConfig, *, show_progress: bool = True)
     train_styles, val_styles = split_paintings(Path(config.style_dir), config.n_val_styles)
     net = ArbitraryStyleNet(config.net)
     net.load_encoder(vgg)
-    if config.init_from:
+    checkpoint_path = run_dir / "checkpoint.pt"
+    if config.init_from and not checkpoint_path.exists():  # a resumed run has its own weights
         _warm_start(net, Path(config.init_from))
     encoder_optimizer = torch.optim.Adam(net.encoder.parameters(), lr=config.lr)
     optimizer = torch.optim.Adam(net.decoder.parameters(), lr=config.lr)
     photos = CropSampler(train_photos, config.crop_size, config.seed)
     paintings = CropSampler(train_styles, config.crop_size, config.seed + 1, max_zoom=2.5)
 
-    checkpoint_path = run_dir / "checkpoint.pt"
     step, wall, history = 0, 0.0, []
     if checkpoint_path.exists():
         state = load_checkpoint(checkpoint_path)

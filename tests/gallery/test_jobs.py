@@ -57,7 +57,16 @@ def test_it_fails_the_row_and_lets_rq_record_an_unexpected_error(owner, make_job
     assert FailedJobRegistry(queue=redis_queue).get_job_ids() == [str(job.pk)]
 
 
-def test_it_fails_the_row_when_the_job_times_out(owner, make_job, run_worker, redis_queue, settings):
+@pytest.fixture
+def endless_optimize(settings):
+    """An engine whose optimize method would run for minutes, so a 1 s timeout always hits it."""
+    settings.STYLECORE_OPTIMIZE = {"stage_iterations": [100000], "style_size": 64}
+    jobs.get_engine.cache_clear()
+    yield
+    jobs.get_engine.cache_clear()
+
+
+def test_it_fails_the_row_when_the_job_times_out(owner, make_job, run_worker, redis_queue, settings, endless_optimize):
     settings.STYLE_JOB_TIMEOUT = 1
     job = make_job(owner, max_side=512)
 
