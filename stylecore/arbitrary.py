@@ -81,8 +81,7 @@ class ArbitraryStylizer:
         if name not in self._sessions:
             self._sessions[name] = onnx_session(
                 self.folder / name, self.config.threads,
-                f"the optimised any-style network is not installed ({name}; run `python -m stylecore export`)",
-                arena=name != "encoder.onnx")
+                f"the optimised any-style network is not installed ({name}; run `python -m stylecore export`)")
         return self._sessions[name]
 
     def style_code(self, styles: Sequence[Image.Image], weights: Sequence[float] | None,
