@@ -1,6 +1,6 @@
 """Running the arbitrary-style network: style codes, blending, ONNX Runtime or PyTorch, tiling for huge images.
 
-Files in ``<weights>/arbitrary/``: ``arbitrary.pt`` (state dict), ``arbitrary.json`` (config, training record,
+Files in ``<weights>/arbitrary/``: ``arbitrary.pt`` (state dict), ``arbitrary.pt.json`` (config, training record,
 validation metrics), ``encoder.onnx`` (image -> per-channel mean, std of its features), ``stylizer.onnx`` (photo,
 style mean, std, strength -> image) and ``stylizer_tiled.onnx`` (the same, normalising the photo's features with
 given statistics: those of a thumbnail of the whole image, so that tiles match). The ONNX path needs no torch.
@@ -19,6 +19,7 @@ from .arrays import crop_box, pad_for_network, run_tiled
 from .errors import CheckpointError, InvalidImageError, InvalidOptionError, MethodUnavailableError
 from .imageio import check_image, fit_within, from_array, to_array, to_rgb
 from .runtime import onnx_session
+from .sidecars import sidecar_path
 
 MAX_STYLES = 4
 MIN_STYLE_SCALE, MAX_STYLE_SCALE = 64, 2048
@@ -50,7 +51,7 @@ _NOT_INSTALLED = ("the arbitrary-style network is not installed (weights/arbitra
 
 def read_metadata(folder: Path) -> dict:
     try:
-        return json.loads((folder / "arbitrary.json").read_text())
+        return json.loads(sidecar_path(folder / "arbitrary.pt").read_text())
     except FileNotFoundError:
         raise MethodUnavailableError(_NOT_INSTALLED) from None
     except ValueError as exc:

@@ -19,6 +19,7 @@ from .imageio import fit_within, open_image, to_tensor
 from .networks import TransformerConfig, TransformerNet
 from .networks.transformer import single_style
 from .presets import load_transformer, read_presets
+from .sidecars import write_sidecar
 from .training import load_checkpoint, load_val_images, style_targets, validation_metrics
 
 
@@ -63,6 +64,7 @@ def release_presets(run_dir: Path, weights_dir: Path, names: list[str], n_val_me
             "metrics": {**metrics[index], "photos": n_val_metrics, "size": 256},
         }
         (folder / f"{name}.json").write_text(json.dumps(meta, indent=2) + "\n")
+        write_sidecar(folder / f"{name}.pt", meta, preset=f"{name}.json")
         written.append(folder / f"{name}.pt")
     return written
 
@@ -93,6 +95,8 @@ def export_onnx(weights_dir: Path, opset: int = 17) -> list[tuple[Path, float]]:
             partial.unlink()
             raise CheckpointError(f"ONNX export of {preset.name} differs from PyTorch by {diff:.2e}")
         partial.replace(preset.onnx_path)
+        write_sidecar(preset.onnx_path, preset.metadata, preset=f"{preset.name}.json",
+                      exported_from=preset.weights_path.name, opset=opset, parity_max_abs_diff=diff)
         results.append((preset.onnx_path, diff))
     return results
 
@@ -135,7 +139,7 @@ def release_arbitrary(run_dir: Path, weights_dir: Path, n_pairs: int = 20) -> Pa
         "metrics": {**{k: v / pairs for k, v in totals.items()}, "pairs": pairs, "size": 256,
                        "paintings": [p.name for p in val_styles]},
     }
-    (folder / "arbitrary.json").write_text(json.dumps(meta, indent=2) + "\n")
+    write_sidecar(folder / "arbitrary.pt", meta, wall_seconds=meta["wall_seconds"])
     return folder / "arbitrary.pt"
 
 
@@ -202,9 +206,7 @@ def export_arbitrary_onnx(weights_dir: Path, opset: int = 17) -> list[tuple[Path
             raise CheckpointError(f"ONNX export {name} differs from PyTorch by {diff:.2e}")
         partial.replace(target)
         # The graph's own metadata: what it was exported from, and the parity measured just now.
-        sidecar = {key: meta[key] for key in ("network", "config", "backbone", "steps", "metrics")}
-        sidecar.update(exported_from="arbitrary.pt", inputs=in_names, outputs=out_names, opset=opset,
-                       parity_max_abs_diff=diff)
-        target.with_suffix(".json").write_text(json.dumps(sidecar, indent=2) + "\n")
+        write_sidecar(target, meta, exported_from="arbitrary.pt", inputs=in_names, outputs=out_names, opset=opset,
+                      parity_max_abs_diff=diff)
         results.append((target, diff))
     return results

@@ -1,8 +1,9 @@
 """Preset styles on disk: ``<weights>/presets/<name>.{pt,json,onnx,jpg,style.jpg}``.
 
-``<name>.pt`` is a single-style TransformerNet state dict, ``<name>.json`` its metadata (attribution, training
-config, steps, wall time, validation metrics), ``<name>.jpg`` a preview, ``<name>.style.jpg`` the painting itself and
-``<name>.onnx`` the exported network for ONNX Runtime.
+``<name>.pt`` is a single-style TransformerNet state dict, ``<name>.json`` the preset (attribution, training
+config, steps, wall time, validation metrics), ``<name>.jpg`` a preview, ``<name>.style.jpg`` the painting itself
+and ``<name>.onnx`` the exported network for ONNX Runtime. ``<name>.pt.json`` and ``<name>.onnx.json`` are each
+weights file's own metadata (sidecars.py).
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ def read_presets(weights_dir: Path) -> dict[str, Preset]:
     presets = {}
     for meta_path in sorted(folder.glob("*.json")):
         name = meta_path.stem
+        if "." in name:  # <name>.pt.json, <name>.onnx.json: a weights file's metadata, not a preset
+            continue
         try:
             meta = json.loads(meta_path.read_text())
             presets[name] = Preset(

@@ -24,6 +24,7 @@ from .losses import perceptual_loss, relative_mse
 from .networks import TransformerConfig, TransformerNet
 from .ops import gram_matrix
 from .plots import save_grid, save_loss_curve
+from .sidecars import write_sidecar
 
 
 @dataclass(frozen=True)
@@ -61,14 +62,13 @@ def style_targets(vgg, style_paths, style_size: int, layers) -> dict[str, torch.
 
 
 def _save_checkpoint(path: Path, state: dict) -> None:
-    """Save atomically, with a readable ``<name>.json`` beside it: config, backbone, steps, latest losses."""
+    """Save atomically, with a readable ``<name>.pt.json`` beside it: config, backbone, steps, latest losses."""
     partial = path.with_suffix(".partial")
     torch.save(state, partial)
     partial.replace(path)  # atomic: a kill mid-save never leaves a truncated checkpoint
-    summary = {"config": state["config"], "backbone": state["config"]["backbone"], "steps": state["step"],
-               "wall_seconds": round(state["wall_seconds"], 1),
-               "metrics": {"latest_losses": state["history"][-1] if state["history"] else None}}
-    path.with_suffix(".json").write_text(json.dumps(summary, indent=2) + "\n")
+    write_sidecar(path, {"config": state["config"], "backbone": state["config"]["backbone"], "steps": state["step"],
+                         "metrics": {"latest_losses": state["history"][-1] if state["history"] else None}},
+                  wall_seconds=round(state["wall_seconds"], 1))
 
 
 def load_checkpoint(path: Path) -> dict:

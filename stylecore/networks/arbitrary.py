@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from ..backbones import VGGFeatures, vgg16_trunk
-from ..ops import mean_std
+from ..ops import adain, mean_std
 
 ENCODER_LAYER = "relu3_1"
 
@@ -140,8 +140,7 @@ class ArbitraryStyleNet(nn.Module):
         of its thumbnail so that every tile is transformed alike (URST, Chen et al. 2022).
         """
         features = self.encoder(content)
-        mean, std = mean_std(features) if content_stats is None else content_stats
-        stylized = (features - mean) / std * style_std + style_mean
+        stylized = adain(features, style_mean, style_std, content_stats)
         # AdaIN's alpha (sec. 7): interpolate in feature space, so strength 0 decodes the content's own features.
         return strength * stylized + (1.0 - strength) * features
 

@@ -9,6 +9,7 @@ from stylecore import Engine, EngineConfig
 from stylecore.errors import InvalidImageError, InvalidOptionError
 from stylecore.export import export_arbitrary_onnx
 from stylecore.networks.arbitrary import ArbitraryStyleNet
+from stylecore.sidecars import sidecar_path
 
 from .synthetic import draw_painting, draw_photo
 
@@ -117,7 +118,7 @@ def test_it_gives_the_same_image_on_onnx_runtime_and_pytorch(tiny_arbitrary_weig
 def test_it_exports_onnx_within_tolerance(tiny_arbitrary_weights):
     for path, diff in export_arbitrary_onnx(tiny_arbitrary_weights):
         assert path.exists() and diff < 1e-3
-        sidecar = json.loads(path.with_suffix(".json").read_text())
+        sidecar = json.loads(sidecar_path(path).read_text())
         assert sidecar["steps"] == 4 and sidecar["backbone"] == "vgg16-hed" and sidecar["parity_max_abs_diff"] == diff
 
 

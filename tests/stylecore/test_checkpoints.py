@@ -7,6 +7,8 @@ import torch
 from stylecore import Engine
 from stylecore.errors import CheckpointError, UnknownPresetError
 from stylecore.networks import TransformerConfig, TransformerNet
+from stylecore.presets import read_presets
+from stylecore.sidecars import KEYS, sidecar_path
 
 from .synthetic import PRESET_NAMES
 
@@ -28,6 +30,22 @@ def test_it_loads_released_presets_with_their_metadata(tiny_weights, photo):
     assert night.metadata["metrics"]["style_distance"] > 0
     assert night.preview_path.exists() and night.style_path.exists()
     assert engine.stylize(photo, preset="starry_night").size == photo.size
+
+
+def test_it_writes_metadata_beside_every_weights_file(tiny_weights, tiny_run):
+    files = [tiny_weights / "presets" / f"{n}.{ext}" for n in PRESET_NAMES for ext in ("pt", "onnx")]
+    files += [tiny_run / "checkpoint.pt"]
+    for path in files:
+        meta = json.loads(sidecar_path(path).read_text())
+        assert set(KEYS) - {"network"} <= set(meta), path
+        assert meta["backbone"] == "vgg16-hed" and meta["steps"] == 16 and meta["config"]["steps"] == 16
+    onnx = json.loads(sidecar_path(tiny_weights / "presets" / "starry_night.onnx").read_text())
+    assert onnx["exported_from"] == "starry_night.pt" and onnx["parity_max_abs_diff"] < 1e-3
+    assert onnx["metrics"]["style_distance"] > 0
+
+
+def test_it_lists_presets_but_not_their_weights_metadata(tiny_weights):
+    assert sorted(read_presets(tiny_weights)) == sorted(PRESET_NAMES)
 
 
 def test_it_releases_different_networks_per_style(tiny_weights):
