@@ -8,6 +8,10 @@ and prints the median and 95th percentile of each. The photo is Grace Hopper's p
 portrait that matplotlib ships as sample data.
 """
 
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as `make run` sets it (scripts/run.py), before numpy loads
+
 import argparse
 import multiprocessing
 import statistics

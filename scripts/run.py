@@ -68,6 +68,9 @@ def main() -> int:
     env.setdefault("MEDIA_ROOT", str(VAR / "media"))
     env.setdefault("SITE_URL", f"http://{host}:{port}")
     env.setdefault("PYTHONUNBUFFERED", "1")
+    # numpy's work here is small (the any-style method's 256 x 256 statistics); a multithreaded OpenBLAS spins its
+    # threads and takes the cores from ONNX Runtime and from the other processes (docs/engine.md).
+    env.setdefault("OPENBLAS_NUM_THREADS", "1")
     signal.signal(signal.SIGTERM, _interrupt)
 
     with ExitStack() as stack:

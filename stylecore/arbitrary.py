@@ -1,9 +1,10 @@
 """Running the arbitrary-style network: style codes, blending, ONNX Runtime or PyTorch, tiling for huge images.
 
 Files in ``<weights>/arbitrary/``: ``arbitrary.pt`` (state dict), ``arbitrary.pt.json`` (config, training record,
-validation metrics), ``encoder.onnx`` (image -> per-channel mean, std of its features), ``stylizer.onnx`` (photo,
-style mean, std, strength -> image) and ``stylizer_tiled.onnx`` (the same, normalising the photo's features with
-given statistics: those of a thumbnail of the whole image, so that tiles match). The ONNX path needs no torch.
+validation metrics), ``encoder.onnx`` (image -> features) and ``decoder.onnx`` (features, matrix, bias -> image).
+Between the two, whitening.py turns the photo's and the paintings' feature statistics into the matrix and bias. A huge
+photo is stylized in tiles that all use the map made from a thumbnail of the whole photo, so that tiles match. The
+ONNX path needs no torch.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from .errors import CheckpointError, InvalidImageError, InvalidOptionError, Meth
 from .imageio import check_image, fit_within, from_array, to_array, to_rgb
 from .runtime import onnx_session
 from .sidecars import sidecar_path
+from .whitening import blend, feature_stats, style_code, transform
 
 MAX_STYLES = 4
 MIN_STYLE_SCALE, MAX_STYLE_SCALE = 64, 2048
@@ -87,7 +89,7 @@ class ArbitraryStylizer:
 
     def style_code(self, styles: Sequence[Image.Image], weights: Sequence[float] | None,
                    style_scale: int) -> tuple[np.ndarray, np.ndarray]:
-        """Blend 1-4 style images into one (mean, std), each (1, C, 1, 1).
+        """Blend 1-4 style images into one style code (mean (C,), colouring matrix (C, C); whitening.py).
 
         Weights are normalised to sum to 1 (AdaIN sec. 7: a convex combination of the styles' statistics).
         """
@@ -100,57 +102,50 @@ class ArbitraryStylizer:
             raise InvalidOptionError("style weights must be non-negative numbers with a positive sum")
         if not MIN_STYLE_SCALE <= style_scale <= MAX_STYLE_SCALE:
             raise InvalidOptionError(f"style scale must be between {MIN_STYLE_SCALE} and {MAX_STYLE_SCALE} px")
-        total = sum(weights)
-        mean = std = 0.0
-        for image, weight in zip(styles, weights):
+        codes = []
+        for image in styles:
             check_image(image, "style image")
             s = to_array(fit_within(to_rgb(image), style_scale))
             # Per channel: a flat red image has a large spread across channels but none within each one.
             if s.reshape(3, -1).std(axis=1).max() < _FLAT_STYLE_STD:
                 raise InvalidImageError("the style image is a single flat colour; pick one with some texture")
-            m, d = self._encode_style(s)
-            mean, std = mean + weight / total * m, std + weight / total * d
-        return mean.astype(np.float32), std.astype(np.float32)
-
-    def _encode_style(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(1, 3, h, w) -> the per-channel mean and std of its encoder features, each (1, C, 1, 1)."""
-        if self.config.runtime == "onnx":
-            mean, std = self._session("encoder.onnx").run(None, {"style": image})
-            return mean, std
-        import torch
-
-        with torch.no_grad():
-            mean, std = self.net.style_code(torch.from_numpy(image))
-        return mean.numpy(), std.numpy()
+            codes.append(style_code(self._encode(s)))
+        return blend(codes, [w / sum(weights) for w in weights])
 
     def stylize(self, x: np.ndarray, styles: Sequence[Image.Image], weights: Sequence[float] | None, *,
                 strength: float, style_scale: int, progress: Callable[[int, int], None] | None) -> np.ndarray:
-        mean, std = self.style_code(styles, weights, style_scale)
-        alpha = np.full((1, 1, 1, 1), strength, np.float32)
+        style = self.style_code(styles, weights, style_scale)
         h, w = x.shape[-2:]
         padded, box = pad_for_network(x, _MULTIPLE, _MARGIN)
         if h * w > self.config.arbitrary_tile_above:
             thumbnail = to_array(fit_within(from_array(x), self.config.tile))
-            stats = self._encode_style(pad_for_network(thumbnail, _MULTIPLE, _MARGIN)[0])  # the photo's, as a style's
-            out = run_tiled(lambda tile: self._run(tile, mean, std, alpha, stats), padded, tile=self.config.tile,
+            content = feature_stats(self._encode(pad_for_network(thumbnail, _MULTIPLE, _MARGIN)[0]))
+            matrix, bias = transform(content, style, strength)
+            out = run_tiled(lambda tile: self._decode(self._encode(tile), matrix, bias), padded, tile=self.config.tile,
                             overlap=self.config.tile_overlap, multiple=_MULTIPLE, progress=progress)
         else:
-            out = self._run(padded, mean, std, alpha, None)
+            features = self._encode(padded)
+            out = self._decode(features, *transform(feature_stats(features), style, strength))
         if progress:
             progress(1, 1)
         return crop_box(out, box)
 
-    def _run(self, image: np.ndarray, mean: np.ndarray, std: np.ndarray, alpha: np.ndarray,
-             content_stats: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+    def _encode(self, image: np.ndarray) -> np.ndarray:
+        """(1, 3, H, W) -> encoder features (1, C, H/4, W/4)."""
         if self.config.runtime == "onnx":
-            feed = {"image": image, "style_mean": mean, "style_std": std, "strength": alpha}
-            if content_stats is None:
-                return self._session("stylizer.onnx").run(None, feed)[0]
-            feed.update(content_mean=content_stats[0], content_std=content_stats[1])
-            return self._session("stylizer_tiled.onnx").run(None, feed)[0]
+            return self._session("encoder.onnx").run(None, {"image": image})[0]
         import torch
 
-        stats = None if content_stats is None else tuple(torch.from_numpy(s) for s in content_stats)
         with torch.no_grad():
-            return self.net(torch.from_numpy(image), torch.from_numpy(mean), torch.from_numpy(std),
-                            torch.from_numpy(alpha), stats).numpy()
+            return self.net.encoder(torch.from_numpy(image)).numpy()
+
+    def _decode(self, features: np.ndarray, matrix: np.ndarray, bias: np.ndarray) -> np.ndarray:
+        """Features and the map t = A f + b -> the image (1, 3, 4h, 4w)."""
+        if self.config.runtime == "onnx":
+            feed = {"features": features, "matrix": matrix[None], "bias": bias[None]}
+            return self._session("decoder.onnx").run(None, feed)[0]
+        import torch
+
+        with torch.no_grad():
+            return self.net(*(torch.from_numpy(a) for a in (features, matrix[None], bias[None]))).numpy()
+

@@ -166,7 +166,8 @@ def run_case(case: Case, spec: dict) -> Result:
     program = _PEER_PROGRAM if case.method.startswith("peer-") else _OURS_PROGRAM
     # Same working directory (relative paths in the spec keep working), with this checkout importable.
     root = str(Path(__file__).resolve().parent.parent)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+    env = {"OPENBLAS_NUM_THREADS": "1",  # as `make run` sets it (scripts/run.py)
+           **os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
     completed = subprocess.run([sys.executable, "-c", program, payload, __file__], capture_output=True, text=True,
                                env=env)
     if completed.returncode != 0:

@@ -109,9 +109,10 @@ def cmd_train_arbitrary(args) -> int:
     config = ArbitraryTrainConfig(
         content_dir=str(args.content_dir), style_dir=str(args.style_dir), run_dir=str(args.run_dir),
         steps=args.steps, batch_size=args.batch_size, crop_size=args.crop_size, lr=args.lr, seed=args.seed,
-        style_weight=args.style_weight, gram_weight=args.gram_weight, distill_steps=args.distill_steps,
+        content_weight=args.content_weight, style_weight=args.style_weight, gram_weight=args.gram_weight,
+        distill_steps=args.distill_steps, hue_jitter=args.hue_jitter,
         init_from=str(args.init_from) if args.init_from else None, preview_every=args.preview_every,
-        net=ArbitraryConfig(width=args.width),
+        net=ArbitraryConfig(width=args.width, blocks=args.blocks),
     )
     print(f"checkpoint: {train_arbitrary(config)}")
     return 0
@@ -228,11 +229,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--width", type=int, default=64)
+    p.add_argument("--blocks", type=int, default=2, help="decoder residual blocks at 1/4 resolution")
+    p.add_argument("--hue-jitter", type=float, default=0.0,
+                   help="rotate half the painting crops' hue by up to this share of the colour wheel")
+    p.add_argument("--content-weight", type=float, default=1.0, help="content loss weight")
     p.add_argument("--style-weight", type=float, default=3.0, help="mean/std style loss weight")
-    p.add_argument("--gram-weight", type=float, default=0.0, help="Gram style loss weight (0: AdaIN's loss only)")
+    p.add_argument("--gram-weight", type=float, default=0.0, help="Gram style loss weight (0: mean/std loss only)")
     p.add_argument("--distill-steps", type=int, default=0,
                    help="first steps distil the thin encoder from VGG16 before the decoder trains")
-    p.add_argument("--init-from", type=Path, help="an earlier arbitrary.pt whose decoder this run starts from")
+    p.add_argument("--init-from", type=Path,
+                   help="an earlier arbitrary.pt to start from (all of it if it is this network, else its decoder)")
     p.add_argument("--preview-every", type=int, default=250)
     p.set_defaults(func=cmd_train_arbitrary)
 

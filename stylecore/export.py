@@ -105,7 +105,7 @@ def release_arbitrary(run_dir: Path, weights_dir: Path, n_pairs: int = 20) -> Pa
     """Copy a trained arbitrary-style run into ``weights_dir/arbitrary`` with its metadata and validation metrics
     (mean over held-out photo x held-out painting pairs)."""
     from .networks.arbitrary import ArbitraryConfig, ArbitraryStyleNet
-    from .training_arbitrary import split_paintings, style_distances
+    from .training_arbitrary import split_paintings, style_distances, stylize_tensors
 
     state = load_checkpoint(run_dir / "checkpoint.pt")
     raw = state["config"]
@@ -118,15 +118,12 @@ def release_arbitrary(run_dir: Path, weights_dir: Path, n_pairs: int = 20) -> Pa
     photos = load_val_images(val_photos[: max(1, n_pairs // len(val_styles))], 256)
     totals = {"gram": 0.0, "mean_std": 0.0, "content": 0.0}
     pairs = 0
-    with torch.no_grad():
-        for path in val_styles:
-            style = to_tensor(fit_within(open_image(path), 256))
-            mean, std = net.style_code(style)
-            for photo in photos:
-                out = net(photo, mean, std, torch.ones(1, 1, 1, 1))
-                for key, value in style_distances(vgg, out, style, photo).items():
-                    totals[key] += value
-                pairs += 1
+    for path in val_styles:
+        style = to_tensor(fit_within(open_image(path), 256))
+        for photo in photos:
+            for key, value in style_distances(vgg, stylize_tensors(net, photo, style), style, photo).items():
+                totals[key] += value
+            pairs += 1
     folder = weights_dir / "arbitrary"
     folder.mkdir(parents=True, exist_ok=True)
     torch.save(net.state_dict(), folder / "arbitrary.pt")
@@ -144,8 +141,8 @@ def release_arbitrary(run_dir: Path, weights_dir: Path, n_pairs: int = 20) -> Pa
 
 
 def export_arbitrary_onnx(weights_dir: Path, opset: int = 17) -> list[tuple[Path, float]]:
-    """``encoder.onnx`` (image -> mean, std), ``stylizer.onnx`` (image, mean, std, strength -> image) and
-    ``stylizer_tiled.onnx`` (the same plus the content statistics to normalise with, for tiles)."""
+    """``encoder.onnx`` (image -> features) and ``decoder.onnx`` (features, matrix, bias -> image); the feature
+    transform between them is computed in numpy (whitening.py)."""
     import onnxruntime as ort
 
     from .arbitrary import load_arbitrary_net
@@ -153,39 +150,17 @@ def export_arbitrary_onnx(weights_dir: Path, opset: int = 17) -> list[tuple[Path
     folder = weights_dir / "arbitrary"
     net, meta = load_arbitrary_net(folder)
     gen = torch.Generator().manual_seed(0)
-    style = torch.rand(1, 3, 48, 64, generator=gen)
     image = torch.rand(1, 3, 64, 96, generator=gen)
     with torch.no_grad():
-        mean, std = net.style_code(style)
-    alpha = torch.full((1, 1, 1, 1), 0.7)
-
-    class _Encoder(torch.nn.Module):
-        def __init__(self, inner):
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, x):
-            return self.inner.style_code(x)
-
-    class _TiledStylizer(torch.nn.Module):
-        def __init__(self, inner):
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, x, style_mean, style_std, strength, content_mean, content_std):
-            return self.inner(x, style_mean, style_std, strength, (content_mean, content_std))
-
-    with torch.no_grad():
-        content_mean, content_std = net.style_code(torch.rand(1, 3, 40, 40, generator=gen))
-    image_axes = {"image": {2: "height", 3: "width"}, "stylized": {2: "height", 3: "width"}}
-
+        features = net.encoder(image)
+    channels = features.shape[1]
+    matrix = torch.eye(channels)[None] + 0.1 * torch.randn(1, channels, channels, generator=gen)
+    bias = torch.randn(1, channels, generator=gen)
     graphs = [
-        ("encoder.onnx", _Encoder(net), (style,), ["style"], ["style_mean", "style_std"],
-         {"style": {2: "height", 3: "width"}}),
-        ("stylizer.onnx", net, (image, mean, std, alpha), ["image", "style_mean", "style_std", "strength"],
-         ["stylized"], image_axes),
-        ("stylizer_tiled.onnx", _TiledStylizer(net), (image, mean, std, alpha, content_mean, content_std),
-         ["image", "style_mean", "style_std", "strength", "content_mean", "content_std"], ["stylized"], image_axes),
+        ("encoder.onnx", net.encoder, (image,), ["image"], ["features"],
+         {"image": {2: "height", 3: "width"}, "features": {2: "fheight", 3: "fwidth"}}),
+        ("decoder.onnx", net, (features, matrix, bias), ["features", "matrix", "bias"], ["stylized"],
+         {"features": {2: "fheight", 3: "fwidth"}, "stylized": {2: "height", 3: "width"}}),
     ]
     results = []
     for name, module, inputs, in_names, out_names, axes in graphs:

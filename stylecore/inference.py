@@ -57,7 +57,7 @@ class Engine:
         fast: the preset's feed-forward network. optimize: Gatys with the preset's painting or ``style``.
         arbitrary: any painting(s) in one pass; ``style`` may be a list of 2-4 images blended by ``style_weights``,
         encoded at ``style_scale`` px (larger -> finer brush strokes). A preset name also works as the style.
-        ``strength`` 0-1: for arbitrary, AdaIN's feature-space alpha; otherwise a blend toward the photo.
+        ``strength`` 0-1: for arbitrary, a mix in feature space (AdaIN's alpha); otherwise a blend toward the photo.
         ``preserve_color`` keeps the content's colours.
         """
         if method not in METHODS:

@@ -24,17 +24,6 @@ def mean_std(features: torch.Tensor, eps: float = _EPS) -> tuple[torch.Tensor, t
     return mean, std
 
 
-def adain(content: torch.Tensor, style_mean: torch.Tensor, style_std: torch.Tensor,
-          content_stats: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
-    """Adaptive instance normalisation (Huang & Belongie 2017, eq. 8).
-
-    content: (N, C, H, W); style_mean, style_std: (N, C, 1, 1). Output has the style's per-channel mean and std.
-    ``content_stats`` (mean, std) normalise the content instead of its own statistics (tiles of a large image).
-    """
-    mean, std = mean_std(content) if content_stats is None else content_stats
-    return (content - mean) / std * style_std + style_mean
-
-
 def total_variation(image: torch.Tensor) -> torch.Tensor:
     """Mean absolute difference between neighbouring pixels; a scalar."""
     return (image[:, :, 1:, :] - image[:, :, :-1, :]).abs().mean() + (

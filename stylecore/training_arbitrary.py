@@ -3,16 +3,19 @@
 Two phases in one resumable run:
 1. ``distill_steps`` steps distil the thin encoder from VGG16 (relative feature error at relu1_2, relu2_2 and relu3_1
    on photo and painting crops); then the encoder is frozen.
-2. The decoder trains. ``init_from`` may name an earlier release's ``arbitrary.pt`` to start the decoder from (its
-   dense first conv is factorised like the encoder's thin convs).
+2. The decoder trains. ``init_from`` may name an earlier release's ``arbitrary.pt`` to start from: all of it when it
+   is this network, else its decoder (a dense first conv is factorised like the encoder's thin convs).
 
 Every decoder step pairs ``batch_size`` photo crops with as many painting crops. Losses per pair:
-* content loss (eq. 12): the output's VGG relu3_1 against the AdaIN target features t it was decoded from;
-* mean/std style loss (eq. 11) over relu1_1..relu4_1 against the painting crop, plus ``gram_weight`` times the
-  relative Gram error on the same layers: mean/std alone left the Gram distance twice the peer's (docs/arbitrary.md);
+* content loss (eq. 12): the output's VGG relu3_1 against the target features t it was decoded from (the photo's
+  features whitened and coloured with the painting's, whitening.py);
+* mean/std style loss (eq. 11) against the painting crop, plus ``gram_weight`` times the relative Gram error, on the
+  presets' style layers (relu1_2, relu2_2, relu3_3, relu4_3): mean/std alone left the Gram distance twice the
+  peer's (docs/arbitrary.md);
 * a share of pairs (``reconstruct_share``) run at strength 0 (so t is the photo's own features) and must also give
   the photo back pixel for pixel (L1), so the strength control runs from the plain photo to full style.
-Paintings and photos are split by name; held-out ones are never trained on.
+Paintings and photos are split by name; held-out ones are never trained on. ``hue_jitter`` rotates the hue of half
+the painting crops, so that a few dozen paintings give the decoder many palettes.
 """
 
 from __future__ import annotations
@@ -22,14 +25,18 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 from tqdm import tqdm
 
+from . import whitening
 from .backbones import load_backbone
 from .data import CropSampler, list_images, split_validation
 from .errors import CheckpointError
 from .imageio import fit_within, open_image, to_tensor
-from .networks.arbitrary import DISTILL_LAYERS, ArbitraryConfig, ArbitraryStyleNet, separable_from_dense
+from .configs import LossConfig
+from .networks.arbitrary import (DISTILL_LAYERS, ArbitraryConfig, ArbitraryStyleNet, apply_transform,
+                                 separable_from_dense)
 from .losses import relative_mse
 from .ops import gram_matrix, mean_std
 from .plots import save_grid, save_loss_curve
@@ -48,14 +55,15 @@ class ArbitraryTrainConfig:
     seed: int = 0
     n_val_photos: int = 60
     n_val_styles: int = 5
-    content_layers: tuple[str, ...] = ("relu3_1",)  # must be the encoder's layer: the target is AdaIN's output
-    style_layers: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
+    content_layers: tuple[str, ...] = ("relu3_1",)  # must be the encoder's layer: the target is the WCT output
+    style_layers: tuple[str, ...] = LossConfig.style_layers
     content_weight: float = 1.0
     style_weight: float = 3.0
     gram_weight: float = 0.0
     distill_steps: int = 0
     init_from: str | None = None
     reconstruct_share: float = 0.15
+    hue_jitter: float = 0.0  # paintings' hue rotated by up to this share of the colour wheel (data.CropSampler)
     checkpoint_every: int = 50
     preview_every: int = 250
     backbone: str = "vgg16-hed"
@@ -86,10 +94,39 @@ def pair_losses(out_f: dict, content_f: dict, style_f: dict, config: ArbitraryTr
     return {"content": content, "style": style / n, "gram": gram / n}
 
 
+def feature_transforms(content_f: torch.Tensor, style_f: torch.Tensor, strength: torch.Tensor
+                       ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per pair, the WCT map (matrix (N, C, C), bias (N, C)) from encoder features and strengths (N,): the same numpy
+    code inference runs (whitening.py)."""
+    maps = [whitening.transform(whitening.feature_stats(c.numpy()), whitening.style_code(s.numpy()), float(a))
+            for c, s, a in zip(content_f, style_f, strength)]
+    return torch.from_numpy(np.stack([m for m, _ in maps])), torch.from_numpy(np.stack([b for _, b in maps]))
+
+
+def stylize_tensors(net: ArbitraryStyleNet, content: torch.Tensor, style: torch.Tensor, strength: float = 1.0
+                    ) -> torch.Tensor:
+    """Photos (N, 3, H, W; H, W multiples of 4) in the styles of paintings (N, 3, h, w), or of one painting (1, ...)."""
+    with torch.no_grad():
+        content_f, style_f = net.encoder(content), net.encoder(style)
+        style_f = style_f.expand(content_f.shape[0], *style_f.shape[1:])
+        matrix, bias = feature_transforms(content_f, style_f, torch.full((content_f.shape[0],), strength))
+        return net(content_f, matrix, bias)
+
+
+_NEW_BLOCKS = "decoder.residual."  # zero-initialised, so an earlier release without them needs nothing there
+
+
 def _warm_start(net: ArbitraryStyleNet, path: Path) -> None:
-    """Start the decoder from an earlier release; a dense layer where this one is separable is factorised."""
-    old = {k.removeprefix("decoder."): v for k, v in torch.load(path, map_location="cpu", weights_only=True).items()
-           if k.startswith("decoder.")}
+    """Start from an earlier release: all of it if it is this network (new residual blocks start as the identity),
+    else its decoder, with a dense layer where this one is separable factorised."""
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        result = net.load_state_dict(state, strict=False)
+        if not result.unexpected_keys and all(k.startswith(_NEW_BLOCKS) for k in result.missing_keys):
+            return
+    except RuntimeError:  # another encoder or decoder: take what fits below
+        pass
+    old = {k.removeprefix("decoder."): v for k, v in state.items() if k.startswith("decoder.")}
     converted = []
     for index, layer in enumerate(net.decoder.layers):
         weight = old.get(f"layers.{index}.weight")
@@ -103,7 +140,7 @@ def _warm_start(net: ArbitraryStyleNet, path: Path) -> None:
         result = net.decoder.load_state_dict(old, strict=False)
     except RuntimeError as exc:  # a tensor of another shape
         raise CheckpointError(f"{path} does not fit this decoder ({exc})") from exc
-    missing = [k for k in result.missing_keys if not k.startswith(tuple(converted))]
+    missing = [k for k in result.missing_keys if not k.startswith(tuple(converted) + ("residual.",))]
     if missing or result.unexpected_keys:
         raise CheckpointError(f"{path} does not fit this decoder (missing {missing}, unexpected "
                               f"{result.unexpected_keys})")
@@ -141,7 +178,8 @@ def train_arbitrary(config: ArbitraryTrainConfig, *, show_progress: bool = True)
     encoder_optimizer = torch.optim.Adam(net.encoder.parameters(), lr=config.lr)
     optimizer = torch.optim.Adam(net.decoder.parameters(), lr=config.lr)
     photos = CropSampler(train_photos, config.crop_size, config.seed)
-    paintings = CropSampler(train_styles, config.crop_size, config.seed + 1, max_zoom=2.5)
+    paintings = CropSampler(train_styles, config.crop_size, config.seed + 1, max_zoom=2.5,
+                            hue_jitter=config.hue_jitter)
 
     step, wall, history = 0, 0.0, []
     if checkpoint_path.exists():
@@ -198,10 +236,9 @@ def train_arbitrary(config: ArbitraryTrainConfig, *, show_progress: bool = True)
 def _decoder_step(net: ArbitraryStyleNet, vgg, content: torch.Tensor, style: torch.Tensor, optimizer,
                   config: ArbitraryTrainConfig) -> dict:
     reconstruct = torch.rand(content.shape[0]) < config.reconstruct_share
-    strength = (~reconstruct).float().view(-1, 1, 1, 1)
     with torch.no_grad():
-        s_mean, s_std = net.style_code(style)
-        target = net.transform(content, s_mean, s_std, strength)
+        content_f = net.encoder(content)
+        target = apply_transform(content_f, *feature_transforms(content_f, net.encoder(style), (~reconstruct).float()))
         style_f = vgg(style, config.style_layers)
     out = net.decoder(target)
     content_f = {name: target for name in config.content_layers}
@@ -225,11 +262,8 @@ def _decoder_step(net: ArbitraryStyleNet, vgg, content: torch.Tensor, style: tor
 
 def _previews(net: ArbitraryStyleNet, photos, styles) -> list[list[torch.Tensor]]:
     net.eval()
-    with torch.no_grad():
-        codes = [net.style_code(s) for s in styles]
-        one = torch.ones(1, 1, 1, 1)
-        rows = [[torch.zeros(1, 3, 8, 8)] + styles]
-        rows += [[x] + [net(x, m, s, one) for m, s in codes] for x in photos]
+    rows = [[torch.zeros(1, 3, 8, 8)] + styles]
+    rows += [[x] + [stylize_tensors(net, x, s) for s in styles] for x in photos]
     net.train()
     return rows
 

@@ -1,18 +1,19 @@
-"""The arbitrary-style network: any painting in one forward pass (AdaIN, Huang & Belongie, ICCV 2017).
+"""The arbitrary-style network: any painting in one forward pass (AdaIN, Huang & Belongie, ICCV 2017, with WCT).
 
-    content ─ VGG16 up to relu3_1 (frozen) ─┐
-                                            AdaIN: the style's per-channel mean/std (blended over several styles)
-    style ─── VGG16 up to relu3_1 (frozen) ─┘  └─ mixed with the content features by ``strength`` ─ decoder ─ image
+    photo ──── encoder: VGG16 up to relu3_1 ── f ─┐
+                                                  t = A f + b per pixel (A, b from whitening.py: whitening and
+    painting ─ encoder ── mean, covariance ───────┘  colouring, blended over styles, mixed by strength) ─ decoder ─ image
 
-The paper encodes to relu4_1 with a full mirrored VGG decoder. Here the encoder stops at relu3_1 and the decoder is
-depthwise-separable, to fit a 2-core CPU. The encoder is VGG16's convs 1_1..3_1 with the two widest, conv1_2 (full
-resolution, 64->64) and conv2_2 (half resolution, 128->128), replaced by depthwise-separable convs *distilled* from
-them (Wang et al., CVPR 2020, in spirit): initialised with a rank-1-per-input-channel factorisation of VGG's kernels
-(:func:`separable_from_dense`), then trained to reproduce VGG's relu1_2, relu2_2 and relu3_1. That takes the encoder
-from ~118 to ~50 GMAC at 1024². A first attempt with a small encoder learned from scratch (MicroAST-style) collapsed:
-after 500 steps every painting gave the same output, because nothing forced its features' statistics to carry
-style. Distilling from VGG keeps that property. The encoder's weights are saved with the decoder's, so inference needs
-no separate backbone file.
+The paper encodes to relu4_1 with a full mirrored VGG decoder and matches per-channel mean and std (AdaIN). Here the
+encoder stops at relu3_1 and the decoder is depthwise-separable, to fit a 2-core CPU, and the transform matches the
+painting's full feature covariance (WCT, Li et al. 2017), computed outside the network so that ONNX graphs only apply
+a matrix. The encoder is VGG16's convs 1_1..3_1 with the two widest, conv1_2 (full resolution, 64->64) and conv2_2
+(half resolution, 128->128), replaced by depthwise-separable convs *distilled* from them (Wang et al., CVPR 2020, in
+spirit): initialised with a rank-1-per-input-channel factorisation of VGG's kernels (:func:`separable_from_dense`),
+then trained to reproduce VGG's relu1_2, relu2_2 and relu3_1. That takes the encoder from ~118 to ~50 GMAC at 1024².
+A first attempt with a small encoder learned from scratch (MicroAST-style) collapsed: after 500 steps every painting
+gave the same output, because nothing forced its features' statistics to carry style. Distilling from VGG keeps that
+property. The encoder's weights are saved with the decoder's, so inference needs no separate backbone file.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ import torch
 from torch import nn
 
 from ..backbones import VGGFeatures, vgg16_trunk
-from ..ops import adain, mean_std
 
 ENCODER_LAYER = "relu3_1"
 
@@ -31,6 +31,7 @@ ENCODER_LAYER = "relu3_1"
 @dataclass(frozen=True)
 class ArbitraryConfig:
     width: int = 64     # decoder channels at 1/2 resolution (1/4 resolution has 2x, full resolution 1/2x)
+    blocks: int = 2     # residual blocks at 1/4 resolution, the decoder's cheapest place for capacity
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -90,10 +91,24 @@ class Encoder(nn.Module):
                 self.vgg.layers[index].load_state_dict(teacher[name].state_dict())
 
 
-class Decoder(nn.Module):
-    """relu3_1 features (N, 256, H/4, W/4) -> RGB 0-1 (N, 3, H, W); nearest upsampling + conv (no checkerboard)."""
+def _residual_block(channels: int) -> nn.Sequential:
+    """Two separable convs; the last starts at zero, so a new block is the identity and an earlier release's
+    decoder can be extended with blocks without changing its output."""
+    block = nn.Sequential(_separable(channels, channels), nn.ReLU(inplace=True), _separable(channels, channels))
+    nn.init.zeros_(block[2][1].weight)
+    nn.init.zeros_(block[2][1].bias)
+    return block
 
-    def __init__(self, width: int):
+
+class Decoder(nn.Module):
+    """relu3_1 features (N, 256, H/4, W/4) -> RGB 0-1 (N, 3, H, W); nearest upsampling + conv (no checkerboard).
+
+    At 1024² the 1/4-resolution layers cost ~1.2 GMAC each against ~2.5 GMAC at full resolution and ~50 GMAC for
+    the encoder, so the residual blocks go there."""
+
+    _QUARTER = 4  # layers[:4] run at 1/4 resolution; the residual blocks follow them
+
+    def __init__(self, width: int, blocks: int):
         super().__init__()
         self.layers = nn.Sequential(
             _separable(256, width * 2), nn.ReLU(inplace=True),
@@ -105,15 +120,24 @@ class Decoder(nn.Module):
             _separable(width, width // 2), nn.ReLU(inplace=True),
             nn.Conv2d(width // 2, 3, 3, 1, 1),
         )
+        self.residual = nn.ModuleList(_residual_block(width * 2) for _ in range(blocks))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.sigmoid(self.layers(x))
+        x = self.layers[:self._QUARTER](x)
+        for block in self.residual:
+            x = x + block(x)
+        return torch.sigmoid(self.layers[self._QUARTER:](x))
+
+
+def apply_transform(features: torch.Tensor, matrix: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """t = A f + b at every pixel: features (N, C, H, W), matrix A (N, C, C), bias b (N, C)."""
+    return (matrix @ features.flatten(2)).view_as(features) + bias[:, :, None, None]
 
 
 class ArbitraryStyleNet(nn.Module):
-    """``forward(content, style_mean, style_std, strength)``: content (N, 3, H, W) 0-1, H and W multiples of 4;
-    style_mean/style_std (N, 256, 1, 1) from :meth:`style_code`; strength (N, 1, 1, 1) in 0-1. Returns (N, 3, H, W).
-    """
+    """``encoder(photo)`` -> features f (N, 256, H/4, W/4), for H and W multiples of 4; ``forward(f, matrix, bias)``
+    decodes t = A f + b (see :func:`apply_transform`; A and b come from :func:`stylecore.whitening.transform`) to an
+    RGB image (N, 3, H, W) in 0-1. The two halves are the two ONNX graphs; the transform is computed between them."""
 
     multiple = 4
 
@@ -121,30 +145,11 @@ class ArbitraryStyleNet(nn.Module):
         super().__init__()
         self.config = config
         self.encoder = Encoder()
-        self.decoder = Decoder(config.width)
+        self.decoder = Decoder(config.width, config.blocks)
 
     def load_encoder(self, backbone: VGGFeatures) -> None:
         """Start the encoder from the loss network's VGG16 (see :meth:`Encoder.init_from`)."""
         self.encoder.init_from(backbone)
 
-    def style_code(self, style: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Style image (N, 3, h, w) 0-1 -> per-channel (mean, std), each (N, 256, 1, 1)."""
-        return mean_std(self.encoder(style))
-
-    def transform(self, content: torch.Tensor, style_mean: torch.Tensor, style_std: torch.Tensor,
-                  strength: torch.Tensor, content_stats: tuple[torch.Tensor, torch.Tensor] | None = None
-                  ) -> torch.Tensor:
-        """The target features t (N, 256, H/4, W/4) that the decoder turns into an image.
-
-        ``content_stats`` replaces the content's own feature statistics: tiles of a large image pass the statistics
-        of its thumbnail so that every tile is transformed alike (URST, Chen et al. 2022).
-        """
-        features = self.encoder(content)
-        stylized = adain(features, style_mean, style_std, content_stats)
-        # AdaIN's alpha (sec. 7): interpolate in feature space, so strength 0 decodes the content's own features.
-        return strength * stylized + (1.0 - strength) * features
-
-    def forward(self, content: torch.Tensor, style_mean: torch.Tensor, style_std: torch.Tensor,
-                strength: torch.Tensor, content_stats: tuple[torch.Tensor, torch.Tensor] | None = None
-                ) -> torch.Tensor:
-        return self.decoder(self.transform(content, style_mean, style_std, strength, content_stats))
+    def forward(self, features: torch.Tensor, matrix: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        return self.decoder(apply_transform(features, matrix, bias))

@@ -91,3 +91,18 @@ def test_it_refuses_to_start_from_a_network_of_another_shape(data, tmp_path):
     with pytest.raises(CheckpointError, match="does not fit"):
         train_arbitrary(_config(data, "wrong", steps=1, distill_steps=1, init_from=str(tmp_path / "wider.pt")),
                         show_progress=False)
+
+
+def test_it_starts_everything_from_a_release_of_the_same_network(data, tmp_path):
+    # A release of this very network brings its distilled encoder along, so a new run needs no distilling.
+    earlier = ArbitraryStyleNet(ArbitraryConfig(width=8))
+    with torch.no_grad():
+        for parameter in earlier.encoder.parameters():
+            parameter.add_(0.01)
+    torch.save(earlier.state_dict(), tmp_path / "same.pt")
+    checkpoint = train_arbitrary(_config(data, "same", steps=1, distill_steps=0, init_from=str(tmp_path / "same.pt")),
+                                 show_progress=False)
+    trained = torch.load(checkpoint)["net"]
+    for key, value in earlier.state_dict().items():
+        if key.startswith("encoder."):
+            assert torch.equal(trained[key], value)

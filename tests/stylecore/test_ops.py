@@ -1,6 +1,6 @@
 import torch
 
-from stylecore.ops import adain, gram_matrix, mean_std
+from stylecore.ops import gram_matrix
 
 
 def _features(seed: int, shape=(2, 8, 12, 10)) -> torch.Tensor:
@@ -22,11 +22,3 @@ def test_it_normalises_the_gram_matrix_by_size():
     features = _features(2)
     tiled = features.repeat(1, 1, 3, 2)  # the same texture over six times the area
     torch.testing.assert_close(gram_matrix(tiled), gram_matrix(features))
-
-
-def test_it_gives_adain_output_the_target_mean_and_std():
-    content, style = _features(3), _features(4) * 3.0 + 2.0
-    style_mean, style_std = mean_std(style)
-    out_mean, out_std = mean_std(adain(content, style_mean, style_std))
-    torch.testing.assert_close(out_mean, style_mean, atol=1e-4, rtol=1e-4)
-    torch.testing.assert_close(out_std, style_std, atol=1e-4, rtol=1e-4)
