@@ -69,11 +69,11 @@ def to_image(tensor) -> Image.Image:
     return from_array(tensor.detach().cpu().float().numpy())
 
 
-def open_image(path: Path) -> Image.Image:
+def open_image(path: Path | str) -> Image.Image:
     """Open a file as RGB with EXIF orientation applied; unreadable files raise InvalidImageError."""
     try:
         with Image.open(path) as raw:
             raw.load()
             return to_rgb(ImageOps.exif_transpose(raw))
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise InvalidImageError(f"{path.name} is not a readable image ({exc})") from exc
+        raise InvalidImageError(f"{Path(path).name} is not a readable image ({exc})") from exc
