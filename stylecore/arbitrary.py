@@ -9,7 +9,10 @@ ONNX path needs no torch.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -27,7 +30,11 @@ MAX_STYLES = 4
 MIN_STYLE_SCALE, MAX_STYLE_SCALE = 64, 2048
 _MARGIN = 16
 _MULTIPLE = 4  # the encoder downsamples by 4
-_FLAT_STYLE_STD = 0.01  # pixel std (0-1) below which a style image has nothing to transfer
+_FLAT_STYLE_STD = 0.01
+# Style codes kept per Engine, most recently used first out last: a live preview re-renders the same painting as the
+# strength slider moves, and encoding it was most of a preview's time. One code is ~0.5 MiB (a 256 x 256 float64
+# matrix).
+_CACHED_CODES = 16  # pixel std (0-1) below which a style image has nothing to transfer
 
 
 def load_arbitrary_net(folder: Path):
@@ -69,6 +76,8 @@ class ArbitraryStylizer:
         self.metadata = read_metadata(folder)
         self._net = None
         self._sessions: dict[str, object] = {}
+        self._codes: OrderedDict[bytes, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._codes_lock = threading.Lock()  # the web process serves previews from several threads
 
     @property
     def net(self):
@@ -109,8 +118,22 @@ class ArbitraryStylizer:
             # Per channel: a flat red image has a large spread across channels but none within each one.
             if s.reshape(3, -1).std(axis=1).max() < _FLAT_STYLE_STD:
                 raise InvalidImageError("the style image is a single flat colour; pick one with some texture")
-            codes.append(style_code(self._encode(s)))
+            codes.append(self._style_code(s))
         return blend(codes, [w / sum(weights) for w in weights])
+
+    def _style_code(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One style image's code, from the cache when these exact pixels (at this style scale) were encoded before."""
+        key = hashlib.blake2b(image.tobytes(), digest_size=16).digest() + repr(image.shape).encode()
+        with self._codes_lock:
+            if key in self._codes:
+                self._codes.move_to_end(key)
+                return self._codes[key]
+        code = style_code(self._encode(image))
+        with self._codes_lock:
+            self._codes[key] = code
+            if len(self._codes) > _CACHED_CODES:
+                self._codes.popitem(last=False)
+        return code
 
     def stylize(self, x: np.ndarray, styles: Sequence[Image.Image], weights: Sequence[float] | None, *,
                 strength: float, style_scale: int, progress: Callable[[int, int], None] | None) -> np.ndarray:

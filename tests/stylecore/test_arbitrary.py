@@ -150,3 +150,33 @@ def test_it_tiles_large_images_close_to_the_untiled_result(tiny_arbitrary_weight
     a = _stylize(whole, photo, styles[0], max_side=96)
     b = _stylize(tiled, photo, styles[0], max_side=96)
     assert np.abs(a - b).mean() < 0.03
+
+
+def test_it_encodes_a_repeated_style_once(engine, styles, monkeypatch):
+    # A live preview re-renders the same painting as the strength slider moves: only the photo is encoded again.
+    stylizer = engine.arbitrary
+    encoded = []
+    real = stylizer._encode
+    monkeypatch.setattr(stylizer, "_encode", lambda image: encoded.append(image.shape) or real(image))
+    photo = draw_photo((48, 40), seed=22)
+    first = _stylize(engine, photo, styles[0], strength=0.8)
+    again = _stylize(engine, photo, styles[0], strength=0.8)
+    assert len(encoded) == 3  # style, photo, photo
+    assert np.array_equal(first, again)
+    _stylize(engine, photo, styles[1])
+    _stylize(engine, photo, styles[1], style_scale=64)  # styles[1] is 80 px: smaller pixels
+    assert len(encoded) == 7  # another painting, and the same painting at another scale, are encoded anew
+
+
+def test_it_keeps_a_bounded_number_of_style_codes(engine, monkeypatch):
+    stylizer = engine.arbitrary
+    encoded = []
+    real = stylizer._encode
+    monkeypatch.setattr(stylizer, "_encode", lambda image: encoded.append(1) or real(image))
+    paintings = [np.random.default_rng(seed).random((1, 3, 16, 16), dtype=np.float32) for seed in range(17)]
+    for painting in paintings:
+        stylizer._style_code(painting)
+    stylizer._style_code(paintings[-1])
+    assert len(encoded) == 17  # the newest is still there
+    stylizer._style_code(paintings[0])
+    assert len(encoded) == 18  # the oldest was dropped at 16
