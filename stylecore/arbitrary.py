@@ -30,11 +30,11 @@ MAX_STYLES = 4
 MIN_STYLE_SCALE, MAX_STYLE_SCALE = 64, 2048
 _MARGIN = 16
 _MULTIPLE = 4  # the encoder downsamples by 4
-_FLAT_STYLE_STD = 0.01
-# Style codes kept per Engine, most recently used first out last: a live preview re-renders the same painting as the
-# strength slider moves, and encoding it was most of a preview's time. One code is ~0.5 MiB (a 256 x 256 float64
+_FLAT_STYLE_STD = 0.01  # pixel std (0-1) below which a style image has nothing to transfer
+# Style codes kept per Engine, the least recently used dropped first: a live preview re-renders the same painting as
+# the strength slider moves, and encoding it was most of a preview's time. One code is ~0.5 MiB (a 256 x 256 float64
 # matrix).
-_CACHED_CODES = 16  # pixel std (0-1) below which a style image has nothing to transfer
+_CACHED_CODES = 16
 
 
 def load_arbitrary_net(folder: Path):

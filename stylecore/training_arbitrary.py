@@ -31,10 +31,10 @@ from tqdm import tqdm
 
 from . import whitening
 from .backbones import load_backbone
+from .configs import LossConfig
 from .data import CropSampler, list_images, split_validation
 from .errors import CheckpointError
 from .imageio import fit_within, open_image, to_tensor
-from .configs import LossConfig
 from .networks.arbitrary import (DISTILL_LAYERS, ArbitraryConfig, ArbitraryStyleNet, apply_transform,
                                  separable_from_dense)
 from .losses import relative_mse

@@ -139,8 +139,6 @@ class ArbitraryStyleNet(nn.Module):
     decodes t = A f + b (see :func:`apply_transform`; A and b come from :func:`stylecore.whitening.transform`) to an
     RGB image (N, 3, H, W) in 0-1. The two halves are the two ONNX graphs; the transform is computed between them."""
 
-    multiple = 4
-
     def __init__(self, config: ArbitraryConfig = ArbitraryConfig()):
         super().__init__()
         self.config = config
