@@ -110,7 +110,7 @@ def cmd_train_arbitrary(args) -> int:
         content_dir=str(args.content_dir), style_dir=str(args.style_dir), run_dir=str(args.run_dir),
         steps=args.steps, batch_size=args.batch_size, crop_size=args.crop_size, lr=args.lr, seed=args.seed,
         content_weight=args.content_weight, style_weight=args.style_weight, gram_weight=args.gram_weight,
-        distill_steps=args.distill_steps, hue_jitter=args.hue_jitter,
+        distill_steps=args.distill_steps, hue_jitter=args.hue_jitter, ema_decay=args.ema_decay,
         init_from=str(args.init_from) if args.init_from else None, preview_every=args.preview_every,
         net=ArbitraryConfig(width=args.width, blocks=args.blocks),
     )
@@ -232,6 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--blocks", type=int, default=2, help="decoder residual blocks at 1/4 resolution")
     p.add_argument("--hue-jitter", type=float, default=0.0,
                    help="rotate half the painting crops' hue by up to this share of the colour wheel")
+    p.add_argument("--ema-decay", type=float, default=0.0,
+                   help="keep a moving average of the decoder's weights (e.g. 0.995) and release it")
     p.add_argument("--content-weight", type=float, default=1.0, help="content loss weight")
     p.add_argument("--style-weight", type=float, default=3.0, help="mean/std style loss weight")
     p.add_argument("--gram-weight", type=float, default=0.0, help="Gram style loss weight (0: mean/std loss only)")

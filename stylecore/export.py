@@ -103,7 +103,7 @@ def export_onnx(weights_dir: Path, opset: int = 17) -> list[tuple[Path, float]]:
 
 def release_arbitrary(run_dir: Path, weights_dir: Path, n_pairs: int = 20) -> Path:
     """Copy a trained arbitrary-style run into ``weights_dir/arbitrary`` with its metadata and validation metrics
-    (mean over held-out photo x held-out painting pairs)."""
+    (mean over held-out photo x held-out painting pairs). A run with ``ema_decay`` ships its averaged decoder."""
     from .networks.arbitrary import ArbitraryConfig, ArbitraryStyleNet
     from .training_arbitrary import split_paintings, style_distances, stylize_tensors
 
@@ -111,6 +111,8 @@ def release_arbitrary(run_dir: Path, weights_dir: Path, n_pairs: int = 20) -> Pa
     raw = state["config"]
     net = ArbitraryStyleNet(ArbitraryConfig(**raw["net"]))
     net.load_state_dict(state["net"])
+    if "decoder_average" in state:
+        net.decoder.load_state_dict(state["decoder_average"])
     net.eval()
     vgg = load_backbone(raw["backbone"])
     _, val_photos = split_validation(list_images(Path(raw["content_dir"])), raw["n_val_photos"])

@@ -15,11 +15,14 @@ Every decoder step pairs ``batch_size`` photo crops with as many painting crops.
 * a share of pairs (``reconstruct_share``) run at strength 0 (so t is the photo's own features) and must also give
   the photo back pixel for pixel (L1), so the strength control runs from the plain photo to full style.
 Paintings and photos are split by name; held-out ones are never trained on. ``hue_jitter`` rotates the hue of half
-the painting crops, so that a few dozen paintings give the decoder many palettes.
+the painting crops, so that a few dozen paintings give the decoder many palettes. With ``ema_decay`` the run also
+keeps an exponential moving average of the decoder's weights, which the release ships: single checkpoints moved one
+pair's held-out Gram distance by up to 0.08 from one to the next.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from dataclasses import asdict, dataclass, field
@@ -64,6 +67,7 @@ class ArbitraryTrainConfig:
     init_from: str | None = None
     reconstruct_share: float = 0.15
     hue_jitter: float = 0.0  # paintings' hue rotated by up to this share of the colour wheel (data.CropSampler)
+    ema_decay: float = 0.0  # 0: no average; else each decoder step moves the average (1 - ema_decay) of the way
     checkpoint_every: int = 50
     preview_every: int = 250
     backbone: str = "vgg16-hed"
@@ -181,7 +185,7 @@ def train_arbitrary(config: ArbitraryTrainConfig, *, show_progress: bool = True)
     paintings = CropSampler(train_styles, config.crop_size, config.seed + 1, max_zoom=2.5,
                             hue_jitter=config.hue_jitter)
 
-    step, wall, history = 0, 0.0, []
+    step, wall, history, state = 0, 0.0, [], {}
     if checkpoint_path.exists():
         state = load_checkpoint(checkpoint_path)
         saved = json.loads(json.dumps({**state["config"], "steps": config.steps}))  # tuples vs lists: compare as JSON
@@ -194,6 +198,9 @@ def train_arbitrary(config: ArbitraryTrainConfig, *, show_progress: bool = True)
         photos.rng.setstate(_tuples(state["photo_rng"]))
         paintings.rng.setstate(_tuples(state["painting_rng"]))
         torch.set_rng_state(state["torch_rng"])
+    average = copy.deepcopy(net.decoder).requires_grad_(False) if config.ema_decay else None
+    if average is not None and "decoder_average" in state:
+        average.load_state_dict(state["decoder_average"])
     (run_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
     (run_dir / "validation.json").write_text(json.dumps(
         {"photos": [p.name for p in val_photos], "paintings": [p.name for p in val_styles]}, indent=2))
@@ -212,6 +219,10 @@ def train_arbitrary(config: ArbitraryTrainConfig, *, show_progress: bool = True)
         else:
             record = _decoder_step(net, vgg, photos.batch(config.batch_size), paintings.batch(config.batch_size),
                                    optimizer, config)
+            if average is not None:
+                with torch.no_grad():
+                    for mean, weight in zip(average.parameters(), net.decoder.parameters()):
+                        mean.lerp_(weight, 1.0 - config.ema_decay)
         step += 1
         wall += time.perf_counter() - started
         history.append({"step": step, **record})
@@ -224,6 +235,7 @@ def train_arbitrary(config: ArbitraryTrainConfig, *, show_progress: bool = True)
                 "step": step, "wall_seconds": wall, "history": history,
                 "photo_rng": list(photos.rng.getstate()), "painting_rng": list(paintings.rng.getstate()),
                 "torch_rng": torch.get_rng_state(),
+                **({"decoder_average": average.state_dict()} if average is not None else {}),
             })
             (run_dir / "history.json").write_text(json.dumps(history))
             save_loss_curve(history, run_dir / "loss.png")

@@ -43,10 +43,10 @@ def data(tmp_path):
 
 
 def _config(data, name: str, **options) -> ArbitraryTrainConfig:
-    return ArbitraryTrainConfig(
-        content_dir=str(data / "photos"), style_dir=str(data / "paintings"), run_dir=str(data / name),
-        crop_size=32, n_val_photos=1, n_val_styles=5, preview_every=1000, checkpoint_every=1000,
-        net=ArbitraryConfig(width=8), **options)
+    return ArbitraryTrainConfig(**{
+        "content_dir": str(data / "photos"), "style_dir": str(data / "paintings"), "run_dir": str(data / name),
+        "crop_size": 32, "n_val_photos": 1, "n_val_styles": 5, "preview_every": 1000, "checkpoint_every": 1000,
+        "net": ArbitraryConfig(width=8), **options})
 
 
 def test_it_distils_the_thin_encoder_towards_vgg(data):
@@ -106,3 +106,28 @@ def test_it_starts_everything_from_a_release_of_the_same_network(data, tmp_path)
     for key, value in earlier.state_dict().items():
         if key.startswith("encoder."):
             assert torch.equal(trained[key], value)
+
+
+def _decoder(state: dict) -> dict:
+    return {k.removeprefix("decoder."): v for k, v in state.items() if k.startswith("decoder.")}
+
+
+def test_it_keeps_a_moving_average_of_the_decoder_across_resumes_and_releases_it(data, tmp_path):
+    from stylecore.export import release_arbitrary
+
+    options = dict(ema_decay=0.75, lr=1e-2, checkpoint_every=1)
+    first = torch.load(train_arbitrary(_config(data, "ema", steps=1, **options), show_progress=False))
+    second = torch.load(train_arbitrary(_config(data, "ema", steps=2, **options), show_progress=False))  # resumed
+    trained = _decoder(second["net"])
+    assert any(not torch.equal(second["decoder_average"][k], trained[k]) for k in trained)
+    for key, weight in trained.items():  # average_2 = 0.75 average_1 + 0.25 weights_2
+        expected = 0.75 * first["decoder_average"][key] + 0.25 * weight
+        torch.testing.assert_close(second["decoder_average"][key], expected)
+
+    released = release_arbitrary(data / "ema", tmp_path / "weights", n_pairs=5)
+    for key, value in _decoder(torch.load(released)).items():
+        assert torch.equal(value, second["decoder_average"][key])
+
+
+def test_it_keeps_no_average_unless_asked(data):
+    assert "decoder_average" not in torch.load(train_arbitrary(_config(data, "plain", steps=1), show_progress=False))
