@@ -82,6 +82,40 @@ def _spans(size: int, tile: int, overlap: int, multiple: int) -> tuple[list[int]
     return [multiple * round(i * (size - length) / (n - 1) / multiple) for i in range(n)], length
 
 
+def _tile_boxes(image: np.ndarray, tile: int, overlap: int, multiple: int) -> list[Box]:
+    h, w = image.shape[-2:]
+    (rows, tile_h), (cols, tile_w) = _spans(h, tile, overlap, multiple), _spans(w, tile, overlap, multiple)
+    return [(y, x, min(tile_h, h - y), min(tile_w, w - x)) for y in rows for x in cols]
+
+
+def _patch(image: np.ndarray, box: Box, multiple: int) -> np.ndarray:
+    y, x, ph, pw = box
+    patch = image[:, :, y:y + ph, x:x + pw]
+    if ph % multiple or pw % multiple:
+        patch = np.pad(patch, ((0, 0), (0, 0), (0, -ph % multiple), (0, -pw % multiple)), mode="edge")
+    return np.ascontiguousarray(patch)
+
+
+def _owned(starts: list[int], length: int, size: int, multiple: int) -> list[tuple[int, int]]:
+    """Per tile along one axis, the span (from, to) in its own coordinates that it owns: overlaps are split at their
+    middle (on the ``multiple`` grid), so every pixel is owned once and away from a tile's inner edges."""
+    ends = [min(start + length, size) for start in starts]
+    cuts = [0] + [multiple * round((start + end) / 2 / multiple) for start, end in zip(starts[1:], ends)] + [size]
+    return [(cuts[i] - start, cuts[i + 1] - start) for i, start in enumerate(starts)]
+
+
+def tiles(image: np.ndarray, *, tile: int, overlap: int, multiple: int) -> list[tuple[np.ndarray, Box]]:
+    """The patches :func:`run_tiled` gives its ``net`` for these arguments, in the same order, each with the box
+    (top, left, h, w) within it that it alone owns: for a first pass that gathers whole-image statistics from the
+    tiles themselves, without counting overlaps twice or the tiles' inner edges, where their padding shows."""
+    h, w = image.shape[-2:]
+    (rows, tile_h), (cols, tile_w) = _spans(h, tile, overlap, multiple), _spans(w, tile, overlap, multiple)
+    owned = [(top, left, bottom - top, right - left) for top, bottom in _owned(rows, tile_h, h, multiple)
+             for left, right in _owned(cols, tile_w, w, multiple)]
+    return [(_patch(image, box, multiple), core)
+            for box, core in zip(_tile_boxes(image, tile, overlap, multiple), owned)]
+
+
 def run_tiled(net: Callable[[np.ndarray], np.ndarray], image: np.ndarray, *, tile: int, overlap: int,
               multiple: int, progress: Callable[[int, int], None] | None = None) -> np.ndarray:
     """Apply ``net`` (RGB 0-1 -> RGB 0-1, same size) to (1, 3, H, W) tile by tile; weighted blend in the overlaps.
@@ -92,15 +126,10 @@ def run_tiled(net: Callable[[np.ndarray], np.ndarray], image: np.ndarray, *, til
     _, c, h, w = image.shape
     out = np.zeros((1, c, h, w), np.float32)
     total_weight = np.zeros((1, 1, h, w), np.float32)
-    (rows, tile_h), (cols, tile_w) = _spans(h, tile, overlap, multiple), _spans(w, tile, overlap, multiple)
-    boxes = [(y, x) for y in rows for x in cols]
-    for index, (y, x) in enumerate(boxes):
-        patch = image[:, :, y:y + tile_h, x:x + tile_w]
-        ph, pw = patch.shape[-2:]
-        pad_h, pad_w = (-ph) % multiple, (-pw) % multiple
-        if pad_h or pad_w:
-            patch = np.pad(patch, ((0, 0), (0, 0), (0, pad_h), (0, pad_w)), mode="edge")
-        result = net(np.ascontiguousarray(patch))[:, :, :ph, :pw]
+    boxes = _tile_boxes(image, tile, overlap, multiple)
+    for index, box in enumerate(boxes):
+        y, x, ph, pw = box
+        result = net(_patch(image, box, multiple))[:, :, :ph, :pw]
         weight = (_ramp(ph, min(overlap, ph // 2))[:, None] * _ramp(pw, min(overlap, pw // 2))[None, :])[None, None]
         out[:, :, y:y + ph, x:x + pw] += result * weight
         total_weight[:, :, y:y + ph, x:x + pw] += weight

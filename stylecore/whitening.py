@@ -24,11 +24,13 @@ _MAX_POSITIONS = 16_384
 _RELATIVE_FLOOR = 1e-5
 
 
-def feature_stats(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-channel mean (C,) and the (C, C) covariance of one image's features, in float64."""
-    c, h, w = features.shape[-3:]
-    stride = max(1, int((h * w / _MAX_POSITIONS) ** 0.5))
-    flat = features.reshape(c, h, w)[:, ::stride, ::stride].reshape(c, -1)
+def feature_stats(*features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean (C,) and the (C, C) covariance of one image's features, given whole or as the features of
+    its tiles, in float64."""
+    c = features[0].shape[-3]
+    stride = max(1, int((sum(f.shape[-2] * f.shape[-1] for f in features) / _MAX_POSITIONS) ** 0.5))
+    flat = np.concatenate([f.reshape(c, *f.shape[-2:])[:, ::stride, ::stride].reshape(c, -1) for f in features],
+                          axis=1).astype(np.float32, copy=False)  # tiles' features wait in float16
     mean = flat.mean(axis=1, dtype=np.float64)
     centred = flat - mean[:, None].astype(flat.dtype)
     cov = (centred @ centred.T).astype(np.float64) / flat.shape[1]

@@ -147,9 +147,13 @@ def test_it_tiles_large_images_close_to_the_untiled_result(tiny_arbitrary_weight
     whole = Engine(tiny_arbitrary_weights, EngineConfig(threads=1, runtime=runtime))
     tiled = Engine(tiny_arbitrary_weights, EngineConfig(threads=1, runtime=runtime, arbitrary_tile_above=48 * 48, tile=64,
                                                         tile_overlap=32))
+    calls = []
     a = _stylize(whole, photo, styles[0], max_side=96)
-    b = _stylize(tiled, photo, styles[0], max_side=96)
-    assert np.abs(a - b).mean() < 0.03
+    b = _stylize(tiled, photo, styles[0], max_side=96, progress=lambda done, total: calls.append(done / total))
+    # The tiles take the photo's statistics from their own features, as the whole image does: 0.0013 here, where
+    # statistics from a thumbnail gave 0.0040.
+    assert np.abs(a - b).mean() < 0.0025
+    assert calls == sorted(calls) and calls[-1] == 1.0 and len(calls) > 3
 
 
 def test_it_encodes_a_repeated_style_once(engine, styles, monkeypatch):

@@ -47,3 +47,15 @@ def test_it_round_trips_images_through_arrays():
     array = to_array(photo)
     assert array.shape == (1, 3, 20, 30) and array.dtype == np.float32 and 0.0 <= array.min() <= array.max() <= 1.0
     assert np.array_equal(np.asarray(from_array(array)), np.asarray(photo.convert("RGB")))
+
+
+def test_the_tiles_own_every_pixel_once():
+    from stylecore.arrays import tiles
+
+    h, w = 200, 136
+    image = np.broadcast_to(np.arange(h * w, dtype=np.float32).reshape(1, 1, h, w), (1, 3, h, w))  # pixel ids
+    owned = []
+    for patch, (top, left, th, tw) in tiles(image, tile=112, overlap=32, multiple=8):
+        assert top % 8 == 0 and left % 8 == 0 and patch.shape[-2] % 8 == 0 and patch.shape[-1] % 8 == 0
+        owned += patch[0, 0, top:top + th, left:left + tw].ravel().tolist()
+    assert sorted(owned) == list(range(h * w))

@@ -62,3 +62,10 @@ def test_it_stays_finite_when_channels_are_dead(dead_channels):
     assert np.isfinite(out).all()
     np.testing.assert_allclose(feature_stats(out)[0], feature_stats(style)[0], atol=1e-3)
     assert np.abs(out).max() < 10 * np.abs(style).max()
+
+
+def test_it_takes_an_images_statistics_from_its_tiles():
+    features = _features(10, size=40)
+    top, bottom = features[..., :24, :], features[..., 24:, :]
+    for whole, tiled in zip(feature_stats(features), feature_stats(top, bottom.astype(np.float16))):
+        np.testing.assert_allclose(tiled, whole, rtol=1e-2, atol=1e-2 * np.abs(whole).max())
