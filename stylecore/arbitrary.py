@@ -35,7 +35,6 @@ _FLAT_STYLE_STD = 0.01  # pixel std (0-1) below which a style image has nothing 
 # the strength slider moves, and encoding it was most of a preview's time. One code is ~0.5 MiB (a 256 x 256 float64
 # matrix).
 _CACHED_CODES = 16
-_CHANNELS = 256  # the encoder's features (networks.arbitrary: relu3_1)
 # Bytes of float32 features a tiled render may hold between its two passes: 2048² needs ~310 MB, 4096² ~1.2 GB, which
 # in float16 keeps its peak near 2.3 GB.
 _WAITING_FEATURES = 512 * 2 ** 20
@@ -165,10 +164,12 @@ class ArbitraryStylizer:
         options = {"tile": self.config.tile, "overlap": self.config.tile_overlap, "multiple": _MULTIPLE}
         encoded, owned = [], []
         patches = tiles(padded, **options)
-        waiting = sum(patch.shape[-2] * patch.shape[-1] // _MULTIPLE ** 2 * _CHANNELS * 4 for patch, _ in patches)
-        dtype = np.float32 if waiting <= _WAITING_FEATURES else np.float16
+        dtype = np.float32
         for index, (patch, (top, left, h, w)) in enumerate(patches):
-            encoded.append(self._encode(patch).astype(dtype, copy=False))
+            features = self._encode(patch)
+            if index == 0 and features.nbytes * len(patches) > _WAITING_FEATURES:  # the first tile is the largest
+                dtype = np.float16
+            encoded.append(features.astype(dtype, copy=False))
             top, left, h, w = (v // _MULTIPLE for v in (top, left, h, w))
             owned.append(encoded[-1][..., top:top + h, left:left + w])
             if progress:

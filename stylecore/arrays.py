@@ -82,9 +82,14 @@ def _spans(size: int, tile: int, overlap: int, multiple: int) -> tuple[list[int]
     return [multiple * round(i * (size - length) / (n - 1) / multiple) for i in range(n)], length
 
 
-def _tile_boxes(image: np.ndarray, tile: int, overlap: int, multiple: int) -> list[Box]:
+def _tile_boxes(image: np.ndarray, tile: int, overlap: int, multiple: int,
+                owned: bool = False) -> list[Box]:
+    """Each tile's box (top, left, h, w) in the image, or with ``owned`` the box within the tile that it alone owns."""
     h, w = image.shape[-2:]
     (rows, tile_h), (cols, tile_w) = _spans(h, tile, overlap, multiple), _spans(w, tile, overlap, multiple)
+    if owned:
+        return [(top, left, bottom - top, right - left) for top, bottom in _owned(rows, tile_h, h, multiple)
+                for left, right in _owned(cols, tile_w, w, multiple)]
     return [(y, x, min(tile_h, h - y), min(tile_w, w - x)) for y in rows for x in cols]
 
 
@@ -108,12 +113,8 @@ def tiles(image: np.ndarray, *, tile: int, overlap: int, multiple: int) -> list[
     """The patches :func:`run_tiled` gives its ``net`` for these arguments, in the same order, each with the box
     (top, left, h, w) within it that it alone owns: for a first pass that gathers whole-image statistics from the
     tiles themselves, without counting overlaps twice or the tiles' inner edges, where their padding shows."""
-    h, w = image.shape[-2:]
-    (rows, tile_h), (cols, tile_w) = _spans(h, tile, overlap, multiple), _spans(w, tile, overlap, multiple)
-    owned = [(top, left, bottom - top, right - left) for top, bottom in _owned(rows, tile_h, h, multiple)
-             for left, right in _owned(cols, tile_w, w, multiple)]
-    return [(_patch(image, box, multiple), core)
-            for box, core in zip(_tile_boxes(image, tile, overlap, multiple), owned)]
+    return [(_patch(image, box, multiple), core) for box, core in zip(
+        _tile_boxes(image, tile, overlap, multiple), _tile_boxes(image, tile, overlap, multiple, owned=True))]
 
 
 def run_tiled(net: Callable[[np.ndarray], np.ndarray], image: np.ndarray, *, tile: int, overlap: int,
