@@ -28,8 +28,11 @@ from .whitening import blend, feature_stats, style_code, transform
 
 MAX_STYLES = 4
 MIN_STYLE_SCALE, MAX_STYLE_SCALE = 64, 2048
-_MARGIN = 16
-_MULTIPLE = 4  # the encoder downsamples by 4
+ENCODER_SCALE = 4  # the encoder's features are at 1/4 of the image's resolution
+# px of reflected photo around the image while it goes through the network, cut off after decoding: the convs' zero
+# padding paints a frame of stripes along the output's edges. Training runs with the same margin
+# (training_arbitrary.add_margin), so that the photo's statistics and the decoder see there what they see here.
+MARGIN = 16
 _FLAT_STYLE_STD = 0.01  # pixel std (0-1) below which a style image has nothing to transfer
 # Style codes kept per Engine, the least recently used dropped first: a live preview re-renders the same painting as
 # the strength slider moves, and encoding it was most of a preview's time. One code is ~0.5 MiB (a 256 x 256 float64
@@ -142,7 +145,7 @@ class ArbitraryStylizer:
                 strength: float, style_scale: int, progress: Callable[[int, int], None] | None) -> np.ndarray:
         style = self.style_code(styles, weights, style_scale)
         h, w = x.shape[-2:]
-        padded, box = pad_for_network(x, _MULTIPLE, _MARGIN)
+        padded, box = pad_for_network(x, ENCODER_SCALE, MARGIN)
         if h * w > self.config.arbitrary_tile_above:
             out = self._stylize_tiled(padded, style, strength, progress)
         else:
@@ -161,7 +164,7 @@ class ArbitraryStylizer:
         statistics from a 1024 px thumbnail, which sees every form at half its size. Between the passes the
         features wait in memory, in float16 when float32 would take more than :data:`_WAITING_FEATURES`
         (converting costs ~40 ms a tile)."""
-        options = {"tile": self.config.tile, "overlap": self.config.tile_overlap, "multiple": _MULTIPLE}
+        options = {"tile": self.config.tile, "overlap": self.config.tile_overlap, "multiple": ENCODER_SCALE}
         encoded, owned = [], []
         patches = tiles(padded, **options)
         dtype = np.float32
@@ -170,7 +173,7 @@ class ArbitraryStylizer:
             if index == 0 and features.nbytes * len(patches) > _WAITING_FEATURES:  # the first tile is the largest
                 dtype = np.float16
             encoded.append(features.astype(dtype, copy=False))
-            top, left, h, w = (v // _MULTIPLE for v in (top, left, h, w))
+            top, left, h, w = (v // ENCODER_SCALE for v in (top, left, h, w))
             owned.append(encoded[-1][..., top:top + h, left:left + w])
             if progress:
                 progress(index + 1, 2 * len(patches))

@@ -14,10 +14,13 @@ Every decoder step pairs ``batch_size`` photo crops with as many painting crops.
   peer's (docs/arbitrary.md);
 * a share of pairs (``reconstruct_share``) run at strength 0 (so t is the photo's own features) and must also give
   the photo back pixel for pixel (L1), so the strength control runs from the plain photo to full style.
-Paintings and photos are split by name; held-out ones are never trained on. ``hue_jitter`` rotates the hue of half
-the painting crops, so that a few dozen paintings give the decoder many palettes. With ``ema_decay`` the run also
-keeps an exponential moving average of the decoder's weights, which the release ships: single checkpoints moved one
-pair's held-out Gram distance by up to 0.08 from one to the next.
+Photos go through the network with the engine's reflected margin (arbitrary.MARGIN), and the losses see only what the
+margin leaves, so the decoder learns on the statistics and the borders it meets at inference: v4 was trained without
+it and scored worse through the engine than in training (docs/engine.md). Paintings and photos are split by name;
+held-out ones are never trained on. ``hue_jitter`` rotates the hue of half the painting crops, so that a few dozen
+paintings give the decoder many palettes. With ``ema_decay`` the run also keeps an exponential moving average of the
+decoder's weights, which the release ships: single checkpoints moved one pair's held-out Gram distance by up to 0.08
+from one to the next.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ import torch
 from tqdm import tqdm
 
 from . import whitening
+from .arbitrary import ENCODER_SCALE, MARGIN
 from .backbones import load_backbone
 from .configs import LossConfig
 from .data import CropSampler, list_images, split_validation
@@ -98,6 +102,17 @@ def pair_losses(out_f: dict, content_f: dict, style_f: dict, config: ArbitraryTr
     return {"content": content, "style": style / n, "gram": gram / n}
 
 
+def add_margin(images: torch.Tensor) -> torch.Tensor:
+    """(N, C, H, W) -> (N, C, H + 2 * MARGIN, W + 2 * MARGIN), reflected, as the engine pads photos (arrays.py)."""
+    return torch.nn.functional.pad(images, (MARGIN,) * 4, mode="reflect")
+
+
+def cut_margin(tensor: torch.Tensor, scale: int = 1) -> torch.Tensor:
+    """Undo :func:`add_margin` on an image (``scale`` 1) or on features at 1/``scale`` of its resolution."""
+    m = MARGIN // scale
+    return tensor[..., m:tensor.shape[-2] - m, m:tensor.shape[-1] - m]
+
+
 def feature_transforms(content_f: torch.Tensor, style_f: torch.Tensor, strength: torch.Tensor
                        ) -> tuple[torch.Tensor, torch.Tensor]:
     """Per pair, the WCT map (matrix (N, C, C), bias (N, C)) from encoder features and strengths (N,): the same numpy
@@ -111,10 +126,10 @@ def stylize_tensors(net: ArbitraryStyleNet, content: torch.Tensor, style: torch.
                     ) -> torch.Tensor:
     """Photos (N, 3, H, W; H, W multiples of 4) in the styles of paintings (N, 3, h, w), or of one painting (1, ...)."""
     with torch.no_grad():
-        content_f, style_f = net.encoder(content), net.encoder(style)
+        content_f, style_f = net.encoder(add_margin(content)), net.encoder(style)
         style_f = style_f.expand(content_f.shape[0], *style_f.shape[1:])
         matrix, bias = feature_transforms(content_f, style_f, torch.full((content_f.shape[0],), strength))
-        return net(content_f, matrix, bias)
+        return cut_margin(net(content_f, matrix, bias))
 
 
 _NEW_BLOCKS = "decoder.residual."  # zero-initialised, so an earlier release without them needs nothing there
@@ -249,11 +264,11 @@ def _decoder_step(net: ArbitraryStyleNet, vgg, content: torch.Tensor, style: tor
                   config: ArbitraryTrainConfig) -> dict:
     reconstruct = torch.rand(content.shape[0]) < config.reconstruct_share
     with torch.no_grad():
-        content_f = net.encoder(content)
+        content_f = net.encoder(add_margin(content))
         target = apply_transform(content_f, *feature_transforms(content_f, net.encoder(style), (~reconstruct).float()))
         style_f = vgg(style, config.style_layers)
-    out = net.decoder(target)
-    content_f = {name: target for name in config.content_layers}
+    out = cut_margin(net.decoder(target))
+    content_f = {name: cut_margin(target, ENCODER_SCALE) for name in config.content_layers}
     out_f = vgg(out, tuple(dict.fromkeys(config.content_layers + config.style_layers)))
     per = pair_losses(out_f, content_f, style_f, config)
     stylized = (~reconstruct).float()
