@@ -29,6 +29,7 @@ from .whitening import blend, feature_stats, style_code, transform
 MAX_STYLES = 4
 MIN_STYLE_SCALE, MAX_STYLE_SCALE = 64, 2048
 ENCODER_SCALE = 4  # the encoder's features are at 1/4 of the image's resolution
+IMAGE_MULTIPLE = 2 * ENCODER_SCALE  # image sides: the decoder's coarse path halves the features once more
 # px of reflected photo around the image while it goes through the network, cut off after decoding: the convs' zero
 # padding paints a frame of stripes along the output's edges. Training runs with the same margin
 # (training_arbitrary.add_margin), so that the photo's statistics and the decoder see there what they see here.
@@ -145,7 +146,7 @@ class ArbitraryStylizer:
                 strength: float, style_scale: int, progress: Callable[[int, int], None] | None) -> np.ndarray:
         style = self.style_code(styles, weights, style_scale)
         h, w = x.shape[-2:]
-        padded, box = pad_for_network(x, ENCODER_SCALE, MARGIN)
+        padded, box = pad_for_network(x, IMAGE_MULTIPLE, MARGIN)
         if h * w > self.config.arbitrary_tile_above:
             out = self._stylize_tiled(padded, style, strength, progress)
         else:
@@ -164,7 +165,7 @@ class ArbitraryStylizer:
         statistics from a 1024 px thumbnail, which sees every form at half its size. Between the passes the
         features wait in memory, in float16 when float32 would take more than :data:`_WAITING_FEATURES`
         (converting costs ~40 ms a tile)."""
-        options = {"tile": self.config.tile, "overlap": self.config.tile_overlap, "multiple": ENCODER_SCALE}
+        options = {"tile": self.config.tile, "overlap": self.config.tile_overlap, "multiple": IMAGE_MULTIPLE}
         encoded, owned = [], []
         patches = tiles(padded, **options)
         dtype = np.float32

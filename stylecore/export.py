@@ -104,6 +104,7 @@ def export_onnx(weights_dir: Path, opset: int = 17) -> list[tuple[Path, float]]:
 def release_arbitrary(run_dir: Path, weights_dir: Path, n_pairs: int = 20) -> Path:
     """Copy a trained arbitrary-style run into ``weights_dir/arbitrary`` with its metadata and validation metrics
     (mean over held-out photo x held-out painting pairs). A run with ``ema_decay`` ships its averaged decoder."""
+    from .arbitrary import IMAGE_MULTIPLE
     from .networks.arbitrary import ArbitraryConfig, ArbitraryStyleNet
     from .training_arbitrary import split_paintings, style_distances, stylize_tensors
 
@@ -117,7 +118,7 @@ def release_arbitrary(run_dir: Path, weights_dir: Path, n_pairs: int = 20) -> Pa
     vgg = load_backbone(raw["backbone"])
     _, val_photos = split_validation(list_images(Path(raw["content_dir"])), raw["n_val_photos"])
     _, val_styles = split_paintings(Path(raw["style_dir"]), raw["n_val_styles"])
-    photos = load_val_images(val_photos[: max(1, n_pairs // len(val_styles))], 256)
+    photos = load_val_images(val_photos[: max(1, n_pairs // len(val_styles))], 256, IMAGE_MULTIPLE)
     totals = {"gram": 0.0, "mean_std": 0.0, "content": 0.0}
     pairs = 0
     for path in val_styles:

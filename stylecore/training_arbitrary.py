@@ -36,7 +36,7 @@ import torch
 from tqdm import tqdm
 
 from . import whitening
-from .arbitrary import ENCODER_SCALE, MARGIN
+from .arbitrary import ENCODER_SCALE, IMAGE_MULTIPLE, MARGIN
 from .backbones import load_backbone
 from .configs import LossConfig
 from .data import CropSampler, list_images, split_validation
@@ -124,7 +124,7 @@ def feature_transforms(content_f: torch.Tensor, style_f: torch.Tensor, strength:
 
 def stylize_tensors(net: ArbitraryStyleNet, content: torch.Tensor, style: torch.Tensor, strength: float = 1.0
                     ) -> torch.Tensor:
-    """Photos (N, 3, H, W; H, W multiples of 4) in the styles of paintings (N, 3, h, w), or of one painting (1, ...)."""
+    """Photos (N, 3, H, W; H, W multiples of 8) in the styles of paintings (N, 3, h, w), or of one painting (1, ...)."""
     with torch.no_grad():
         content_f, style_f = net.encoder(add_margin(content)), net.encoder(style)
         style_f = style_f.expand(content_f.shape[0], *style_f.shape[1:])
@@ -132,16 +132,17 @@ def stylize_tensors(net: ArbitraryStyleNet, content: torch.Tensor, style: torch.
         return cut_margin(net(content_f, matrix, bias))
 
 
-_NEW_BLOCKS = "decoder.residual."  # zero-initialised, so an earlier release without them needs nothing there
+# Zero-initialised, so an earlier release without them needs nothing there.
+_NEW_PARTS = ("decoder.residual.", "decoder.coarse.")
 
 
 def _warm_start(net: ArbitraryStyleNet, path: Path) -> None:
-    """Start from an earlier release: all of it if it is this network (new residual blocks start as the identity),
-    else its decoder, with a dense layer where this one is separable factorised."""
+    """Start from an earlier release: all of it if it is this network (new residual blocks and a new coarse path
+    start as the identity), else its decoder, with a dense layer where this one is separable factorised."""
     state = torch.load(path, map_location="cpu", weights_only=True)
     try:
         result = net.load_state_dict(state, strict=False)
-        if not result.unexpected_keys and all(k.startswith(_NEW_BLOCKS) for k in result.missing_keys):
+        if not result.unexpected_keys and all(k.startswith(_NEW_PARTS) for k in result.missing_keys):
             return
     except RuntimeError:  # another encoder or decoder: take what fits below
         pass
@@ -159,7 +160,7 @@ def _warm_start(net: ArbitraryStyleNet, path: Path) -> None:
         result = net.decoder.load_state_dict(old, strict=False)
     except RuntimeError as exc:  # a tensor of another shape
         raise CheckpointError(f"{path} does not fit this decoder ({exc})") from exc
-    missing = [k for k in result.missing_keys if not k.startswith(tuple(converted) + ("residual.",))]
+    missing = [k for k in result.missing_keys if not k.startswith(tuple(converted) + ("residual.", "coarse."))]
     if missing or result.unexpected_keys:
         raise CheckpointError(f"{path} does not fit this decoder (missing {missing}, unexpected "
                               f"{result.unexpected_keys})")
@@ -219,7 +220,7 @@ def train_arbitrary(config: ArbitraryTrainConfig, *, show_progress: bool = True)
     (run_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
     (run_dir / "validation.json").write_text(json.dumps(
         {"photos": [p.name for p in val_photos], "paintings": [p.name for p in val_styles]}, indent=2))
-    preview_photos = load_val_images(val_photos[:4], 256)
+    preview_photos = load_val_images(val_photos[:4], 256, IMAGE_MULTIPLE)
     preview_styles = [to_tensor(fit_within(open_image(p), 256)) for p in val_styles]
 
     net.train()

@@ -91,6 +91,25 @@ class Encoder(nn.Module):
                 self.vgg.layers[index].load_state_dict(teacher[name].state_dict())
 
 
+def _dilated(channels: int, dilation: int) -> nn.Sequential:
+    """A separable conv whose 3x3 depthwise kernel is spread ``dilation`` px apart: more reach for the same cost."""
+    return nn.Sequential(nn.Conv2d(channels, channels, 3, 1, dilation, dilation=dilation, groups=channels, bias=False),
+                         nn.Conv2d(channels, channels, 1))
+
+
+def _coarse_path(channels: int) -> nn.Sequential:
+    """1/4 -> 1/8 resolution, four separable convs (two dilated), back up: ~100 px of reach at full resolution, for
+    the painting's larger forms (relu4_3 sees ~200 px; the trunk ~50 px). The last conv starts at zero, so a decoder
+    without the path can be extended with it without changing its output."""
+    path = nn.Sequential(
+        nn.AvgPool2d(2), _separable(channels, channels), nn.ReLU(inplace=True), _dilated(channels, 2),
+        nn.ReLU(inplace=True), _dilated(channels, 2), nn.ReLU(inplace=True), _separable(channels, channels),
+        nn.Upsample(scale_factor=2, mode="nearest"))
+    nn.init.zeros_(path[7][1].weight)
+    nn.init.zeros_(path[7][1].bias)
+    return path
+
+
 def _residual_block(channels: int) -> nn.Sequential:
     """Two separable convs; the last starts at zero, so a new block is the identity and an earlier release's
     decoder can be extended with blocks without changing its output."""
@@ -104,7 +123,8 @@ class Decoder(nn.Module):
     """relu3_1 features (N, 256, H/4, W/4) -> RGB 0-1 (N, 3, H, W); nearest upsampling + conv (no checkerboard).
 
     At 1024² the 1/4-resolution layers cost ~1.2 GMAC each against ~2.5 GMAC at full resolution and ~50 GMAC for
-    the encoder, so the residual blocks go there."""
+    the encoder, so the residual blocks go there, after a coarse path (:func:`_coarse_path`) added to the trunk.
+    Inputs need sides that are multiples of 2 (images: of 8), for the coarse path's pooling."""
 
     _QUARTER = 4  # layers[:4] run at 1/4 resolution; the residual blocks follow them
 
@@ -121,9 +141,11 @@ class Decoder(nn.Module):
             nn.Conv2d(width // 2, 3, 3, 1, 1),
         )
         self.residual = nn.ModuleList(_residual_block(width * 2) for _ in range(blocks))
+        self.coarse = _coarse_path(width * 2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.layers[:self._QUARTER](x)
+        x = x + self.coarse(x)
         for block in self.residual:
             x = x + block(x)
         return torch.sigmoid(self.layers[self._QUARTER:](x))

@@ -86,6 +86,21 @@ def test_it_starts_the_decoder_from_an_earlier_release_with_a_dense_first_layer(
         torch.testing.assert_close(decoder[f"layers.0.{key}"], value)
 
 
+def test_it_adds_the_coarse_path_to_a_release_without_one_and_renders_the_same(data, tmp_path):
+    # v6 had no coarse path: a run that starts from it gets the path at zero, so it starts from v6's very output.
+    earlier = ArbitraryStyleNet(ArbitraryConfig(width=8)).eval()
+    torch.save({k: v for k, v in earlier.state_dict().items() if not k.startswith("decoder.coarse.")},
+               tmp_path / "earlier.pt")
+    config = _config(data, "coarse", steps=1, distill_steps=1, init_from=str(tmp_path / "earlier.pt"))
+    checkpoint = train_arbitrary(config, show_progress=False)
+    started = ArbitraryStyleNet(ArbitraryConfig(width=8)).eval()
+    started.load_state_dict(torch.load(checkpoint)["net"])
+    assert not any(torch.count_nonzero(p) for p in started.decoder.coarse[7][1].parameters())
+    features = torch.rand(1, 256, 8, 12)
+    with torch.no_grad():
+        torch.testing.assert_close(started.decoder(features), earlier.decoder(features))
+
+
 def test_it_refuses_to_start_from_a_network_of_another_shape(data, tmp_path):
     torch.save(ArbitraryStyleNet(ArbitraryConfig(width=16)).state_dict(), tmp_path / "wider.pt")
     with pytest.raises(CheckpointError, match="does not fit"):
