@@ -160,7 +160,8 @@ def _warm_start(net: ArbitraryStyleNet, path: Path) -> None:
         result = net.decoder.load_state_dict(old, strict=False)
     except RuntimeError as exc:  # a tensor of another shape
         raise CheckpointError(f"{path} does not fit this decoder ({exc})") from exc
-    missing = [k for k in result.missing_keys if not k.startswith(tuple(converted) + ("residual.", "coarse."))]
+    new_parts = tuple(part.removeprefix("decoder.") for part in _NEW_PARTS)
+    missing = [k for k in result.missing_keys if not k.startswith(tuple(converted) + new_parts)]
     if missing or result.unexpected_keys:
         raise CheckpointError(f"{path} does not fit this decoder (missing {missing}, unexpected "
                               f"{result.unexpected_keys})")

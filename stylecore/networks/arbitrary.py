@@ -157,9 +157,10 @@ def apply_transform(features: torch.Tensor, matrix: torch.Tensor, bias: torch.Te
 
 
 class ArbitraryStyleNet(nn.Module):
-    """``encoder(photo)`` -> features f (N, 256, H/4, W/4), for H and W multiples of 4; ``forward(f, matrix, bias)``
-    decodes t = A f + b (see :func:`apply_transform`; A and b come from :func:`stylecore.whitening.transform`) to an
-    RGB image (N, 3, H, W) in 0-1. The two halves are the two ONNX graphs; the transform is computed between them."""
+    """``encoder(photo)`` -> features f (N, 256, H/4, W/4), for H and W multiples of 8 (4 for the encoder, 2 more for
+    the decoder's coarse path); ``forward(f, matrix, bias)`` decodes t = A f + b (see :func:`apply_transform`; A and b
+    come from :func:`stylecore.whitening.transform`) to an RGB image (N, 3, H, W) in 0-1. The two halves are the two
+    ONNX graphs; the transform is computed between them."""
 
     def __init__(self, config: ArbitraryConfig = ArbitraryConfig()):
         super().__init__()
