@@ -40,7 +40,7 @@ from .arbitrary import ENCODER_SCALE, IMAGE_MULTIPLE, MARGIN
 from .backbones import load_backbone
 from .configs import LossConfig
 from .data import CropSampler, list_images, split_validation
-from .errors import CheckpointError
+from .errors import CheckpointError, InvalidOptionError
 from .imageio import fit_within, open_image, to_tensor
 from .networks.arbitrary import (DISTILL_LAYERS, ArbitraryConfig, ArbitraryStyleNet, apply_transform,
                                  separable_from_dense)
@@ -76,6 +76,11 @@ class ArbitraryTrainConfig:
     preview_every: int = 250
     backbone: str = "vgg16-hed"
     net: ArbitraryConfig = field(default_factory=ArbitraryConfig)
+
+    def __post_init__(self):
+        if self.crop_size % IMAGE_MULTIPLE:
+            raise InvalidOptionError(f"crop size must be a multiple of {IMAGE_MULTIPLE} px (the decoder's coarse path "
+                                     f"halves the encoder's features once more), not {self.crop_size}")
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -3,7 +3,7 @@ import json
 import pytest
 import torch
 
-from stylecore.errors import CheckpointError
+from stylecore.errors import CheckpointError, InvalidOptionError
 from stylecore.networks.arbitrary import ArbitraryConfig, ArbitraryStyleNet, separable_from_dense
 from stylecore.training_arbitrary import ArbitraryTrainConfig, train_arbitrary
 
@@ -99,6 +99,11 @@ def test_it_adds_the_coarse_path_to_a_release_without_one_and_renders_the_same(d
     features = torch.rand(1, 256, 8, 12)
     with torch.no_grad():
         torch.testing.assert_close(started.decoder(features), earlier.decoder(features))
+
+
+def test_it_refuses_a_crop_size_the_coarse_path_cannot_halve(data):
+    with pytest.raises(InvalidOptionError, match="multiple of 8"):
+        train_arbitrary(_config(data, "odd", steps=1, crop_size=36), show_progress=False)
 
 
 def test_it_refuses_to_start_from_a_network_of_another_shape(data, tmp_path):
