@@ -111,6 +111,7 @@ def cmd_train_arbitrary(args) -> int:
         steps=args.steps, batch_size=args.batch_size, crop_size=args.crop_size, lr=args.lr, seed=args.seed,
         content_weight=args.content_weight, style_weight=args.style_weight, gram_weight=args.gram_weight,
         distill_steps=args.distill_steps, hue_jitter=args.hue_jitter, ema_decay=args.ema_decay,
+        structure_weight=args.structure_weight,
         init_from=str(args.init_from) if args.init_from else None, preview_every=args.preview_every,
         net=ArbitraryConfig(width=args.width, blocks=args.blocks),
     )
@@ -237,6 +238,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--content-weight", type=float, default=1.0, help="content loss weight")
     p.add_argument("--style-weight", type=float, default=3.0, help="mean/std style loss weight")
     p.add_argument("--gram-weight", type=float, default=0.0, help="Gram style loss weight (0: mean/std loss only)")
+    p.add_argument("--structure-weight", type=float, default=0.0,
+                   help="weight of the output's distance to the photo's VGG relu2_2 (Johnson et al.'s content loss)")
     p.add_argument("--distill-steps", type=int, default=0,
                    help="first steps distil the thin encoder from VGG16 before the decoder trains")
     p.add_argument("--init-from", type=Path,

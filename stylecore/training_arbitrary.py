@@ -12,6 +12,9 @@ Every decoder step pairs ``batch_size`` photo crops with as many painting crops.
 * mean/std style loss (eq. 11) against the painting crop, plus ``gram_weight`` times the relative Gram error, on the
   presets' style layers (relu1_2, relu2_2, relu3_3, relu4_3): mean/std alone left the Gram distance twice the
   peer's (docs/arbitrary.md);
+* with ``structure_weight``, the output's VGG relu2_2 against the photo's own (Johnson et al.'s content loss): the
+  content term measures against t, which already carries the painting's statistics, not against the photo's forms
+  (docs/engine.md, v8);
 * a share of pairs (``reconstruct_share``) run at strength 0 (so t is the photo's own features) and must also give
   the photo back pixel for pixel (L1), so the strength control runs from the plain photo to full style.
 Photos go through the network with the engine's reflected margin (arbitrary.MARGIN), and the losses see only what the
@@ -28,7 +31,7 @@ from __future__ import annotations
 import copy
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -72,6 +75,8 @@ class ArbitraryTrainConfig:
     reconstruct_share: float = 0.15
     hue_jitter: float = 0.0  # paintings' hue rotated by up to this share of the colour wheel (data.CropSampler)
     ema_decay: float = 0.0  # 0: no average; else each decoder step moves the average (1 - ema_decay) of the way
+    structure_weight: float = 0.0  # the output's VGG features against the photo's, at structure_layers
+    structure_layers: tuple[str, ...] = ("relu2_2",)
     checkpoint_every: int = 50
     preview_every: int = 250
     backbone: str = "vgg16-hed"
@@ -92,10 +97,16 @@ def _per_sample_relative(value: torch.Tensor, target: torch.Tensor) -> torch.Ten
     return (value - target).reshape(n, -1).pow(2).sum(1) / target.reshape(n, -1).pow(2).sum(1).clamp_min(1e-8)
 
 
-def pair_losses(out_f: dict, content_f: dict, style_f: dict, config: ArbitraryTrainConfig) -> dict[str, torch.Tensor]:
-    """Per-sample (N,) content, mean/std style and Gram distances (Gram only when ``gram_weight`` is set)."""
+def pair_losses(out_f: dict, content_f: dict, style_f: dict, config: ArbitraryTrainConfig,
+                photo_f: dict | None = None) -> dict[str, torch.Tensor]:
+    """Per-sample (N,) content, mean/std style and Gram distances (Gram only when ``gram_weight`` is set), and the
+    structure distance to the photo's VGG features ``photo_f`` when given."""
     content = sum(_per_sample_relative(out_f[n], content_f[n]) for n in config.content_layers) / len(
         config.content_layers)
+    structure = 0.0
+    if photo_f is not None:
+        structure = sum(_per_sample_relative(out_f[n], photo_f[n]) for n in config.structure_layers) / len(
+            config.structure_layers)
     style = gram = 0.0
     for name in config.style_layers:
         mean, std = mean_std(out_f[name])
@@ -104,7 +115,7 @@ def pair_losses(out_f: dict, content_f: dict, style_f: dict, config: ArbitraryTr
         if config.gram_weight:
             gram = gram + _per_sample_relative(gram_matrix(out_f[name]), gram_matrix(style_f[name]))
     n = len(config.style_layers)
-    return {"content": content, "style": style / n, "gram": gram / n}
+    return {"content": content, "style": style / n, "gram": gram / n, "structure": structure}
 
 
 def add_margin(images: torch.Tensor) -> torch.Tensor:
@@ -210,7 +221,9 @@ def train_arbitrary(config: ArbitraryTrainConfig, *, show_progress: bool = True)
     step, wall, history, state = 0, 0.0, [], {}
     if checkpoint_path.exists():
         state = load_checkpoint(checkpoint_path)
-        saved = json.loads(json.dumps({**state["config"], "steps": config.steps}))  # tuples vs lists: compare as JSON
+        # Options added since the checkpoint was made had their defaults then. Tuples vs lists: compare as JSON.
+        defaults = {f.name: f.default for f in fields(ArbitraryTrainConfig) if f.default is not MISSING}
+        saved = json.loads(json.dumps({**defaults, **state["config"], "steps": config.steps}))
         if saved != json.loads(json.dumps(config.to_dict())):
             raise CheckpointError(f"{checkpoint_path} was made with a different config; use a new run folder")
         net.load_state_dict(state["net"])
@@ -274,14 +287,15 @@ def _decoder_step(net: ArbitraryStyleNet, vgg, content: torch.Tensor, style: tor
         content_f = net.encoder(add_margin(content))
         target = apply_transform(content_f, *feature_transforms(content_f, net.encoder(style), (~reconstruct).float()))
         style_f = vgg(style, config.style_layers)
+        photo_f = vgg(content, config.structure_layers) if config.structure_weight else None
     out = cut_margin(net.decoder(target))
     content_f = {name: cut_margin(target, ENCODER_SCALE) for name in config.content_layers}
-    out_f = vgg(out, tuple(dict.fromkeys(config.content_layers + config.style_layers)))
-    per = pair_losses(out_f, content_f, style_f, config)
+    out_f = vgg(out, tuple(dict.fromkeys(config.content_layers + config.style_layers + config.structure_layers)))
+    per = pair_losses(out_f, content_f, style_f, config, photo_f)
     stylized = (~reconstruct).float()
     pixel = (out - content).abs().mean(dim=(1, 2, 3))
     styled = config.content_weight * per["content"] + config.style_weight * per["style"] + (
-        config.gram_weight * per["gram"])
+        config.gram_weight * per["gram"]) + config.structure_weight * per["structure"]
     loss_per = stylized * styled + reconstruct.float() * (10.0 * pixel + config.content_weight * per["content"])
     loss = loss_per.mean()
     optimizer.zero_grad(set_to_none=True)
@@ -289,7 +303,8 @@ def _decoder_step(net: ArbitraryStyleNet, vgg, content: torch.Tensor, style: tor
     optimizer.step()
     n_styl = max(1.0, stylized.sum().item())
     record = {"total": round(loss.item(), 5)}
-    for key in ("content", "style", "gram") if config.gram_weight else ("content", "style"):
+    for key in ("content", "style") + ("gram",) * bool(config.gram_weight) + ("structure",) * bool(
+            config.structure_weight):
         record[key] = round((per[key] * stylized).sum().item() / n_styl, 5)
     return record
 

@@ -5,7 +5,7 @@ import torch
 
 from stylecore.errors import CheckpointError, InvalidOptionError
 from stylecore.networks.arbitrary import ArbitraryConfig, ArbitraryStyleNet, separable_from_dense
-from stylecore.training_arbitrary import ArbitraryTrainConfig, train_arbitrary
+from stylecore.training_arbitrary import ArbitraryTrainConfig, pair_losses, train_arbitrary
 
 from .synthetic import draw_painting, draw_photo
 
@@ -63,6 +63,34 @@ def test_it_trains_the_decoder_only_after_distilling(data):
     history = json.loads((checkpoint.parent / "history.json").read_text())
     assert ["distill_relu1_2" in h for h in history] == [True, True, False, False]
     assert all(h["gram"] > 0 and h["style"] > 0 for h in history[2:])
+
+
+def test_it_measures_the_output_against_the_photos_features_when_asked(data):
+    features = {"relu2_2": torch.rand(2, 4, 6, 6), "relu3_1": torch.rand(2, 4, 3, 3)}
+    config = _config(data, "unused", structure_weight=1.0, style_layers=("relu2_2",))
+    photo = {"relu2_2": features["relu2_2"].clone()}
+    photo["relu2_2"][1] *= 2  # the second output has half the photo's features: relative error 1/4
+    losses = pair_losses(features, features, features, config, photo)
+    torch.testing.assert_close(losses["structure"], torch.tensor([0.0, 0.25]))
+
+    history = json.loads((train_arbitrary(_config(data, "structure", steps=3, distill_steps=1, structure_weight=1.0),
+                                          show_progress=False).parent / "history.json").read_text())
+    assert all(h["structure"] > 0 for h in history[1:])
+    plain = json.loads((train_arbitrary(_config(data, "no-structure", steps=2, distill_steps=1),
+                                        show_progress=False).parent / "history.json").read_text())
+    assert "structure" not in plain[-1]
+
+
+def test_it_resumes_a_checkpoint_made_before_an_option_existed_with_its_default(data):
+    checkpoint = train_arbitrary(_config(data, "older", steps=1, checkpoint_every=1), show_progress=False)
+    state = torch.load(checkpoint, weights_only=False)
+    for name in ("structure_weight", "structure_layers"):  # added in v8
+        del state["config"][name]
+    torch.save(state, checkpoint)
+    with pytest.raises(CheckpointError, match="different config"):
+        train_arbitrary(_config(data, "older", steps=2, checkpoint_every=1, structure_weight=1.0), show_progress=False)
+    assert torch.load(train_arbitrary(_config(data, "older", steps=2, checkpoint_every=1), show_progress=False),
+                      weights_only=False)["step"] == 2
 
 
 def test_it_starts_the_decoder_from_an_earlier_release_with_a_dense_first_layer(data, tmp_path):
