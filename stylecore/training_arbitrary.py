@@ -303,8 +303,8 @@ def _decoder_step(net: ArbitraryStyleNet, vgg, content: torch.Tensor, style: tor
     optimizer.step()
     n_styl = max(1.0, stylized.sum().item())
     record = {"total": round(loss.item(), 5)}
-    for key in ("content", "style") + ("gram",) * bool(config.gram_weight) + ("structure",) * bool(
-            config.structure_weight):
+    weights = {"content": 1, "style": 1, "gram": config.gram_weight, "structure": config.structure_weight}
+    for key in (key for key, weight in weights.items() if weight):
         record[key] = round((per[key] * stylized).sum().item() / n_styl, 5)
     return record
 

@@ -79,6 +79,11 @@ def test_it_measures_the_output_against_the_photos_features_when_asked(data):
     plain = json.loads((train_arbitrary(_config(data, "no-structure", steps=2, distill_steps=1),
                                         show_progress=False).parent / "history.json").read_text())
     assert "structure" not in plain[-1]
+    # It is in the loss, not only in the record: the same step (same seed, same crops) trains the decoder differently.
+    stepped = [torch.load(train_arbitrary(_config(data, f"step-{weight}", steps=2, distill_steps=1,
+                                                  structure_weight=weight), show_progress=False))["net"]
+               for weight in (0.0, 10.0)]
+    assert any(not torch.equal(stepped[0][k], stepped[1][k]) for k in stepped[0] if k.startswith("decoder."))
 
 
 def test_it_resumes_a_checkpoint_made_before_an_option_existed_with_its_default(data):
