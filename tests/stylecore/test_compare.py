@@ -1,4 +1,9 @@
-from stylecore.compare import _render
+import numpy as np
+
+from stylecore import Engine, EngineConfig
+from stylecore.compare import _render, _systems
+
+from .synthetic import draw_painting, draw_photo
 
 
 def test_the_comparison_counts_the_pairs_each_method_wins_against_the_peer(tmp_path):
@@ -14,3 +19,13 @@ def test_the_comparison_counts_the_pairs_each_method_wins_against_the_peer(tmp_p
     text = _render(rows, labels, tmp_path / "grid.jpg", 2, 256)
     assert "- ours, arbitrary: Gram 1/2, mean/std 1/2, content 2/2; Gram and content both 1/2." in text
     assert "- ours, optimize (Gatys): Gram 2/2, mean/std 2/2, content 1/2; Gram and content both 1/2." in text
+
+
+def test_the_comparison_runs_ours_at_the_strength_asked(tiny_arbitrary_weights):
+    # At strength 0 ours is the decoder's reconstruction of the photo, the same whatever the painting.
+    engine = Engine(tiny_arbitrary_weights, EngineConfig(threads=1))
+    photo, paintings = draw_photo((48, 40), seed=2), [draw_painting(64, seed=11), draw_painting(80, seed=12)]
+    full = _systems(engine, 64)["ours, arbitrary"]
+    zero = _systems(engine, 64, strength=0.0)["ours, arbitrary at strength 0"]
+    assert np.array_equal(np.asarray(zero(photo, paintings[0])), np.asarray(zero(photo, paintings[1])))
+    assert not np.array_equal(np.asarray(full(photo, paintings[0])), np.asarray(full(photo, paintings[1])))
