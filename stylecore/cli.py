@@ -111,9 +111,10 @@ def cmd_train_arbitrary(args) -> int:
         steps=args.steps, batch_size=args.batch_size, crop_size=args.crop_size, lr=args.lr, seed=args.seed,
         content_weight=args.content_weight, style_weight=args.style_weight, gram_weight=args.gram_weight,
         distill_steps=args.distill_steps, hue_jitter=args.hue_jitter, ema_decay=args.ema_decay,
-        structure_weight=args.structure_weight,
+        structure_weight=args.structure_weight, structure_layers=tuple(args.structure_layers),
+        skip_lr=args.skip_lr,
         init_from=str(args.init_from) if args.init_from else None, preview_every=args.preview_every,
-        net=ArbitraryConfig(width=args.width, blocks=args.blocks),
+        net=ArbitraryConfig(width=args.width, blocks=args.blocks, content_skip=args.content_skip),
     )
     print(f"checkpoint: {train_arbitrary(config)}")
     return 0
@@ -231,6 +232,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--width", type=int, default=64)
     p.add_argument("--blocks", type=int, default=2, help="decoder residual blocks at 1/4 resolution")
+    p.add_argument("--content-skip", action="store_true",
+                   help="the decoder also reads the photo's own encoder features, not only the stylized ones")
+    p.add_argument("--skip-lr", type=float, help="learning rate of the content skip (default: --lr)")
     p.add_argument("--hue-jitter", type=float, default=0.0,
                    help="rotate half the painting crops' hue by up to this share of the colour wheel")
     p.add_argument("--ema-decay", type=float, default=0.0,
@@ -239,7 +243,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--style-weight", type=float, default=3.0, help="mean/std style loss weight")
     p.add_argument("--gram-weight", type=float, default=0.0, help="Gram style loss weight (0: mean/std loss only)")
     p.add_argument("--structure-weight", type=float, default=0.0,
-                   help="weight of the output's distance to the photo's VGG relu2_2 (Johnson et al.'s content loss)")
+                   help="weight of the output's distance to the photo's VGG features (Johnson et al.'s content loss)")
+    p.add_argument("--structure-layers", nargs="+", default=["relu2_2"],
+                   help="the VGG layers of --structure-weight")
     p.add_argument("--distill-steps", type=int, default=0,
                    help="first steps distil the thin encoder from VGG16 before the decoder trains")
     p.add_argument("--init-from", type=Path,

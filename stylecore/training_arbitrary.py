@@ -12,9 +12,9 @@ Every decoder step pairs ``batch_size`` photo crops with as many painting crops.
 * mean/std style loss (eq. 11) against the painting crop, plus ``gram_weight`` times the relative Gram error, on the
   presets' style layers (relu1_2, relu2_2, relu3_3, relu4_3): mean/std alone left the Gram distance twice the
   peer's (docs/arbitrary.md);
-* with ``structure_weight``, the output's VGG relu2_2 against the photo's own (Johnson et al.'s content loss): the
-  content term measures against t, which already carries the painting's statistics, not against the photo's forms
-  (docs/engine.md, v8);
+* with ``structure_weight``, the output's VGG features at ``structure_layers`` against the photo's own (Johnson et
+  al.'s content loss): the content term measures against t, which already carries the painting's statistics, not
+  against the photo's forms (docs/engine.md, v8 and v9);
 * a share of pairs (``reconstruct_share``) run at strength 0 (so t is the photo's own features) and must also give
   the photo back pixel for pixel (L1), so the strength control runs from the plain photo to full style.
 Photos go through the network with the engine's reflected margin (arbitrary.MARGIN), and the losses see only what the
@@ -77,6 +77,7 @@ class ArbitraryTrainConfig:
     ema_decay: float = 0.0  # 0: no average; else each decoder step moves the average (1 - ema_decay) of the way
     structure_weight: float = 0.0  # the output's VGG features against the photo's, at structure_layers
     structure_layers: tuple[str, ...] = ("relu2_2",)
+    skip_lr: float | None = None  # the content skip's learning rate (None: ``lr``); it starts at zero (Decoder)
     checkpoint_every: int = 50
     preview_every: int = 250
     backbone: str = "vgg16-hed"
@@ -149,7 +150,7 @@ def stylize_tensors(net: ArbitraryStyleNet, content: torch.Tensor, style: torch.
 
 
 # Zero-initialised, so an earlier release without them needs nothing there.
-_NEW_PARTS = ("decoder.residual.", "decoder.coarse.")
+_NEW_PARTS = ("decoder.residual.", "decoder.coarse.", "decoder.skip.")
 
 
 def _warm_start(net: ArbitraryStyleNet, path: Path) -> None:
@@ -183,6 +184,17 @@ def _warm_start(net: ArbitraryStyleNet, path: Path) -> None:
                               f"{result.unexpected_keys})")
 
 
+def _decoder_groups(net: ArbitraryStyleNet, config: ArbitraryTrainConfig) -> list[dict]:
+    """The decoder's parameters for Adam, the content skip's at ``skip_lr``: from zero, at a fine-tuning lr of 1e-4
+    it reached ~2% of the first layer's output in 300 steps."""
+    skip = net.decoder.skip
+    if skip is None or config.skip_lr is None:
+        return [{"params": list(net.decoder.parameters())}]
+    skip_ids = {id(p) for p in skip.parameters()}
+    return [{"params": [p for p in net.decoder.parameters() if id(p) not in skip_ids]},
+            {"params": list(skip.parameters()), "lr": config.skip_lr}]
+
+
 def _distill_step(net: ArbitraryStyleNet, vgg, images: torch.Tensor, optimizer) -> dict:
     with torch.no_grad():
         teacher = vgg(images, DISTILL_LAYERS)
@@ -213,7 +225,7 @@ def train_arbitrary(config: ArbitraryTrainConfig, *, show_progress: bool = True)
     if config.init_from and not checkpoint_path.exists():  # a resumed run has its own weights
         _warm_start(net, Path(config.init_from))
     encoder_optimizer = torch.optim.Adam(net.encoder.parameters(), lr=config.lr)
-    optimizer = torch.optim.Adam(net.decoder.parameters(), lr=config.lr)
+    optimizer = torch.optim.Adam(_decoder_groups(net, config), lr=config.lr)
     photos = CropSampler(train_photos, config.crop_size, config.seed)
     paintings = CropSampler(train_styles, config.crop_size, config.seed + 1, max_zoom=2.5,
                             hue_jitter=config.hue_jitter)
@@ -288,7 +300,7 @@ def _decoder_step(net: ArbitraryStyleNet, vgg, content: torch.Tensor, style: tor
         target = apply_transform(content_f, *feature_transforms(content_f, net.encoder(style), (~reconstruct).float()))
         style_f = vgg(style, config.style_layers)
         photo_f = vgg(content, config.structure_layers) if config.structure_weight else None
-    out = cut_margin(net.decoder(target))
+    out = cut_margin(net.decoder(target, content_f))
     content_f = {name: cut_margin(target, ENCODER_SCALE) for name in config.content_layers}
     out_f = vgg(out, tuple(dict.fromkeys(config.content_layers + config.style_layers + config.structure_layers)))
     per = pair_losses(out_f, content_f, style_f, config, photo_f)

@@ -32,6 +32,7 @@ ENCODER_LAYER = "relu3_1"
 class ArbitraryConfig:
     width: int = 64     # decoder channels at 1/2 resolution (1/4 resolution has 2x, full resolution 1/2x)
     blocks: int = 2     # residual blocks at 1/4 resolution, the decoder's cheapest place for capacity
+    content_skip: bool = False  # the decoder also reads the photo's own features f, not only t (Decoder)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -124,11 +125,16 @@ class Decoder(nn.Module):
 
     At 1024² the 1/4-resolution layers cost ~1.2 GMAC each against ~2.5 GMAC at full resolution and ~50 GMAC for
     the encoder, so the residual blocks go there, after a coarse path (:func:`_coarse_path`) added to the trunk.
-    Inputs need sides that are multiples of 2 (images: of 8), for the coarse path's pooling."""
+    Inputs need sides that are multiples of 2 (images: of 8), for the coarse path's pooling.
+
+    With ``content_skip``, a 1x1 conv adds the photo's own features f to the first layer (before its ReLU). t = A f + b
+    carries all of f, but whitening scales its weak directions up to the strong ones and A differs for every
+    painting, so the photo's forms reach the decoder scrambled. The skip starts at zero (an earlier release extended
+    with it gives the same output) and costs ~2 GMAC at 1024²."""
 
     _QUARTER = 4  # layers[:4] run at 1/4 resolution; the residual blocks follow them
 
-    def __init__(self, width: int, blocks: int):
+    def __init__(self, width: int, blocks: int, content_skip: bool = False):
         super().__init__()
         self.layers = nn.Sequential(
             _separable(256, width * 2), nn.ReLU(inplace=True),
@@ -142,9 +148,17 @@ class Decoder(nn.Module):
         )
         self.residual = nn.ModuleList(_residual_block(width * 2) for _ in range(blocks))
         self.coarse = _coarse_path(width * 2)
+        self.skip = nn.Conv2d(256, width * 2, 1) if content_skip else None
+        if self.skip is not None:
+            nn.init.zeros_(self.skip.weight)
+            nn.init.zeros_(self.skip.bias)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.layers[:self._QUARTER](x)
+    def forward(self, x: torch.Tensor, features: torch.Tensor | None = None) -> torch.Tensor:
+        """``x``: the features to decode (t); ``features``: the photo's own (f), read only with a content skip."""
+        x = self.layers[0](x)
+        if self.skip is not None:
+            x = x + self.skip(features)
+        x = self.layers[1:self._QUARTER](x)
         x = x + self.coarse(x)
         for block in self.residual:
             x = x + block(x)
@@ -166,11 +180,11 @@ class ArbitraryStyleNet(nn.Module):
         super().__init__()
         self.config = config
         self.encoder = Encoder()
-        self.decoder = Decoder(config.width, config.blocks)
+        self.decoder = Decoder(config.width, config.blocks, config.content_skip)
 
     def load_encoder(self, backbone: VGGFeatures) -> None:
         """Start the encoder from the loss network's VGG16 (see :meth:`Encoder.init_from`)."""
         self.encoder.init_from(backbone)
 
     def forward(self, features: torch.Tensor, matrix: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-        return self.decoder(apply_transform(features, matrix, bias))
+        return self.decoder(apply_transform(features, matrix, bias), features)

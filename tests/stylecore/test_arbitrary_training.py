@@ -184,3 +184,25 @@ def test_it_keeps_a_moving_average_of_the_decoder_across_resumes_and_releases_it
 
 def test_it_keeps_no_average_unless_asked(data):
     assert "decoder_average" not in torch.load(train_arbitrary(_config(data, "plain", steps=1), show_progress=False))
+
+
+def test_it_adds_a_content_skip_to_a_release_without_one_which_training_then_opens(data, tmp_path):
+    # The skip starts at zero: a run that adds it to an earlier release starts from that release's very output...
+    earlier = ArbitraryStyleNet(ArbitraryConfig(width=8)).eval()
+    torch.save(earlier.state_dict(), tmp_path / "earlier.pt")
+    skip = ArbitraryConfig(width=8, content_skip=True)
+    started = train_arbitrary(_config(data, "skip0", steps=1, distill_steps=1, net=skip,
+                                      init_from=str(tmp_path / "earlier.pt")), show_progress=False)
+    net = ArbitraryStyleNet(skip).eval()
+    net.load_state_dict(torch.load(started)["net"])
+    t, photo, other = 20 * torch.rand(3, 1, 256, 8, 12)  # relu3_1 scale
+    with torch.no_grad():
+        torch.testing.assert_close(net.decoder(t, photo), earlier.decoder(t))
+    # ...and decoder steps open it, at its own rate: then the same t decodes differently for different photos.
+    trained = train_arbitrary(_config(data, "skip3", steps=3, lr=1e-5, skip_lr=1e-2, net=skip, structure_weight=1.0,
+                                      init_from=str(tmp_path / "earlier.pt")), show_progress=False)
+    net.load_state_dict(torch.load(trained)["net"])
+    assert net.decoder.skip.weight.abs().max() > 5e-3  # Adam moves a weight by about its lr a step
+    assert (net.decoder.layers[0][1].weight - earlier.decoder.layers[0][1].weight).abs().max() < 5e-5
+    with torch.no_grad():
+        assert (net.decoder(t, photo) - net.decoder(t, other)).abs().max() > 1e-4
