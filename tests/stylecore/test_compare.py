@@ -1,7 +1,9 @@
 import numpy as np
+import pytest
 
 from stylecore import Engine, EngineConfig
 from stylecore.compare import _render, _systems
+from stylecore.peer import PEER, PEER_NATIVE, load_peer
 
 from .synthetic import draw_painting, draw_photo
 
@@ -19,6 +21,25 @@ def test_the_comparison_counts_the_pairs_each_method_wins_against_the_peer(tmp_p
     text = _render(rows, labels, tmp_path / "grid.jpg", 2, 256)
     assert "- ours, arbitrary: Gram 1/2, mean/std 1/2, content 2/2; Gram and content both 1/2." in text
     assert "- ours, optimize (Gatys): Gram 2/2, mean/std 2/2, content 1/2; Gram and content both 1/2." in text
+
+
+def test_the_comparison_counts_the_wins_against_each_arithmetic_of_the_peer_apart(tmp_path):
+    def row(photo, system, gram, content):
+        return {"photo": photo, "painting": "p.jpg", "system": system, "gram": gram, "mean_std": gram,
+                "content": content}
+
+    labels = [PEER, PEER_NATIVE, "ours, arbitrary"]
+    rows = [row("a.jpg", PEER, 0.1, 1.0), row("a.jpg", PEER_NATIVE, 0.3, 1.0), row("a.jpg", labels[2], 0.2, 0.9)]
+    text = _render(rows, labels, tmp_path / "grid.jpg", 1, 256)
+    reference, native = text.split(f"than {PEER}:")[1], text.split(f"than {PEER_NATIVE}:")[1]
+    assert reference.splitlines()[2] == "- ours, arbitrary: Gram 0/1, mean/std 0/1, content 1/1; Gram and content both 0/1."
+    assert native.splitlines()[2] == "- ours, arbitrary: Gram 1/1, mean/std 1/1, content 1/1; Gram and content both 1/1."
+    assert f"- {PEER_NATIVE}:" not in text  # one peer is never scored against the other
+
+
+def test_the_peer_is_refused_in_an_unknown_arithmetic():
+    with pytest.raises(ValueError, match="arithmetic"):
+        load_peer(256, 1, "int4")
 
 
 def test_the_comparison_runs_ours_at_the_strength_asked(tiny_arbitrary_weights):
