@@ -114,10 +114,20 @@ def cmd_train_arbitrary(args) -> int:
         structure_weight=args.structure_weight, structure_layers=tuple(args.structure_layers),
         skip_lr=args.skip_lr,
         init_from=str(args.init_from) if args.init_from else None, preview_every=args.preview_every,
-        net=ArbitraryConfig(width=args.width, blocks=args.blocks, content_skip=args.content_skip),
+        net=ArbitraryConfig(width=args.width, blocks=args.blocks, content_skip=args.content_skip,
+                            fold_transform=args.fold_transform,
+                            **({"thin_convs": dict(args.thin_convs)} if args.thin_convs else {})),
     )
     print(f"checkpoint: {train_arbitrary(config)}")
     return 0
+
+
+def _thin_conv(text: str) -> tuple[str, int]:
+    """``conv2_1:2`` -> ("conv2_1", 2)."""
+    name, _, rank = text.partition(":")
+    if not name.startswith("conv") or not rank.isdigit() or int(rank) < 1:
+        raise argparse.ArgumentTypeError(f"expected a VGG conv and a rank such as conv2_1:2, not {text!r}")
+    return name, int(rank)
 
 
 def cmd_release_arbitrary(args) -> int:
@@ -234,7 +244,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--blocks", type=int, default=2, help="decoder residual blocks at 1/4 resolution")
     p.add_argument("--content-skip", action="store_true",
                    help="the decoder also reads the photo's own encoder features, not only the stylized ones")
+    p.add_argument("--fold-transform", action="store_true",
+                   help="the decoder's first layer as 1x1 then depthwise, so the feature map folds into its weights")
     p.add_argument("--skip-lr", type=float, help="learning rate of the content skip (default: --lr)")
+    p.add_argument("--thin-convs", type=_thin_conv, nargs="+", metavar="CONV:RANK",
+                   help="the encoder's VGG convs made separable, with their rank (default: conv1_2:1 conv2_2:1)")
     p.add_argument("--hue-jitter", type=float, default=0.0,
                    help="rotate half the painting crops' hue by up to this share of the colour wheel")
     p.add_argument("--ema-decay", type=float, default=0.0,

@@ -153,9 +153,29 @@ def stylize_tensors(net: ArbitraryStyleNet, content: torch.Tensor, style: torch.
 _NEW_PARTS = ("decoder.residual.", "decoder.coarse.", "decoder.skip.")
 
 
+def _factorise_dense(layers: torch.nn.Sequential, old: dict[str, torch.Tensor], prefix: str
+                     ) -> tuple[dict[str, torch.Tensor], list[str]]:
+    """Where a layer of ``layers`` is separable but ``old`` (a state dict whose keys start with ``prefix`` plus the
+    layer's index) holds it as a dense 3x3 conv, put that conv's factorisation (at the layer's rank) in its place.
+    Returns ``old`` without those layers' keys, and their key prefixes."""
+    converted = []
+    for index, layer in enumerate(layers):
+        key = f"{prefix}{index}."
+        weight = old.get(f"{key}weight")
+        if isinstance(layer, torch.nn.Sequential) and weight is not None:
+            dense = torch.nn.Conv2d(weight.shape[1], weight.shape[0], 3, 1, 1)
+            dense.load_state_dict({"weight": weight, "bias": old[f"{key}bias"]})
+            layers[index] = separable_from_dense(dense, rank=layer[0].out_channels // layer[0].in_channels)
+            converted.append(key)
+            old = {k: v for k, v in old.items() if not k.startswith(key)}
+    return old, converted
+
+
 def _warm_start(net: ArbitraryStyleNet, path: Path) -> None:
     """Start from an earlier release: all of it if it is this network (new residual blocks and a new coarse path
-    start as the identity), else its decoder, with a dense layer where this one is separable factorised."""
+    start as the identity), else its decoder, with a dense layer where this one is separable factorised, and of its
+    encoder what fits: convs of the same form, and dense convs this encoder makes thin, factorised (distillation
+    trains every conv of the encoder, so the earlier release's are closer to what its decoder knows than VGG's)."""
     state = torch.load(path, map_location="cpu", weights_only=True)
     try:
         result = net.load_state_dict(state, strict=False)
@@ -163,16 +183,19 @@ def _warm_start(net: ArbitraryStyleNet, path: Path) -> None:
             return
     except RuntimeError:  # another encoder or decoder: take what fits below
         pass
-    old = {k.removeprefix("decoder."): v for k, v in state.items() if k.startswith("decoder.")}
-    converted = []
-    for index, layer in enumerate(net.decoder.layers):
-        weight = old.get(f"layers.{index}.weight")
-        if isinstance(layer, torch.nn.Sequential) and weight is not None:
-            dense = torch.nn.Conv2d(weight.shape[1], weight.shape[0], 3, 1, 1)
-            dense.load_state_dict({"weight": weight, "bias": old[f"layers.{index}.bias"]})
-            net.decoder.layers[index] = separable_from_dense(dense)
-            converted.append(f"layers.{index}.")
-            old = {k: v for k, v in old.items() if not k.startswith(converted[-1])}
+    old_encoder, _ = _factorise_dense(net.encoder.vgg.layers, {
+        k.removeprefix("encoder."): v for k, v in state.items() if k.startswith("encoder.")}, "vgg.layers.")
+    own = net.encoder.state_dict()
+    net.encoder.load_state_dict({k: v for k, v in old_encoder.items() if k in own and own[k].shape == v.shape},
+                                strict=False)
+    old, converted = _factorise_dense(net.decoder.layers, {
+        k.removeprefix("decoder."): v for k, v in state.items() if k.startswith("decoder.")}, "layers.")
+    if net.config.fold_transform and "layers.0.1.bias" in old:  # a separable first layer, depthwise then 1x1
+        with torch.no_grad():  # the 1x1 part carries over; the depthwise one starts as the identity
+            net.decoder.layers[0][0].weight.copy_(old.pop("layers.0.1.weight"))
+            net.decoder.layers[0][0].bias.copy_(old.pop("layers.0.1.bias"))
+        old.pop("layers.0.0.weight")
+        converted.append("layers.0.")
     try:
         result = net.decoder.load_state_dict(old, strict=False)
     except RuntimeError as exc:  # a tensor of another shape
@@ -235,7 +258,9 @@ def train_arbitrary(config: ArbitraryTrainConfig, *, show_progress: bool = True)
         state = load_checkpoint(checkpoint_path)
         # Options added since the checkpoint was made had their defaults then. Tuples vs lists: compare as JSON.
         defaults = {f.name: f.default for f in fields(ArbitraryTrainConfig) if f.default is not MISSING}
-        saved = json.loads(json.dumps({**defaults, **state["config"], "steps": config.steps}))
+        saved = {**defaults, **state["config"], "steps": config.steps}
+        saved["net"] = {**ArbitraryConfig().to_dict(), **saved.get("net", {})}
+        saved = json.loads(json.dumps(saved))
         if saved != json.loads(json.dumps(config.to_dict())):
             raise CheckpointError(f"{checkpoint_path} was made with a different config; use a new run folder")
         net.load_state_dict(state["net"])
@@ -297,10 +322,11 @@ def _decoder_step(net: ArbitraryStyleNet, vgg, content: torch.Tensor, style: tor
     reconstruct = torch.rand(content.shape[0]) < config.reconstruct_share
     with torch.no_grad():
         content_f = net.encoder(add_margin(content))
-        target = apply_transform(content_f, *feature_transforms(content_f, net.encoder(style), (~reconstruct).float()))
+        matrix, bias = feature_transforms(content_f, net.encoder(style), (~reconstruct).float())
+        target = apply_transform(content_f, matrix, bias)
         style_f = vgg(style, config.style_layers)
         photo_f = vgg(content, config.structure_layers) if config.structure_weight else None
-    out = cut_margin(net.decoder(target, content_f))
+    out = cut_margin(net(content_f, matrix, bias))
     content_f = {name: cut_margin(target, ENCODER_SCALE) for name in config.content_layers}
     out_f = vgg(out, tuple(dict.fromkeys(config.content_layers + config.style_layers + config.structure_layers)))
     per = pair_losses(out_f, content_f, style_f, config, photo_f)

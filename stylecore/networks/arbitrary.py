@@ -7,10 +7,11 @@
 The paper encodes to relu4_1 with a full mirrored VGG decoder and matches per-channel mean and std (AdaIN). Here the
 encoder stops at relu3_1 and the decoder is depthwise-separable, to fit a 2-core CPU, and the transform matches the
 painting's full feature covariance (WCT, Li et al. 2017), computed outside the network so that ONNX graphs only apply
-a matrix. The encoder is VGG16's convs 1_1..3_1 with the two widest, conv1_2 (full resolution, 64->64) and conv2_2
-(half resolution, 128->128), replaced by depthwise-separable convs *distilled* from them (Wang et al., CVPR 2020, in
-spirit): initialised with a rank-1-per-input-channel factorisation of VGG's kernels (:func:`separable_from_dense`),
-then trained to reproduce VGG's relu1_2, relu2_2 and relu3_1. That takes the encoder from ~118 to ~50 GMAC at 1024².
+a matrix. The encoder is VGG16's convs 1_1..3_1 with the widest replaced by depthwise-separable convs *distilled*
+from them (Wang et al., CVPR 2020, in spirit): initialised with a low-rank-per-input-channel factorisation of VGG's
+kernels (:func:`separable_from_dense`), then trained to reproduce VGG's relu1_2, relu2_2 and relu3_1. Up to v9 these
+were conv1_2 (full resolution, 64->64) and conv2_2 (half resolution, 128->128), which took the encoder from ~118 to ~50
+GMAC at 1024²; v10 also thins conv2_1 and conv3_1, at rank 2, to ~20 GMAC (docs/engine.md, item 12).
 A first attempt with a small encoder learned from scratch (MicroAST-style) collapsed: after 500 steps every painting
 gave the same output, because nothing forced its features' statistics to carry style. Distilling from VGG keeps that
 property. The encoder's weights are saved with the decoder's, so inference needs no separate backbone file.
@@ -18,7 +19,7 @@ property. The encoder's weights are saved with the decoder's, so inference needs
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import torch
 from torch import nn
@@ -33,48 +34,61 @@ class ArbitraryConfig:
     width: int = 64     # decoder channels at 1/2 resolution (1/4 resolution has 2x, full resolution 1/2x)
     blocks: int = 2     # residual blocks at 1/4 resolution, the decoder's cheapest place for capacity
     content_skip: bool = False  # the decoder also reads the photo's own features f, not only t (Decoder)
+    # VGG convs the encoder replaces by distilled separable ones, with the rank of each (depthwise kernels per input
+    # channel). The default is the encoder of v3-v9, whose metadata predates the option.
+    thin_convs: dict[str, int] = field(default_factory=lambda: {"conv1_2": 1, "conv2_2": 1})
+    # The decoder's first layer as a 1x1 conv then a 3x3 depthwise one, so that the map t = A f + b and the content
+    # skip fold into one 1x1 conv on f whose weights are computed per style (Decoder). False: v3-v9's layout.
+    fold_transform: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-THIN_CONVS = ("conv1_2", "conv2_2")  # VGG convs the encoder replaces by distilled separable ones
 DISTILL_LAYERS = ("relu1_2", "relu2_2", "relu3_1")
 
 
-def _separable(cin: int, cout: int) -> nn.Sequential:
-    """3x3 depthwise + 1x1 pointwise: ~8x cheaper than a full 3x3 conv at these widths."""
-    return nn.Sequential(nn.Conv2d(cin, cin, 3, 1, 1, groups=cin, bias=False), nn.Conv2d(cin, cout, 1))
+def _separable(cin: int, cout: int, rank: int = 1) -> nn.Sequential:
+    """``rank`` 3x3 depthwise kernels per input channel + a 1x1 pointwise conv: at rank 1 ~8x cheaper than a full 3x3
+    conv at these widths."""
+    return nn.Sequential(nn.Conv2d(cin, cin * rank, 3, 1, 1, groups=cin, bias=False), nn.Conv2d(cin * rank, cout, 1))
 
 
-def separable_from_dense(conv: nn.Conv2d) -> nn.Sequential:
-    """The separable conv closest to a dense 3x3 ``conv`` with one spatial kernel per input channel.
+def separable_from_dense(conv: nn.Conv2d, rank: int = 1) -> nn.Sequential:
+    """The separable conv closest to a dense 3x3 ``conv`` with ``rank`` spatial kernels per input channel.
 
-    For input channel i the dense kernel is an (out, 9) matrix; its best rank-1 approximation (SVD) gives the depthwise
-    kernel (the right singular vector) and the pointwise column (the left one), each scaled by sqrt(sigma).
+    For input channel i the dense kernel is an (out, 9) matrix; its best rank-``rank`` approximation (SVD) gives the
+    depthwise kernels (the right singular vectors) and the pointwise columns (the left ones), each scaled by
+    sqrt(sigma).
     """
     cout, cin = conv.weight.shape[:2]
-    separable = _separable(cin, cout)
+    separable = _separable(cin, cout, rank)
     with torch.no_grad():
         per_input = conv.weight.permute(1, 0, 2, 3).reshape(cin, cout, 9)
         u, sigma, vh = torch.linalg.svd(per_input, full_matrices=False)
-        root = sigma[:, :1].sqrt()
-        separable[0].weight.copy_((vh[:, 0, :] * root).reshape(cin, 1, 3, 3))
-        separable[1].weight.copy_((u[:, :, 0] * root).T.reshape(cout, cin, 1, 1))
+        root = sigma[:, :rank].sqrt()  # (cin, rank)
+        # Depthwise output channel i * rank + j is input channel i's j-th kernel (grouped conv layout).
+        separable[0].weight.copy_((vh[:, :rank, :] * root[:, :, None]).reshape(cin * rank, 1, 3, 3))
+        pointwise = u[:, :, :rank] * root[:, None, :]  # (cin, cout, rank)
+        separable[1].weight.copy_(pointwise.permute(1, 0, 2).reshape(cout, cin * rank, 1, 1))
         separable[1].bias.copy_(conv.bias)
     return separable
 
 
 class Encoder(nn.Module):
-    """RGB 0-1 (N, 3, H, W) -> relu3_1 (N, 256, H/4, W/4) of VGG16 with :data:`THIN_CONVS` made separable."""
+    """RGB 0-1 (N, 3, H, W) -> relu3_1 (N, 256, H/4, W/4) of VGG16 with ``thin_convs`` (name -> rank) made separable."""
 
-    def __init__(self):
+    def __init__(self, thin_convs: dict[str, int]):
         super().__init__()
+        self.thin_convs = dict(thin_convs)
         self.vgg: VGGFeatures = vgg16_trunk("3_1")
+        unknown = set(self.thin_convs) - set(self.vgg.names)
+        if unknown:
+            raise ValueError(f"the encoder has no {sorted(unknown)} to make thin")
         for index, name in enumerate(self.vgg.names):
-            if name in THIN_CONVS:
+            if name in self.thin_convs:
                 conv = self.vgg.layers[index]
-                self.vgg.layers[index] = _separable(conv.in_channels, conv.out_channels)
+                self.vgg.layers[index] = _separable(conv.in_channels, conv.out_channels, self.thin_convs[name])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.vgg(x, (ENCODER_LAYER,))[ENCODER_LAYER]
@@ -86,10 +100,20 @@ class Encoder(nn.Module):
         """Copy VGG16's convs; the thin ones start as their separable factorisation (then get distilled)."""
         teacher = dict(zip(backbone.names, backbone.layers))
         for index, name in enumerate(self.vgg.names):
-            if name in THIN_CONVS:
-                self.vgg.layers[index] = separable_from_dense(teacher[name])
+            if name in self.thin_convs:
+                self.vgg.layers[index] = separable_from_dense(teacher[name], self.thin_convs[name])
             elif name.startswith("conv"):
                 self.vgg.layers[index].load_state_dict(teacher[name].state_dict())
+
+
+def _pointwise_depthwise(cin: int, cout: int) -> nn.Sequential:
+    """A 1x1 conv then a 3x3 depthwise one (the separable conv in the other order); the depthwise kernels start as
+    the identity, so that a first layer converted from the other order starts as its 1x1 part alone."""
+    layer = nn.Sequential(nn.Conv2d(cin, cout, 1), nn.Conv2d(cout, cout, 3, 1, 1, groups=cout, bias=False))
+    with torch.no_grad():
+        layer[1].weight.zero_()
+        layer[1].weight[:, :, 1, 1] = 1.0
+    return layer
 
 
 def _dilated(channels: int, dilation: int) -> nn.Sequential:
@@ -130,14 +154,21 @@ class Decoder(nn.Module):
     With ``content_skip``, a 1x1 conv adds the photo's own features f to the first layer (before its ReLU). t = A f + b
     carries all of f, but whitening scales its weak directions up to the strong ones and A differs for every
     painting, so the photo's forms reach the decoder scrambled. The skip starts at zero (an earlier release extended
-    with it gives the same output) and costs ~2 GMAC at 1024²."""
+    with it gives the same output) and costs ~2 GMAC at 1024².
+
+    With ``fold_transform`` the first layer is a 1x1 conv W then a 3x3 depthwise conv, and W t + S f (S: the skip)
+    = (W A + S) f + W b: the map, the skip and the 1x1 conv become one 1x1 conv on f whose (2 width, 256) weights are
+    computed per style, ~7 GMAC less at 1024² than applying A (4.6 GMAC), the skip and the first layer apart
+    (docs/engine.md, item 12)."""
 
     _QUARTER = 4  # layers[:4] run at 1/4 resolution; the residual blocks follow them
 
-    def __init__(self, width: int, blocks: int, content_skip: bool = False):
+    def __init__(self, width: int, blocks: int, content_skip: bool = False, fold_transform: bool = False):
         super().__init__()
+        first = _pointwise_depthwise(256, width * 2) if fold_transform else _separable(256, width * 2)
+        self.fold_transform = fold_transform
         self.layers = nn.Sequential(
-            _separable(256, width * 2), nn.ReLU(inplace=True),
+            first, nn.ReLU(inplace=True),
             _separable(width * 2, width * 2), nn.ReLU(inplace=True),
             nn.Upsample(scale_factor=2, mode="nearest"),
             _separable(width * 2, width), nn.ReLU(inplace=True),
@@ -153,16 +184,30 @@ class Decoder(nn.Module):
             nn.init.zeros_(self.skip.weight)
             nn.init.zeros_(self.skip.bias)
 
-    def forward(self, x: torch.Tensor, features: torch.Tensor | None = None) -> torch.Tensor:
-        """``x``: the features to decode (t); ``features``: the photo's own (f), read only with a content skip."""
-        x = self.layers[0](x)
-        if self.skip is not None:
-            x = x + self.skip(features)
+    def forward(self, features: torch.Tensor, matrix: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        """The photo's features f (N, 256, h, w) and the map (matrix (N, 256, 256), bias (N, 256)) -> RGB 0-1."""
+        x = self._folded_first(features, matrix, bias) if self.fold_transform else self._first(features, matrix, bias)
         x = self.layers[1:self._QUARTER](x)
         x = x + self.coarse(x)
         for block in self.residual:
             x = x + block(x)
         return torch.sigmoid(self.layers[self._QUARTER:](x))
+
+    def _first(self, features: torch.Tensor, matrix: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        x = self.layers[0](apply_transform(features, matrix, bias))
+        return x if self.skip is None else x + self.skip(features)
+
+    def _folded_first(self, features: torch.Tensor, matrix: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        pointwise, depthwise = self.layers[0]
+        w = pointwise.weight.flatten(1)                                   # (2 width, 256)
+        weight = w @ matrix                                               # (N, 2 width, 256)
+        shift = (w @ bias.unsqueeze(-1)).squeeze(-1) + pointwise.bias     # (N, 2 width)
+        if self.skip is not None:
+            weight = weight + self.skip.weight.flatten(1)
+            shift = shift + self.skip.bias
+        n, _, h, w_ = features.shape
+        x = (weight @ features.flatten(2)).view(n, -1, h, w_) + shift[:, :, None, None]
+        return depthwise(x)
 
 
 def apply_transform(features: torch.Tensor, matrix: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
@@ -179,12 +224,12 @@ class ArbitraryStyleNet(nn.Module):
     def __init__(self, config: ArbitraryConfig = ArbitraryConfig()):
         super().__init__()
         self.config = config
-        self.encoder = Encoder()
-        self.decoder = Decoder(config.width, config.blocks, config.content_skip)
+        self.encoder = Encoder(config.thin_convs)
+        self.decoder = Decoder(config.width, config.blocks, config.content_skip, config.fold_transform)
 
     def load_encoder(self, backbone: VGGFeatures) -> None:
         """Start the encoder from the loss network's VGG16 (see :meth:`Encoder.init_from`)."""
         self.encoder.init_from(backbone)
 
     def forward(self, features: torch.Tensor, matrix: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-        return self.decoder(apply_transform(features, matrix, bias), features)
+        return self.decoder(features, matrix, bias)

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from stylecore.errors import CheckpointError, InvalidOptionError
-from stylecore.networks.arbitrary import ArbitraryConfig, ArbitraryStyleNet, separable_from_dense
+from stylecore.networks.arbitrary import ArbitraryConfig, ArbitraryStyleNet, apply_transform, separable_from_dense
 from stylecore.training_arbitrary import ArbitraryTrainConfig, pair_losses, train_arbitrary
 
 from .synthetic import draw_painting, draw_photo
@@ -20,6 +20,19 @@ def test_it_factorises_a_rank_one_kernel_exactly():
     x = torch.randn(1, 4, 10, 12, generator=gen)
     with torch.no_grad():
         torch.testing.assert_close(separable_from_dense(conv)(x), conv(x), atol=1e-4, rtol=1e-4)
+
+
+def test_it_factorises_a_rank_two_kernel_exactly_at_rank_two_and_not_at_rank_one():
+    conv = torch.nn.Conv2d(4, 6, 3, padding=1)
+    gen = torch.Generator().manual_seed(3)
+    spatial = torch.randn(2, 4, 3, 3, generator=gen)         # two 3x3 kernels per input channel...
+    mixing = torch.randn(2, 6, 4, generator=gen)             # ...each with its own per-output weights
+    with torch.no_grad():
+        conv.weight.copy_((mixing[:, :, :, None, None] * spatial[:, None]).sum(0))
+    x = torch.randn(1, 4, 10, 12, generator=gen)
+    with torch.no_grad():
+        torch.testing.assert_close(separable_from_dense(conv, rank=2)(x), conv(x), atol=1e-4, rtol=1e-4)
+        assert (separable_from_dense(conv, rank=1)(x) - conv(x)).abs().max() > 1e-2
 
 
 def test_it_approximates_a_general_kernel_better_than_chance():
@@ -119,6 +132,70 @@ def test_it_starts_the_decoder_from_an_earlier_release_with_a_dense_first_layer(
         torch.testing.assert_close(decoder[f"layers.0.{key}"], value)
 
 
+def test_it_thins_more_encoder_convs_starting_from_an_earlier_releases_encoder(data, tmp_path):
+    earlier = ArbitraryStyleNet(ArbitraryConfig(width=8))
+    with torch.no_grad():  # an encoder distillation moved away from VGG
+        for p in earlier.encoder.parameters():
+            p.add_(0.01 * torch.randn_like(p))
+    torch.save(earlier.state_dict(), tmp_path / "earlier.pt")
+    thin = {"conv1_2": 1, "conv2_1": 2, "conv2_2": 1, "conv3_1": 2}
+    config = _config(data, "thinner", steps=1, init_from=str(tmp_path / "earlier.pt"),
+                     net=ArbitraryConfig(width=8, thin_convs=thin))
+    started = ArbitraryStyleNet(config.net)
+    started.load_state_dict(torch.load(train_arbitrary(config, show_progress=False))["net"])
+    before, after = dict(zip(earlier.encoder.vgg.names, earlier.encoder.vgg.layers)), dict(
+        zip(started.encoder.vgg.names, started.encoder.vgg.layers))
+    assert isinstance(after["conv3_1"], torch.nn.Sequential) and after["conv3_1"][0].out_channels == 2 * 128
+    x = torch.randn(1, 128, 6, 6)
+    with torch.no_grad():
+        # The newly thin conv is the earlier release's (not VGG's) factorised; the others are copied as they were.
+        torch.testing.assert_close(after["conv3_1"](x), separable_from_dense(before["conv3_1"], rank=2)(x))
+        for name in ("conv1_1", "conv1_2", "conv2_2"):
+            for mine, theirs in zip(after[name].parameters(), before[name].parameters()):
+                assert torch.equal(mine, theirs)
+
+
+@pytest.mark.parametrize("content_skip", [False, True])
+def test_the_folded_first_layer_decodes_what_applying_the_map_first_would(content_skip):
+    net = ArbitraryStyleNet(ArbitraryConfig(width=8, content_skip=content_skip, fold_transform=True)).eval()
+    gen = torch.Generator().manual_seed(5)
+    with torch.no_grad():
+        for p in net.decoder.parameters():  # away from the zero and identity starts
+            p.add_(0.1 * torch.randn(p.shape, generator=gen))
+    features = 5 * torch.rand(2, 256, 8, 12, generator=gen)
+    matrix, bias = torch.randn(2, 256, 256, generator=gen) / 16, torch.randn(2, 256, generator=gen)
+    t = apply_transform(features, matrix, bias)
+    pointwise, depthwise = net.decoder.layers[0]
+    unfolded = depthwise(pointwise(t) + (net.decoder.skip(features) if content_skip else 0))
+    with torch.no_grad():
+        torch.testing.assert_close(net.decoder._folded_first(features, matrix, bias), unfolded, atol=1e-4, rtol=1e-4)
+
+
+def test_it_folds_an_earlier_releases_first_layer_starting_from_its_1x1_part(data, tmp_path):
+    earlier = ArbitraryStyleNet(ArbitraryConfig(width=8, content_skip=True)).eval()
+    torch.save(earlier.state_dict(), tmp_path / "earlier.pt")
+    folded = ArbitraryConfig(width=8, content_skip=True, fold_transform=True)
+    checkpoint = train_arbitrary(_config(data, "fold", steps=1, distill_steps=1, net=folded,
+                                         init_from=str(tmp_path / "earlier.pt")), show_progress=False)
+    net = ArbitraryStyleNet(folded).eval()
+    net.load_state_dict(torch.load(checkpoint)["net"])
+    assert torch.equal(net.decoder.layers[0][0].weight, earlier.decoder.layers[0][1].weight)
+    features, matrix, bias = 5 * torch.rand(1, 256, 8, 12), torch.rand(1, 256, 256) / 16, torch.rand(1, 256)
+    with torch.no_grad():  # the earlier release without its first depthwise conv
+        t = apply_transform(features, matrix, bias)
+        x = earlier.decoder.layers[0][1](t)
+        x = earlier.decoder.layers[1:4](x)
+        x = x + earlier.decoder.coarse(x)
+        for block in earlier.decoder.residual:
+            x = x + block(x)
+        torch.testing.assert_close(net(features, matrix, bias), torch.sigmoid(earlier.decoder.layers[4:](x)))
+
+
+def test_it_refuses_to_thin_a_conv_the_encoder_does_not_have():
+    with pytest.raises(ValueError, match="conv4_1"):
+        ArbitraryStyleNet(ArbitraryConfig(thin_convs={"conv4_1": 1}))
+
+
 def test_it_adds_the_coarse_path_to_a_release_without_one_and_renders_the_same(data, tmp_path):
     # v6 had no coarse path: a run that starts from it gets the path at zero, so it starts from v6's very output.
     earlier = ArbitraryStyleNet(ArbitraryConfig(width=8)).eval()
@@ -129,9 +206,9 @@ def test_it_adds_the_coarse_path_to_a_release_without_one_and_renders_the_same(d
     started = ArbitraryStyleNet(ArbitraryConfig(width=8)).eval()
     started.load_state_dict(torch.load(checkpoint)["net"])
     assert not any(torch.count_nonzero(p) for p in started.decoder.coarse[7][1].parameters())
-    features = torch.rand(1, 256, 8, 12)
+    features, matrix, bias = torch.rand(1, 256, 8, 12), torch.rand(1, 256, 256) / 16, torch.rand(1, 256)
     with torch.no_grad():
-        torch.testing.assert_close(started.decoder(features), earlier.decoder(features))
+        torch.testing.assert_close(started(features, matrix, bias), earlier(features, matrix, bias))
 
 
 def test_it_refuses_a_crop_size_the_coarse_path_cannot_halve(data):
@@ -195,14 +272,16 @@ def test_it_adds_a_content_skip_to_a_release_without_one_which_training_then_ope
                                       init_from=str(tmp_path / "earlier.pt")), show_progress=False)
     net = ArbitraryStyleNet(skip).eval()
     net.load_state_dict(torch.load(started)["net"])
-    t, photo, other = 20 * torch.rand(3, 1, 256, 8, 12)  # relu3_1 scale
+    photo, other = 20 * torch.rand(2, 1, 256, 8, 12)  # relu3_1 scale
+    matrix, bias = torch.rand(1, 256, 256) / 16, torch.rand(1, 256)
     with torch.no_grad():
-        torch.testing.assert_close(net.decoder(t, photo), earlier.decoder(t))
+        torch.testing.assert_close(net(photo, matrix, bias), earlier(photo, matrix, bias))
     # ...and decoder steps open it, at its own rate: then the same t decodes differently for different photos.
     trained = train_arbitrary(_config(data, "skip3", steps=3, lr=1e-5, skip_lr=1e-2, net=skip, structure_weight=1.0,
                                       init_from=str(tmp_path / "earlier.pt")), show_progress=False)
     net.load_state_dict(torch.load(trained)["net"])
     assert net.decoder.skip.weight.abs().max() > 5e-3  # Adam moves a weight by about its lr a step
     assert (net.decoder.layers[0][1].weight - earlier.decoder.layers[0][1].weight).abs().max() < 5e-5
+    flat = torch.zeros(1, 256, 256)  # t = the bias at every position, whatever the photo
     with torch.no_grad():
-        assert (net.decoder(t, photo) - net.decoder(t, other)).abs().max() > 1e-4
+        assert (net(photo, flat, 20 * bias) - net(other, flat, 20 * bias)).abs().max() > 1e-4
