@@ -191,10 +191,13 @@ def _warm_start(net: ArbitraryStyleNet, path: Path) -> None:
     old, converted = _factorise_dense(net.decoder.layers, {
         k.removeprefix("decoder."): v for k, v in state.items() if k.startswith("decoder.")}, "layers.")
     if net.config.fold_transform and "layers.0.1.bias" in old:  # a separable first layer, depthwise then 1x1
-        with torch.no_grad():  # the 1x1 part carries over; the depthwise one starts as the identity
-            net.decoder.layers[0][0].weight.copy_(old.pop("layers.0.1.weight"))
+        # The new depthwise conv starts as the identity, and the 1x1 part takes each old depthwise kernel's sum as a
+        # gain on its input channel: the same layer for features that are flat over 3x3 (dropping the kernels alone
+        # took a release's held-out Gram distance from 0.24 to 0.68).
+        gain = old.pop("layers.0.0.weight").sum(dim=(1, 2, 3))
+        with torch.no_grad():
+            net.decoder.layers[0][0].weight.copy_(old.pop("layers.0.1.weight") * gain[None, :, None, None])
             net.decoder.layers[0][0].bias.copy_(old.pop("layers.0.1.bias"))
-        old.pop("layers.0.0.weight")
         converted.append("layers.0.")
     try:
         result = net.decoder.load_state_dict(old, strict=False)
