@@ -308,7 +308,7 @@ def render_markdown(info: dict, command: str, setup: str, n_photos: int, speed: 
         "against the preset's painting, averaged over relu1_2, relu2_2, relu3_3 and relu4_3 of the VGG16 backbone. "
         f"Content distance: relative feature error against the photo at {' and '.join(CONTENT_LAYERS)}. Lower is "
         f"closer for both; they pull against each other. Arbitrary modes are given the preset's painting. "
-        f"{PEER}: {info[PEER]}.",
+        f"{PEER}: {info[PEER]}, its int8 graphs run as written (stylecore/peer.py).",
         "",
         *quality_table(quality), "",
     ]
