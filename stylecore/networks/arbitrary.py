@@ -11,7 +11,8 @@ a matrix. The encoder is VGG16's convs 1_1..3_1 with the widest replaced by dept
 from them (Wang et al., CVPR 2020, in spirit): initialised with a low-rank-per-input-channel factorisation of VGG's
 kernels (:func:`separable_from_dense`), then trained to reproduce VGG's relu1_2, relu2_2 and relu3_1. Up to v9 these
 were conv1_2 (full resolution, 64->64) and conv2_2 (half resolution, 128->128), which took the encoder from ~118 to ~50
-GMAC at 1024²; v10 also thins conv2_1 and conv3_1, at rank 2, to ~20 GMAC (docs/engine.md, item 12).
+GMAC at 1024²; the v10 experiment (not shipped) also thins conv2_1 and conv3_1, at rank 1, to ~16 GMAC
+(docs/engine.md, item 12).
 A first attempt with a small encoder learned from scratch (MicroAST-style) collapsed: after 500 steps every painting
 gave the same output, because nothing forced its features' statistics to carry style. Distilling from VGG keeps that
 property. The encoder's weights are saved with the decoder's, so inference needs no separate backbone file.
@@ -107,8 +108,9 @@ class Encoder(nn.Module):
 
 
 def _pointwise_depthwise(cin: int, cout: int) -> nn.Sequential:
-    """A 1x1 conv then a 3x3 depthwise one (the separable conv in the other order); the depthwise kernels start as
-    the identity, so that a first layer converted from the other order starts as its 1x1 part alone."""
+    """A 1x1 conv then a 3x3 depthwise one (the separable conv in the other order). The depthwise kernels start as
+    the identity, so a first layer converted from the other order is its 1x1 part with the old kernels' sums as
+    input gains (training_arbitrary._warm_start)."""
     layer = nn.Sequential(nn.Conv2d(cin, cout, 1), nn.Conv2d(cout, cout, 3, 1, 1, groups=cout, bias=False))
     with torch.no_grad():
         layer[1].weight.zero_()
