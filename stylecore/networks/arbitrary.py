@@ -201,14 +201,14 @@ class Decoder(nn.Module):
 
     def _folded_first(self, features: torch.Tensor, matrix: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
         pointwise, depthwise = self.layers[0]
-        w = pointwise.weight.flatten(1)                                   # (2 width, 256)
-        weight = w @ matrix                                               # (N, 2 width, 256)
-        shift = (w @ bias.unsqueeze(-1)).squeeze(-1) + pointwise.bias     # (N, 2 width)
+        kernel = pointwise.weight.flatten(1)                                   # (2 width, 256)
+        weight = kernel @ matrix                                               # (N, 2 width, 256)
+        shift = (kernel @ bias.unsqueeze(-1)).squeeze(-1) + pointwise.bias     # (N, 2 width)
         if self.skip is not None:
             weight = weight + self.skip.weight.flatten(1)
             shift = shift + self.skip.bias
-        n, _, h, w_ = features.shape
-        x = (weight @ features.flatten(2)).view(n, -1, h, w_) + shift[:, :, None, None]
+        n, _, h, w = features.shape
+        x = (weight @ features.flatten(2)).view(n, -1, h, w) + shift[:, :, None, None]
         return depthwise(x)
 
 
