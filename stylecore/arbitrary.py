@@ -1,7 +1,8 @@
 """Running the arbitrary-style network: style codes, blending, ONNX Runtime or PyTorch, tiling for huge images.
 
 Files in ``<weights>/arbitrary/``: ``arbitrary.pt`` (state dict), ``arbitrary.pt.json`` (config, training record,
-validation metrics), ``encoder.onnx`` (image -> features) and ``decoder.onnx`` (features, matrix, bias -> image).
+validation metrics), ``encoder.onnx`` (image -> features), its int8 version ``encoder.int8.onnx``, and
+``decoder.onnx`` (features, matrix, bias -> image).
 Between the two, whitening.py turns the photo's and the paintings' feature statistics into the matrix and bias. A huge
 photo is stylized in tiles that all use one map, made from the statistics of all the tiles' features, so that tiles
 match each other and the untiled render. The ONNX path needs no torch.
@@ -39,6 +40,7 @@ _FLAT_STYLE_STD = 0.01  # pixel std (0-1) below which a style image has nothing 
 # the strength slider moves, and encoding it was most of a preview's time. One code is ~0.5 MiB (a 256 x 256 float64
 # matrix).
 _CACHED_CODES = 16
+ENCODERS = {"int8": "encoder.int8.onnx", "float": "encoder.onnx"}  # EngineConfig.arbitrary_encoder -> graph
 # Bytes of float32 features a tiled render may hold between its two passes: 2048² needs ~310 MB, 4096² ~1.2 GB, which
 # in float16 keeps its peak near 2.3 GB.
 _WAITING_FEATURES = 512 * 2 ** 20
@@ -78,6 +80,9 @@ class ArbitraryStylizer:
     """Loaded once per Engine. ``stylize`` takes (1, 3, H, W) 0-1 arrays and returns the same shape."""
 
     def __init__(self, folder: Path, config):
+        if config.arbitrary_encoder not in ENCODERS:
+            raise InvalidOptionError(f"the any-style encoder is one of {', '.join(ENCODERS)}, not "
+                                     f"{config.arbitrary_encoder!r}")
         self.folder = folder
         self.config = config
         self.metadata = read_metadata(folder)
@@ -165,7 +170,7 @@ class ArbitraryStylizer:
         statistics from a 1024 px thumbnail, which sees every form at half its size. Between the passes the
         features wait in memory, in float16 when float32 would take more than :data:`_WAITING_FEATURES`
         (converting costs ~40 ms a tile)."""
-        options = {"tile": self.config.tile, "overlap": self.config.tile_overlap, "multiple": IMAGE_MULTIPLE}
+        options = {"tile": self.config.arbitrary_tile, "overlap": self.config.tile_overlap, "multiple": IMAGE_MULTIPLE}
         encoded, owned = [], []
         patches = tiles(padded, **options)
         dtype = np.float32
@@ -186,7 +191,7 @@ class ArbitraryStylizer:
     def _encode(self, image: np.ndarray) -> np.ndarray:
         """(1, 3, H, W) -> encoder features (1, C, H/4, W/4)."""
         if self.config.runtime == "onnx":
-            return self._session("encoder.onnx").run(None, {"image": image})[0]
+            return self._session(ENCODERS[self.config.arbitrary_encoder]).run(None, {"image": image})[0]
         import torch
 
         with torch.no_grad():

@@ -62,6 +62,7 @@ METHOD_LABELS = {
     "fast-torch": "fast, PyTorch eager",
     "optimize": "optimize (Gatys)",
     "arbitrary": "arbitrary",
+    "arbitrary-float": "arbitrary, float encoder",
     "peer-builtin": f"{PEER}, built-in style 0",
     "peer-arbitrary": f"{PEER}, arbitrary (style image)",
 }
@@ -88,7 +89,7 @@ def skip_reason(case: Case, weights: Path, peer: str | None) -> str:
     """Why a case is not measured, or "" when it is."""
     if case.method == "optimize" and case.size > OPTIMIZE_SIZE:
         return f"capped: the engine renders optimize at {OPTIMIZE_SIZE} px at most (EngineConfig.optimize_max_side)"
-    if case.method == "arbitrary" and not has_arbitrary(weights):
+    if case.method.startswith("arbitrary") and not has_arbitrary(weights):
         return "not installed in this weights folder"
     if case.method.startswith("peer-") and peer is None:
         return f"{PEER} not installed (pip install -r requirements-bench.txt)"
@@ -136,8 +137,9 @@ def measure_ours(case_json: str) -> None:
 
     case = json.loads(case_json)
     runtime = "torch" if case["method"] == "fast-torch" else "onnx"
-    engine = Engine.load(case["weights"], threads=case["threads"], runtime=runtime)
-    method = "fast" if case["method"].startswith("fast") else case["method"]
+    encoder = "float" if case["method"] == "arbitrary-float" else "int8"
+    engine = Engine.load(case["weights"], threads=case["threads"], runtime=runtime, arbitrary_encoder=encoder)
+    method = case["method"].split("-")[0]
     photo = Image.open(case["photo"]).convert("RGB")
     options = {"preset": case["preset"], "method": method, "max_side": case["size"]}
     # A full-size optimize warm-up would double its cost; a small one loads VGG and warms the kernels.

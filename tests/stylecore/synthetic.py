@@ -61,7 +61,7 @@ def tiny_train_config(root: Path, run_dir: Path, steps: int) -> TrainConfig:
 def build_tiny_arbitrary(root: Path, weights: Path, steps: int, painting_seed: int) -> Path:
     """Really train (``steps`` steps on synthetic images), release and export a tiny arbitrary-style network into
     ``weights``; returns ``weights / "arbitrary"``. 7 paintings, since 5 are held out for validation."""
-    from stylecore.export import export_arbitrary_onnx, release_arbitrary
+    from stylecore.export import export_arbitrary_onnx, quantize_arbitrary_encoder, release_arbitrary
     from stylecore.networks.arbitrary import ArbitraryConfig
     from stylecore.training_arbitrary import ArbitraryTrainConfig, train_arbitrary
 
@@ -79,4 +79,5 @@ def build_tiny_arbitrary(root: Path, weights: Path, steps: int, painting_seed: i
     train_arbitrary(config, show_progress=False)
     release_arbitrary(root / "run", weights, n_pairs=5)
     export_arbitrary_onnx(weights)
+    quantize_arbitrary_encoder(weights)
     return weights / "arbitrary"

@@ -6,7 +6,7 @@ import torch
 from PIL import Image
 
 from stylecore import Engine, EngineConfig
-from stylecore.errors import InvalidImageError, InvalidOptionError
+from stylecore.errors import InvalidImageError, InvalidOptionError, MethodUnavailableError
 from stylecore.export import export_arbitrary_onnx
 from stylecore.imageio import to_tensor
 from stylecore.networks.arbitrary import apply_transform
@@ -110,7 +110,7 @@ def test_it_changes_with_the_style_scale(engine):
 
 def test_it_gives_the_same_image_on_onnx_runtime_and_pytorch(tiny_arbitrary_weights, styles):
     photo = draw_photo((52, 44), seed=10)
-    onnx = Engine(tiny_arbitrary_weights, EngineConfig(threads=1, runtime="onnx"))
+    onnx = Engine(tiny_arbitrary_weights, EngineConfig(threads=1, runtime="onnx", arbitrary_encoder="float"))
     eager = Engine(tiny_arbitrary_weights, EngineConfig(threads=1, runtime="torch"))
     a = _array(onnx.stylize(photo, style=styles, style_weights=[0.3, 0.7], method="arbitrary", strength=0.6))
     b = _array(eager.stylize(photo, style=styles, style_weights=[0.3, 0.7], method="arbitrary", strength=0.6))
@@ -122,6 +122,40 @@ def test_it_exports_onnx_within_tolerance(tiny_arbitrary_weights):
         assert path.exists() and diff < 1e-3
         sidecar = json.loads(sidecar_path(path).read_text())
         assert sidecar["steps"] == 4 and sidecar["backbone"] == "vgg16-hed" and sidecar["parity_max_abs_diff"] == diff
+
+
+def test_its_int8_encoder_is_int8_and_renders_close_to_the_float_one(tiny_arbitrary_weights, styles):
+    import onnx
+
+    path = tiny_arbitrary_weights / "arbitrary" / "encoder.int8.onnx"
+    ops = {node.op_type for node in onnx.load(path).graph.node}
+    assert "QLinearConv" in ops and "Conv" not in ops
+    sidecar = json.loads(sidecar_path(path).read_text())
+    assert 0 < sidecar["relative_feature_error"] < 0.02 and sidecar["steps"] == 4
+    photo = draw_photo((52, 44), seed=10)
+    results = [_stylize(Engine(tiny_arbitrary_weights, EngineConfig(threads=1, arbitrary_encoder=encoder)), photo,
+                        styles[0]) for encoder in ("int8", "float")]
+    difference = np.abs(results[0] - results[1])
+    assert 0 < difference.mean() < 2 / 255
+
+
+def test_it_names_the_export_command_when_the_int8_encoder_is_missing(tiny_arbitrary_weights, tmp_path, styles):
+    import shutil
+
+    weights = tmp_path / "weights"
+    shutil.copytree(tiny_arbitrary_weights, weights)
+    (weights / "arbitrary" / "encoder.int8.onnx").unlink()
+    with pytest.raises(MethodUnavailableError, match="encoder.int8.onnx; run `python -m stylecore export`"):
+        Engine(weights, EngineConfig(threads=1)).stylize(draw_photo((32, 32), seed=1), style=styles[0],
+                                                         method="arbitrary")
+    float_only = Engine(weights, EngineConfig(threads=1, arbitrary_encoder="float"))
+    assert float_only.stylize(draw_photo((32, 32), seed=1), style=styles[0], method="arbitrary").size == (32, 32)
+
+
+def test_it_refuses_an_unknown_encoder(tiny_arbitrary_weights, styles):
+    engine = Engine(tiny_arbitrary_weights, EngineConfig(threads=1, arbitrary_encoder="fp16"))
+    with pytest.raises(InvalidOptionError, match="int8, float, not 'fp16'"):
+        engine.stylize(draw_photo((32, 32), seed=1), style=styles[0], method="arbitrary")
 
 
 def test_it_gives_the_decoder_the_style_feature_statistics(tiny_arbitrary_weights):
@@ -146,8 +180,8 @@ def test_it_gives_the_decoder_the_style_feature_statistics(tiny_arbitrary_weight
 def test_it_tiles_large_images_close_to_the_untiled_result(tiny_arbitrary_weights, styles, runtime):
     photo = draw_photo((96, 80), seed=16)
     whole = Engine(tiny_arbitrary_weights, EngineConfig(threads=1, runtime=runtime))
-    tiled = Engine(tiny_arbitrary_weights, EngineConfig(threads=1, runtime=runtime, arbitrary_tile_above=48 * 48, tile=64,
-                                                        tile_overlap=32))
+    tiled = Engine(tiny_arbitrary_weights, EngineConfig(threads=1, runtime=runtime, arbitrary_tile_above=48 * 48,
+                                                        arbitrary_tile=64, tile_overlap=32))
     calls = []
     a = _stylize(whole, photo, styles[0], max_side=96)
     b = _stylize(tiled, photo, styles[0], max_side=96, progress=lambda done, total: calls.append(done / total))

@@ -45,8 +45,8 @@ def test_it_runs_the_onnx_paths_without_importing_torch(tiny_arbitrary_weights):
         painting = Image.radial_gradient("L").convert("RGB").resize((64, 64))
         fast = engine.stylize(photo, preset="starry_night", preserve_color=True, strength=0.5)
         mixed = engine.stylize(photo, style=[painting, photo], style_weights=[1, 2], method="arbitrary")
-        tiled = Engine({str(tiny_arbitrary_weights)!r}, EngineConfig(threads=1, arbitrary_tile_above=32 * 32, tile=32,
-                       tile_overlap=8)).stylize(photo, style=painting, method="arbitrary")
+        tiled = Engine({str(tiny_arbitrary_weights)!r}, EngineConfig(threads=1, arbitrary_tile_above=32 * 32,
+                       arbitrary_tile=32, tile_overlap=8)).stylize(photo, style=painting, method="arbitrary")
         assert fast.size == mixed.size == tiled.size == (64, 48)
         print("torch" in sys.modules)
     """)
