@@ -272,6 +272,30 @@ def machine_info(threads: int) -> dict[str, str]:
     }
 
 
+def machine_speed(threads: int) -> str:
+    """What this machine delivers right now, for reading the latencies: our graphs are bound by float32 arithmetic
+    (the encoder's dense convs) and by memory traffic (the decoder's full-resolution layers), and the same code ran
+    up to a third slower from one hour to the next on the same machine (docs/engine.md, items 12 and 14)."""
+    import torch
+
+    torch.set_num_threads(threads)
+    matrix, source = torch.rand(2048, 2048), torch.rand(2 ** 26)  # 16 MiB; 256 MiB, far beyond any cache
+    target = torch.empty_like(source)
+
+    def median_seconds(run) -> float:
+        run()
+        times = []
+        for _ in range(5):
+            started = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - started)
+        return statistics.median(times)
+
+    gflops = 2 * 2048 ** 3 / median_seconds(lambda: matrix @ matrix) / 1e9
+    copy_gbs = 2 * source.nbytes / median_seconds(lambda: target.copy_(source)) / 1e9  # read + write
+    return f"float32 matmul {gflops:.0f} GFLOP/s, memory copy {copy_gbs:.1f} GB/s"
+
+
 def _cell(value: float | None, digits: int) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
@@ -332,15 +356,17 @@ def run_benchmarks(weights: Path, output: Path, *, sizes: list[int], repeats: in
     if not validation:
         raise InvalidOptionError(f"no photos in {content_dir}")
     peer = peer_version()
+    before = machine_speed(threads)
     with tempfile.TemporaryDirectory() as workdir:
         speed = measure_speed(Path(weights), sizes, repeats, threads, validation[0], presets[0], Path(workdir), peer)
+    after = machine_speed(threads)
     setup = (f"Median of {repeats} in-process runs after one warm-up (optimize: at most {OPTIMIZE_REPEATS}), on "
              f"`{validation[0].name}` cropped square, preset `{presets[0].name}`.")
     quality = measure_quality(engine, validation[:quality_photos], peer)
     command = (f"python -m stylecore bench --weights {weights} --output {output} --sizes {' '.join(map(str, sizes))} "
                f"--repeats {repeats} --content-dir {content_dir}")
-    markdown = render_markdown(machine_info(threads), command, setup, len(validation[:quality_photos]), speed,
-                               quality)
+    info = {**machine_info(threads), "speed before the latency cases": before, "speed after them": after}
+    markdown = render_markdown(info, command, setup, len(validation[:quality_photos]), speed, quality)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(markdown)
     return output

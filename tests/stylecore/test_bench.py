@@ -21,6 +21,8 @@ def test_it_writes_a_benchmark_report(tiny_weights, tiny_run, tmp_path):
         assert re.search(rf"\| {re.escape(label)} \| 64² \| \d+\.\d{{3}} \| \d+ \|", report), label
     assert "| arbitrary | 64² | — | — | not installed" in report
     assert re.search(r"- cores: \d+\n", report) and "- onnxruntime: " in report
+    for moment in ("before the latency cases", "after them"):
+        assert re.search(rf"- speed {moment}: float32 matmul [1-9]\d* GFLOP/s, memory copy \d+\.\d GB/s\n", report)
     assert "| The Starry Night (`starry_night`) | ours, fast | 0." in report
     if peer_version() is None:
         assert f"{PEER} not installed" in report
