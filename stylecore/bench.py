@@ -120,15 +120,20 @@ def peak_rss_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def report_timings(run, warm_up, repeats: int) -> None:
-    """Call ``warm_up()`` once, then time ``run()`` ``repeats`` times; print the median and peak RSS as JSON."""
+def median_seconds(run, warm_up, repeats: int) -> float:
+    """Call ``warm_up()`` once, then time ``run()`` ``repeats`` times; the median in seconds."""
     warm_up()
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
         run()
         times.append(time.perf_counter() - started)
-    print(json.dumps({"median_s": statistics.median(times), "peak_rss_kib": peak_rss_kib()}))
+    return statistics.median(times)
+
+
+def report_timings(run, warm_up, repeats: int) -> None:
+    """:func:`median_seconds` and the peak RSS, printed as JSON (the child processes' report)."""
+    print(json.dumps({"median_s": median_seconds(run, warm_up, repeats), "peak_rss_kib": peak_rss_kib()}))
 
 
 def measure_ours(case_json: str) -> None:
@@ -281,18 +286,9 @@ def machine_speed(threads: int) -> str:
     torch.set_num_threads(threads)
     matrix, source = torch.rand(2048, 2048), torch.rand(2 ** 26)  # 16 MiB; 256 MiB, far beyond any cache
     target = torch.empty_like(source)
-
-    def median_seconds(run) -> float:
-        run()
-        times = []
-        for _ in range(5):
-            started = time.perf_counter()
-            run()
-            times.append(time.perf_counter() - started)
-        return statistics.median(times)
-
-    gflops = 2 * 2048 ** 3 / median_seconds(lambda: matrix @ matrix) / 1e9
-    copy_gbs = 2 * source.nbytes / median_seconds(lambda: target.copy_(source)) / 1e9  # read + write
+    multiply, copy = (lambda: matrix @ matrix), (lambda: target.copy_(source))
+    gflops = 2 * 2048 ** 3 / median_seconds(multiply, multiply, 5) / 1e9
+    copy_gbs = 2 * source.nbytes / median_seconds(copy, copy, 5) / 1e9  # read + write
     return f"float32 matmul {gflops:.0f} GFLOP/s, memory copy {copy_gbs:.1f} GB/s"
 
 
