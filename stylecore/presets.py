@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import CheckpointError, UnknownPresetError
+from .sidecars import MANIFEST
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ def read_presets(weights_dir: Path) -> dict[str, Preset]:
     presets = {}
     for meta_path in sorted(folder.glob("*.json")):
         name = meta_path.stem
-        if "." in name:  # <name>.pt.json, <name>.onnx.json: a weights file's metadata, not a preset
+        if "." in name or meta_path.name == MANIFEST:  # <name>.pt.json etc. and the manifest describe weights files
             continue
         try:
             meta = json.loads(meta_path.read_text())

@@ -1,5 +1,6 @@
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 import torch
@@ -8,7 +9,7 @@ from stylecore import Engine
 from stylecore.errors import CheckpointError, UnknownPresetError
 from stylecore.networks import TransformerConfig, TransformerNet
 from stylecore.presets import read_presets
-from stylecore.sidecars import KEYS, sidecar_path
+from stylecore.sidecars import KEYS, file_sha256, read_manifest, sidecar_path, write_sidecar
 
 from .synthetic import PRESET_NAMES
 
@@ -42,6 +43,38 @@ def test_it_writes_metadata_beside_every_weights_file(tiny_weights, tiny_run):
     onnx = json.loads(sidecar_path(tiny_weights / "presets" / "starry_night.onnx").read_text())
     assert onnx["exported_from"] == "starry_night.pt" and onnx["parity_max_abs_diff"] < 1e-3
     assert onnx["metrics"]["style_distance"] > 0
+
+
+def test_the_manifest_lists_each_weights_file_with_its_hash(tiny_weights, tiny_run, tmp_path):
+    for folder, names in ((tiny_weights / "presets", [f"{n}.{e}" for n in PRESET_NAMES for e in ("pt", "onnx")]),
+                          (tiny_run, ["checkpoint.pt"])):
+        files = read_manifest(folder)
+        assert sorted(files) == sorted(names)
+        for name in names:
+            entry = files[name]
+            assert entry["metadata"] == f"{name}.json" and (folder / entry["metadata"]).exists()
+            assert (entry["bytes"], entry["sha256"]) == ((folder / name).stat().st_size, file_sha256(folder / name))
+    weights = tmp_path / "model.pt"
+    weights.write_bytes(b"first")
+    write_sidecar(weights, {"steps": 1})
+    weights.write_bytes(b"second, longer")
+    write_sidecar(weights, {"steps": 2})
+    assert read_manifest(tmp_path) == {"model.pt": {"metadata": "model.pt.json", "bytes": 14,
+                                                    "sha256": file_sha256(weights)}}
+
+
+SHIPPED = Path(__file__).resolve().parents[2] / "weights"
+
+
+@pytest.mark.parametrize("path", sorted(p.relative_to(SHIPPED).as_posix() for ext in ("pt", "onnx")
+                                        for p in SHIPPED.rglob(f"*.{ext}")))
+def test_every_shipped_weights_file_matches_its_metadata(path):
+    weights = SHIPPED / path
+    entry = read_manifest(weights.parent).get(weights.name)
+    assert entry is not None, f"{path} is not in {weights.parent.name}/manifest.json"
+    assert entry["sha256"] == file_sha256(weights), f"{path} changed since its metadata was written"
+    meta = json.loads((weights.parent / entry["metadata"]).read_text())
+    assert {"config", "backbone", "steps", "metrics"} <= set(meta) and meta["backbone"] == "vgg16-hed"
 
 
 def test_it_lists_presets_but_not_their_weights_metadata(tiny_weights):
