@@ -17,7 +17,7 @@ from .backbones import load_backbone
 from .configs import OptimizeConfig
 from .data import list_images, split_validation
 from .imageio import fit_within, open_image, to_tensor
-from .inference import Engine
+from .inference import Engine, check_strength
 from .peer import PEER, PEER_NATIVE, load_peer
 from .plots import save_grid
 from .training_arbitrary import split_paintings, style_distances
@@ -52,6 +52,7 @@ def _systems(engine: Engine, size: int, strength: float = 1.0) -> dict:
 
 def compare_arbitrary(weights: Path, content_dir: Path, style_dir: Path, markdown: Path, grid: Path,
                       n_pairs: int = 8, size: int = 256, strength: float = 1.0) -> Path:
+    check_strength(strength)  # before minutes of loading and rendering, not at the first pair
     engine = Engine.load(weights, optimize=OptimizeConfig(style_size=size))
     vgg = load_backbone("vgg16-hed")
     systems = _systems(engine, size, strength)

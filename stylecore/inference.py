@@ -23,6 +23,11 @@ from .presets import Preset, get_preset, load_transformer, read_presets
 from .runtime import onnx_session
 
 METHODS = ("fast", "arbitrary", "optimize")
+
+
+def check_strength(strength: float) -> None:
+    if not 0.0 <= strength <= 1.0:
+        raise InvalidOptionError(f"strength must be between 0 and 1, not {strength}")
 _MARGIN = 16  # px of reflected context around the image for the fast network
 _MULTIPLE = 4  # the preset network downsamples by 4
 Progress = Callable[[int, int], None]
@@ -62,8 +67,7 @@ class Engine:
         """
         if method not in METHODS:
             raise InvalidOptionError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
-        if not 0.0 <= strength <= 1.0:
-            raise InvalidOptionError(f"strength must be between 0 and 1, not {strength}")
+        check_strength(strength)
         if not 16 <= max_side <= 8192:
             raise InvalidOptionError(f"max_side must be between 16 and 8192, not {max_side}")
         check_image(content, "photo")

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from stylecore import Engine, EngineConfig
-from stylecore.compare import _render, _systems
+from stylecore.compare import _render, _systems, compare_arbitrary
+from stylecore.errors import InvalidOptionError
 from stylecore.peer import PEER, PEER_NATIVE, load_peer
 
 from .synthetic import draw_painting, draw_photo
@@ -50,3 +51,10 @@ def test_the_comparison_runs_ours_at_the_strength_asked(tiny_arbitrary_weights):
     zero = _systems(engine, 64, strength=0.0)["ours, arbitrary at strength 0"]
     assert np.array_equal(np.asarray(zero(photo, paintings[0])), np.asarray(zero(photo, paintings[1])))
     assert not np.array_equal(np.asarray(full(photo, paintings[0])), np.asarray(full(photo, paintings[1])))
+
+
+@pytest.mark.parametrize("strength", [1.5, -0.1])
+def test_the_comparison_refuses_a_strength_outside_0_to_1_before_loading_anything(tmp_path, strength):
+    missing = tmp_path / "nothing-here"  # no weights, photos or paintings: loading any of them would fail otherwise
+    with pytest.raises(InvalidOptionError, match=f"strength must be between 0 and 1, not {strength}"):
+        compare_arbitrary(missing, missing, missing, tmp_path / "out.md", tmp_path / "grid.jpg", strength=strength)
