@@ -23,14 +23,14 @@ from .presets import Preset, get_preset, load_transformer, read_presets
 from .runtime import onnx_session
 
 METHODS = ("fast", "arbitrary", "optimize")
+_MARGIN = 16  # px of reflected context around the image for the fast network
+_MULTIPLE = 4  # the preset network downsamples by 4
+Progress = Callable[[int, int], None]
 
 
 def check_strength(strength: float) -> None:
     if not 0.0 <= strength <= 1.0:
         raise InvalidOptionError(f"strength must be between 0 and 1, not {strength}")
-_MARGIN = 16  # px of reflected context around the image for the fast network
-_MULTIPLE = 4  # the preset network downsamples by 4
-Progress = Callable[[int, int], None]
 
 
 class Engine:
