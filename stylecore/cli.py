@@ -116,10 +116,10 @@ def cmd_train_arbitrary(args) -> int:
         content_weight=args.content_weight, style_weight=args.style_weight, gram_weight=args.gram_weight,
         distill_steps=args.distill_steps, hue_jitter=args.hue_jitter, ema_decay=args.ema_decay,
         structure_weight=args.structure_weight, structure_layers=tuple(args.structure_layers),
-        skip_lr=args.skip_lr,
+        skip_lr=args.skip_lr, teacher=str(args.teacher) if args.teacher else None,
         init_from=str(args.init_from) if args.init_from else None, preview_every=args.preview_every,
         net=ArbitraryConfig(width=args.width, blocks=args.blocks, content_skip=args.content_skip,
-                            fold_transform=args.fold_transform,
+                            fold_transform=args.fold_transform, pointwise_first=args.pointwise_first,
                             **({"thin_convs": dict(args.thin_convs)} if args.thin_convs else {})),
     )
     print(f"checkpoint: {train_arbitrary(config)}")
@@ -250,7 +250,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the decoder also reads the photo's own encoder features, not only the stylized ones")
     p.add_argument("--fold-transform", action="store_true",
                    help="the decoder's first layer as 1x1 then depthwise, so the feature map folds into its weights")
+    p.add_argument("--pointwise-first", action="store_true",
+                   help="the decoder's upsampling stages mix channels before they upsample (faster)")
     p.add_argument("--skip-lr", type=float, help="learning rate of the content skip (default: --lr)")
+    p.add_argument("--teacher", type=Path,
+                   help="a weights folder whose arbitrary network the decoder learns to reproduce (distillation)")
     p.add_argument("--thin-convs", type=_thin_conv, nargs="+", metavar="CONV:RANK",
                    help="the encoder's VGG convs made separable, with their rank (default: conv1_2:1 conv2_2:1)")
     p.add_argument("--hue-jitter", type=float, default=0.0,

@@ -17,6 +17,12 @@ Every decoder step pairs ``batch_size`` photo crops with as many painting crops.
   against the photo's forms (docs/engine.md, v8 and v9);
 * a share of pairs (``reconstruct_share``) run at strength 0 (so t is the photo's own features) and must also give
   the photo back pixel for pixel (L1), so the strength control runs from the plain photo to full style.
+With ``teacher`` (a weights folder with a released network) the decoder is distilled instead (Wang et al., CVPR 2020,
+for the decoder): on the same features and map, its output must match the teacher's, in pixels (L1) and in VGG
+features at the style layers, so a faster layout learns the teacher's balance of style and content rather than
+finding its own; ``gram_weight`` then weighs the Gram matrices of those features against the teacher's, its texture:
+without it the student drew the teacher's forms without its fine strokes (docs/engine.md, item 17). The encoder is
+the teacher's, frozen.
 Photos go through the network with the engine's reflected margin (arbitrary.MARGIN), and the losses see only what the
 margin leaves, so the decoder learns on the statistics and the borders it meets at inference: v4 was trained without
 it and scored worse through the engine than in training (docs/engine.md). Paintings and photos are split by name;
@@ -29,6 +35,7 @@ from one to the next.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import time
 from dataclasses import MISSING, asdict, dataclass, field, fields
@@ -39,7 +46,7 @@ import torch
 from tqdm import tqdm
 
 from . import whitening
-from .arbitrary import ENCODER_SCALE, IMAGE_MULTIPLE, MARGIN
+from .arbitrary import ENCODER_SCALE, IMAGE_MULTIPLE, MARGIN, load_arbitrary_net
 from .backbones import load_backbone
 from .configs import LossConfig
 from .data import CropSampler, list_images, split_validation
@@ -78,6 +85,7 @@ class ArbitraryTrainConfig:
     structure_weight: float = 0.0  # the output's VGG features against the photo's, at structure_layers
     structure_layers: tuple[str, ...] = ("relu2_2",)
     skip_lr: float | None = None  # the content skip's learning rate (None: ``lr``); it starts at zero (Decoder)
+    teacher: str | None = None  # a weights folder whose arbitrary network the decoder learns to reproduce
     checkpoint_every: int = 50
     preview_every: int = 250
     backbone: str = "vgg16-hed"
@@ -87,6 +95,9 @@ class ArbitraryTrainConfig:
         if self.crop_size % IMAGE_MULTIPLE:
             raise InvalidOptionError(f"crop size must be a multiple of {IMAGE_MULTIPLE} px (the decoder's coarse path "
                                      f"halves the encoder's features once more), not {self.crop_size}")
+        if self.teacher and self.distill_steps:
+            raise InvalidOptionError("a run with a teacher keeps the teacher's encoder; it cannot also distil one "
+                                     "from VGG16 (distill steps)")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -191,14 +202,14 @@ def _warm_start(net: ArbitraryStyleNet, path: Path) -> None:
     old, converted = _factorise_dense(net.decoder.layers, {
         k.removeprefix("decoder."): v for k, v in state.items() if k.startswith("decoder.")}, "layers.")
     if net.config.fold_transform and "layers.0.1.bias" in old:  # a separable first layer, depthwise then 1x1
-        # The new depthwise conv starts as the identity, and the 1x1 part takes each old depthwise kernel's sum as a
-        # gain on its input channel: the same layer for features that are flat over 3x3 (dropping the kernels alone
-        # took a release's held-out Gram distance from 0.24 to 0.68).
-        gain = old.pop("layers.0.0.weight").sum(dim=(1, 2, 3))
-        with torch.no_grad():
-            net.decoder.layers[0][0].weight.copy_(old.pop("layers.0.1.weight") * gain[None, :, None, None])
-            net.decoder.layers[0][0].bias.copy_(old.pop("layers.0.1.bias"))
+        _take_separable(net.decoder.layers[0][0], old, "layers.0.")
         converted.append("layers.0.")
+    if net.config.pointwise_first:
+        for index in net.decoder.UPSAMPLING:
+            key = f"layers.{index + 1}."
+            if f"layers.{index}.weight" not in old and f"{key}1.bias" in old:  # upsampling, then depthwise and 1x1
+                _take_separable(net.decoder.layers[index], old, key)
+                converted += [f"layers.{index}.", key]
     try:
         result = net.decoder.load_state_dict(old, strict=False)
     except RuntimeError as exc:  # a tensor of another shape
@@ -208,6 +219,17 @@ def _warm_start(net: ArbitraryStyleNet, path: Path) -> None:
     if missing or result.unexpected_keys:
         raise CheckpointError(f"{path} does not fit this decoder (missing {missing}, unexpected "
                               f"{result.unexpected_keys})")
+
+
+def _take_separable(pointwise: torch.nn.Conv2d, old: dict[str, torch.Tensor], key: str) -> None:
+    """``pointwise`` (a 1x1 conv, followed by a depthwise conv that starts as the identity) takes the separable conv
+    (depthwise then 1x1) at ``key`` in the state dict ``old``, with each depthwise kernel's sum as a gain on its input
+    channel: the same layer for inputs that are flat over 3x3. Dropping the kernels alone took a release's held-out
+    Gram distance from 0.24 to 0.68 (docs/engine.md, item 12). Pops the conv's keys from ``old``."""
+    gain = old.pop(f"{key}0.weight").sum(dim=(1, 2, 3))
+    with torch.no_grad():
+        pointwise.weight.copy_(old.pop(f"{key}1.weight") * gain[None, :, None, None])
+        pointwise.bias.copy_(old.pop(f"{key}1.bias"))
 
 
 def _decoder_groups(net: ArbitraryStyleNet, config: ArbitraryTrainConfig) -> list[dict]:
@@ -247,6 +269,7 @@ def train_arbitrary(config: ArbitraryTrainConfig, *, show_progress: bool = True)
     train_styles, val_styles = split_paintings(Path(config.style_dir), config.n_val_styles)
     net = ArbitraryStyleNet(config.net)
     net.load_encoder(vgg)
+    teacher = _load_teacher(Path(config.teacher), net) if config.teacher else None
     checkpoint_path = run_dir / "checkpoint.pt"
     if config.init_from and not checkpoint_path.exists():  # a resumed run has its own weights
         _warm_start(net, Path(config.init_from))
@@ -292,8 +315,9 @@ def train_arbitrary(config: ArbitraryTrainConfig, *, show_progress: bool = True)
             record = _distill_step(net, vgg, torch.cat([photos.batch(config.batch_size),
                                                         paintings.batch(config.batch_size)]), encoder_optimizer)
         else:
-            record = _decoder_step(net, vgg, photos.batch(config.batch_size), paintings.batch(config.batch_size),
-                                   optimizer, config)
+            step_fn = _decoder_step if teacher is None else functools.partial(_teacher_step, teacher=teacher)
+            record = step_fn(net, vgg, photos.batch(config.batch_size), paintings.batch(config.batch_size),
+                             optimizer, config)
             if average is not None:
                 with torch.no_grad():
                     for mean, weight in zip(average.parameters(), net.decoder.parameters()):
@@ -320,12 +344,20 @@ def train_arbitrary(config: ArbitraryTrainConfig, *, show_progress: bool = True)
     return checkpoint_path
 
 
-def _decoder_step(net: ArbitraryStyleNet, vgg, content: torch.Tensor, style: torch.Tensor, optimizer,
-                  config: ArbitraryTrainConfig) -> dict:
+def _sample_maps(net: ArbitraryStyleNet, content: torch.Tensor, style: torch.Tensor, config: ArbitraryTrainConfig
+                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The photos' features (with the margin), each pair's map, and which pairs run at strength 0 (N,)."""
     reconstruct = torch.rand(content.shape[0]) < config.reconstruct_share
     with torch.no_grad():
         content_f = net.encoder(add_margin(content))
         matrix, bias = feature_transforms(content_f, net.encoder(style), (~reconstruct).float())
+    return content_f, matrix, bias, reconstruct
+
+
+def _decoder_step(net: ArbitraryStyleNet, vgg, content: torch.Tensor, style: torch.Tensor, optimizer,
+                  config: ArbitraryTrainConfig) -> dict:
+    content_f, matrix, bias, reconstruct = _sample_maps(net, content, style, config)
+    with torch.no_grad():
         target = apply_transform(content_f, matrix, bias)
         style_f = vgg(style, config.style_layers)
         photo_f = vgg(content, config.structure_layers) if config.structure_weight else None
@@ -348,6 +380,37 @@ def _decoder_step(net: ArbitraryStyleNet, vgg, content: torch.Tensor, style: tor
     for key in (key for key, weight in weights.items() if weight):
         record[key] = round((per[key] * stylized).sum().item() / n_styl, 5)
     return record
+
+
+def _load_teacher(folder: Path, net: ArbitraryStyleNet) -> ArbitraryStyleNet:
+    """The teacher's network, frozen; ``net`` takes its encoder."""
+    teacher, _ = load_arbitrary_net(folder)
+    if teacher.config.thin_convs != net.config.thin_convs:
+        raise InvalidOptionError(f"the teacher's encoder thins {teacher.config.thin_convs}, this network's "
+                                 f"{net.config.thin_convs}; a distilled decoder needs the teacher's encoder")
+    net.encoder.load_state_dict(teacher.encoder.state_dict())
+    return teacher
+
+
+def _teacher_step(net: ArbitraryStyleNet, vgg, content: torch.Tensor, style: torch.Tensor, optimizer,
+                  config: ArbitraryTrainConfig, teacher: ArbitraryStyleNet) -> dict:
+    content_f, matrix, bias, _ = _sample_maps(net, content, style, config)
+    with torch.no_grad():
+        target = cut_margin(teacher(content_f, matrix, bias))
+        target_f = vgg(target, config.style_layers)
+    out = cut_margin(net(content_f, matrix, bias))
+    out_f = vgg(out, config.style_layers)
+    n = len(config.style_layers)
+    terms = {"pixel": (out - target).abs().mean(),
+             "features": sum(relative_mse(out_f[k], target_f[k]) for k in config.style_layers) / n}
+    if config.gram_weight:
+        terms["gram"] = sum(relative_mse(gram_matrix(out_f[k]), gram_matrix(target_f[k]))
+                            for k in config.style_layers) / n
+    loss = 10.0 * terms["pixel"] + terms["features"] + config.gram_weight * terms.get("gram", 0.0)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return {"total": round(loss.item(), 5), **{k: round(v.item(), 5) for k, v in terms.items()}}
 
 
 def _previews(net: ArbitraryStyleNet, photos, styles) -> list[list[torch.Tensor]]:

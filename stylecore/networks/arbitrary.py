@@ -41,6 +41,9 @@ class ArbitraryConfig:
     # The decoder's first layer as a 1x1 conv then a 3x3 depthwise one, so that the map t = A f + b and the content
     # skip fold into one 1x1 conv on f whose weights are computed per style (Decoder). False: v3-v9's layout.
     fold_transform: bool = False
+    # The two upsampling stages as a 1x1 conv, the upsampling, then a depthwise conv (:func:`_upsampling`). False:
+    # v3-v9's upsampling then a separable conv.
+    pointwise_first: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -118,6 +121,24 @@ def _pointwise_depthwise(cin: int, cout: int) -> nn.Sequential:
     return layer
 
 
+def _upsampling(cin: int, cout: int, pointwise_first: bool) -> list[nn.Module]:
+    """Two layers that double the resolution and go from ``cin`` to ``cout`` channels.
+
+    v3-v9: a nearest upsampling, then a separable conv at the new resolution. ``pointwise_first``: the 1x1 conv before
+    the upsampling (they commute), then the depthwise conv on ``cout`` channels, so the 1x1 conv runs on a quarter of
+    the pixels and the upsampling copies fewer channels. Not the same function (the depthwise kernels act after the
+    channel mix, one per output channel), so a decoder converts to it by training (docs/engine.md, item 17). Its
+    depthwise kernels start as the identity, as in :func:`_pointwise_depthwise`."""
+    up = nn.Upsample(scale_factor=2, mode="nearest")
+    if not pointwise_first:
+        return [up, _separable(cin, cout)]
+    depthwise = nn.Conv2d(cout, cout, 3, 1, 1, groups=cout, bias=False)
+    with torch.no_grad():
+        depthwise.weight.zero_()
+        depthwise.weight[:, :, 1, 1] = 1.0
+    return [nn.Conv2d(cin, cout, 1), nn.Sequential(up, depthwise)]
+
+
 def _dilated(channels: int, dilation: int) -> nn.Sequential:
     """A separable conv whose 3x3 depthwise kernel is spread ``dilation`` px apart: more reach for the same cost."""
     return nn.Sequential(nn.Conv2d(channels, channels, 3, 1, dilation, dilation=dilation, groups=channels, bias=False),
@@ -161,22 +182,23 @@ class Decoder(nn.Module):
     With ``fold_transform`` the first layer is a 1x1 conv W then a 3x3 depthwise conv, and W t + S f (S: the skip)
     = (W A + S) f + W b: the map, the skip and the 1x1 conv become one 1x1 conv on f whose (2 width, 256) weights are
     computed per style, ~7 GMAC less at 1024² than applying A (4.6 GMAC), the skip and the first layer apart
-    (docs/engine.md, item 12)."""
+    (docs/engine.md, item 12). With ``pointwise_first`` the upsampling stages mix channels before they upsample
+    (:func:`_upsampling`); with the fold, that takes the decoder graph at 1056² from 0.77 to 0.49 s (item 17)."""
 
     _QUARTER = 4  # layers[:4] run at 1/4 resolution; the residual blocks follow them
+    UPSAMPLING = (4, 9)  # the first of each upsampling stage's two layers (_upsampling)
 
-    def __init__(self, width: int, blocks: int, content_skip: bool = False, fold_transform: bool = False):
+    def __init__(self, width: int, blocks: int, content_skip: bool = False, fold_transform: bool = False,
+                 pointwise_first: bool = False):
         super().__init__()
         first = _pointwise_depthwise(256, width * 2) if fold_transform else _separable(256, width * 2)
         self.fold_transform = fold_transform
         self.layers = nn.Sequential(
             first, nn.ReLU(inplace=True),
             _separable(width * 2, width * 2), nn.ReLU(inplace=True),
-            nn.Upsample(scale_factor=2, mode="nearest"),
-            _separable(width * 2, width), nn.ReLU(inplace=True),
+            *_upsampling(width * 2, width, pointwise_first), nn.ReLU(inplace=True),
             _separable(width, width), nn.ReLU(inplace=True),
-            nn.Upsample(scale_factor=2, mode="nearest"),
-            _separable(width, width // 2), nn.ReLU(inplace=True),
+            *_upsampling(width, width // 2, pointwise_first), nn.ReLU(inplace=True),
             nn.Conv2d(width // 2, 3, 3, 1, 1),
         )
         self.residual = nn.ModuleList(_residual_block(width * 2) for _ in range(blocks))
@@ -227,7 +249,8 @@ class ArbitraryStyleNet(nn.Module):
         super().__init__()
         self.config = config
         self.encoder = Encoder(config.thin_convs)
-        self.decoder = Decoder(config.width, config.blocks, config.content_skip, config.fold_transform)
+        self.decoder = Decoder(config.width, config.blocks, config.content_skip, config.fold_transform,
+                               config.pointwise_first)
 
     def load_encoder(self, backbone: VGGFeatures) -> None:
         """Start the encoder from the loss network's VGG16 (see :meth:`Encoder.init_from`)."""

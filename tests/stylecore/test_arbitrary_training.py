@@ -4,8 +4,10 @@ import pytest
 import torch
 
 from stylecore.errors import CheckpointError, InvalidOptionError
+from stylecore.imageio import open_image, to_tensor
 from stylecore.networks.arbitrary import ArbitraryConfig, ArbitraryStyleNet, apply_transform, separable_from_dense
-from stylecore.training_arbitrary import ArbitraryTrainConfig, pair_losses, train_arbitrary
+from stylecore.sidecars import write_sidecar
+from stylecore.training_arbitrary import ArbitraryTrainConfig, pair_losses, stylize_tensors, train_arbitrary
 
 from .synthetic import draw_painting, draw_photo
 
@@ -171,16 +173,27 @@ def test_the_folded_first_layer_decodes_what_applying_the_map_first_would(conten
         torch.testing.assert_close(net.decoder._folded_first(features, matrix, bias), unfolded, atol=1e-4, rtol=1e-4)
 
 
+def _flat(channels: int, h: int, w: int) -> torch.Tensor:
+    """Features flat over every 3x3 window: one value per channel."""
+    return torch.rand(1, channels, 1, 1).expand(1, channels, h, w).contiguous()
+
+
+def _started_from(earlier: ArbitraryStyleNet, config: ArbitraryConfig, data, tmp_path) -> ArbitraryStyleNet:
+    """The network a run of ``config`` starts from ``earlier``'s weights with (one distilling step, which leaves the
+    decoder alone)."""
+    torch.save(earlier.state_dict(), tmp_path / "earlier.pt")
+    checkpoint = train_arbitrary(_config(data, "started", steps=1, distill_steps=1, net=config,
+                                         init_from=str(tmp_path / "earlier.pt")), show_progress=False)
+    net = ArbitraryStyleNet(config).eval()
+    net.load_state_dict(torch.load(checkpoint)["net"])
+    return net
+
+
 def test_it_folds_an_earlier_releases_first_layer_keeping_its_response_to_flat_features(data, tmp_path):
     earlier = ArbitraryStyleNet(ArbitraryConfig(width=8, content_skip=True)).eval()
-    torch.save(earlier.state_dict(), tmp_path / "earlier.pt")
-    folded = ArbitraryConfig(width=8, content_skip=True, fold_transform=True)
-    checkpoint = train_arbitrary(_config(data, "fold", steps=1, distill_steps=1, net=folded,
-                                         init_from=str(tmp_path / "earlier.pt")), show_progress=False)
-    net = ArbitraryStyleNet(folded).eval()
-    net.load_state_dict(torch.load(checkpoint)["net"])
-    # Features flat over every 3x3 window (one value per channel): each old depthwise kernel acts as its sum.
-    features = 5 * torch.rand(1, 256, 1, 1).expand(1, 256, 8, 12).contiguous()
+    net = _started_from(earlier, ArbitraryConfig(width=8, content_skip=True, fold_transform=True), data, tmp_path)
+    # On flat features each old depthwise kernel acts as its sum.
+    features = 5 * _flat(256, 8, 12)
     matrix, bias = torch.rand(1, 256, 256) / 16, torch.rand(1, 256)
     inside = (slice(None), slice(None), slice(1, -1), slice(1, -1))  # away from the zero padding
     with torch.no_grad():
@@ -284,3 +297,81 @@ def test_it_adds_a_content_skip_to_a_release_without_one_which_training_then_ope
     flat = torch.zeros(1, 256, 256)  # t = the bias at every position, whatever the photo
     with torch.no_grad():
         assert (net(photo, flat, 20 * bias) - net(other, flat, 20 * bias)).abs().max() > 1e-4
+
+
+def test_the_pointwise_first_stages_start_from_an_earlier_releases_with_its_response_to_flat_features(data, tmp_path):
+    earlier = ArbitraryStyleNet(ArbitraryConfig(width=8)).eval()
+    net = _started_from(earlier, ArbitraryConfig(width=8, pointwise_first=True), data, tmp_path)
+    inside = (slice(None), slice(None), slice(2, -2), slice(2, -2))  # away from the zero padding
+    with torch.no_grad():
+        for index, channels in zip(net.decoder.UPSAMPLING, (16, 8)):
+            x = _flat(channels, 6, 8)
+            mine, theirs = net.decoder.layers[index:index + 2](x), earlier.decoder.layers[index:index + 2](x)
+            assert mine.shape == theirs.shape == (1, channels // 2, 12, 16)
+            torch.testing.assert_close(mine[inside], theirs[inside], atol=1e-5, rtol=1e-5)
+        # The rest of the decoder is copied as it was.
+        for mine, theirs in zip(net.decoder.residual.parameters(), earlier.decoder.residual.parameters()):
+            assert torch.equal(mine, theirs)
+        # Not the same function on features with detail: the depthwise kernels act after the channel mix.
+        x = torch.rand(1, 16, 6, 8)
+        layers = net.decoder.layers[4:6]
+        with torch.no_grad():
+            layers[1][1].weight.add_(0.1)
+        assert not torch.allclose(layers(x), earlier.decoder.layers[4:6](x), atol=1e-3)
+
+
+def _teacher(folder, config: ArbitraryConfig, seed: int = 7):
+    torch.manual_seed(seed)
+    teacher = ArbitraryStyleNet(config)
+    with torch.no_grad():
+        for p in teacher.decoder.parameters():  # away from the zero and identity starts
+            p.add_(0.05 * torch.randn_like(p))
+        teacher.decoder.layers[-1].bias.copy_(torch.tensor([1.0, -1.0, -1.0]))  # a red cast no photo has
+    folder.mkdir()
+    torch.save(teacher.state_dict(), folder / "arbitrary.pt")
+    write_sidecar(folder / "arbitrary.pt", {"network": config.to_dict()})
+    return teacher.eval()
+
+
+def test_a_decoder_distilled_from_a_teacher_comes_closer_to_its_output(data, tmp_path):
+    teacher = _teacher(tmp_path / "teacher", ArbitraryConfig(width=8, content_skip=True))
+    student = ArbitraryConfig(width=8, content_skip=True, fold_transform=True, pointwise_first=True)
+    # From a fresh decoder: the teacher's own layers, converted, would start it within 1e-5 of the teacher on these
+    # flat synthetic images.
+    trained = train_arbitrary(_config(data, "student", steps=15, net=student, teacher=str(tmp_path / "teacher"),
+                                      lr=2e-2, reconstruct_share=0.0), show_progress=False)
+    history = json.loads((trained.parent / "history.json").read_text())
+    assert all({"pixel", "features"} <= set(h) and "style" not in h for h in history)
+
+    photo, painting = (to_tensor(open_image(p))[..., :32, :32] for p in (data / "photos/photo_0.png",
+                                                                         data / "paintings/painting_0.png"))
+    started = ArbitraryStyleNet(student)  # a fresh decoder, as the run's was
+    started.encoder.load_state_dict(teacher.encoder.state_dict())
+    distilled = ArbitraryStyleNet(student)
+    distilled.load_state_dict(torch.load(trained)["net"])
+    errors = []
+    for net in (started.eval(), distilled.eval()):
+        for mine, theirs in zip(net.encoder.parameters(), teacher.encoder.parameters()):
+            assert torch.equal(mine, theirs)  # the teacher's encoder, frozen
+        errors.append((stylize_tensors(net, photo, painting) - stylize_tensors(teacher, photo, painting)
+                       ).abs().mean().item())
+    assert errors[1] < 0.7 * errors[0]
+
+
+def test_it_refuses_a_teacher_with_another_encoder_or_with_encoder_distillation(data, tmp_path):
+    _teacher(tmp_path / "thinner", ArbitraryConfig(width=8, thin_convs={"conv1_2": 1, "conv2_1": 1, "conv2_2": 1}))
+    with pytest.raises(InvalidOptionError, match="teacher's encoder"):
+        train_arbitrary(_config(data, "other", steps=1, teacher=str(tmp_path / "thinner")), show_progress=False)
+    with pytest.raises(InvalidOptionError, match="distil"):
+        _config(data, "both", steps=1, distill_steps=1, teacher=str(tmp_path / "thinner"))
+
+
+def test_a_distilled_decoder_also_matches_the_teachers_texture_when_asked(data, tmp_path):
+    _teacher(tmp_path / "teacher", ArbitraryConfig(width=8))
+    runs = {weight: train_arbitrary(_config(data, f"texture-{weight}", steps=2, teacher=str(tmp_path / "teacher"),
+                                            gram_weight=weight), show_progress=False) for weight in (0.0, 10.0)}
+    assert "gram" not in json.loads((runs[0.0].parent / "history.json").read_text())[-1]
+    assert all(h["gram"] > 0 for h in json.loads((runs[10.0].parent / "history.json").read_text()))
+    # In the loss, not only in the record: the same crops train the decoder differently.
+    nets = [torch.load(path)["net"] for path in runs.values()]
+    assert any(not torch.equal(nets[0][k], nets[1][k]) for k in nets[0] if k.startswith("decoder."))
