@@ -35,7 +35,6 @@ from one to the next.
 from __future__ import annotations
 
 import copy
-import functools
 import json
 import time
 from dataclasses import MISSING, asdict, dataclass, field, fields
@@ -54,7 +53,7 @@ from .errors import CheckpointError, InvalidOptionError
 from .imageio import fit_within, open_image, to_tensor
 from .networks.arbitrary import (DISTILL_LAYERS, ArbitraryConfig, ArbitraryStyleNet, apply_transform,
                                  separable_from_dense)
-from .losses import relative_mse
+from .losses import content_loss, relative_mse, style_gram_loss
 from .ops import gram_matrix, mean_std
 from .plots import save_grid, save_loss_curve
 from .training import _save_checkpoint, _tuples, load_checkpoint, load_val_images
@@ -269,10 +268,11 @@ def train_arbitrary(config: ArbitraryTrainConfig, *, show_progress: bool = True)
     train_styles, val_styles = split_paintings(Path(config.style_dir), config.n_val_styles)
     net = ArbitraryStyleNet(config.net)
     net.load_encoder(vgg)
-    teacher = _load_teacher(Path(config.teacher), net) if config.teacher else None
     checkpoint_path = run_dir / "checkpoint.pt"
     if config.init_from and not checkpoint_path.exists():  # a resumed run has its own weights
         _warm_start(net, Path(config.init_from))
+    # After the warm start, whose release may have another encoder: the student decodes the teacher's features.
+    teacher = _load_teacher(Path(config.teacher), net) if config.teacher else None
     encoder_optimizer = torch.optim.Adam(net.encoder.parameters(), lr=config.lr)
     optimizer = torch.optim.Adam(_decoder_groups(net, config), lr=config.lr)
     photos = CropSampler(train_photos, config.crop_size, config.seed)
@@ -315,9 +315,11 @@ def train_arbitrary(config: ArbitraryTrainConfig, *, show_progress: bool = True)
             record = _distill_step(net, vgg, torch.cat([photos.batch(config.batch_size),
                                                         paintings.batch(config.batch_size)]), encoder_optimizer)
         else:
-            step_fn = _decoder_step if teacher is None else functools.partial(_teacher_step, teacher=teacher)
-            record = step_fn(net, vgg, photos.batch(config.batch_size), paintings.batch(config.batch_size),
-                             optimizer, config)
+            batch = photos.batch(config.batch_size), paintings.batch(config.batch_size)
+            if teacher is None:
+                record = _decoder_step(net, vgg, *batch, optimizer, config)
+            else:
+                record = _teacher_step(net, vgg, *batch, optimizer, config, teacher)
             if average is not None:
                 with torch.no_grad():
                     for mean, weight in zip(average.parameters(), net.decoder.parameters()):
@@ -400,12 +402,10 @@ def _teacher_step(net: ArbitraryStyleNet, vgg, content: torch.Tensor, style: tor
         target_f = vgg(target, config.style_layers)
     out = cut_margin(net(content_f, matrix, bias))
     out_f = vgg(out, config.style_layers)
-    n = len(config.style_layers)
-    terms = {"pixel": (out - target).abs().mean(),
-             "features": sum(relative_mse(out_f[k], target_f[k]) for k in config.style_layers) / n}
+    terms = {"pixel": (out - target).abs().mean(), "features": content_loss(out_f, target_f, config.style_layers)}
     if config.gram_weight:
-        terms["gram"] = sum(relative_mse(gram_matrix(out_f[k]), gram_matrix(target_f[k]))
-                            for k in config.style_layers) / n
+        grams = {name: gram_matrix(target_f[name]) for name in config.style_layers}
+        terms["gram"] = style_gram_loss(out_f, grams, config.style_layers)
     loss = 10.0 * terms["pixel"] + terms["features"] + config.gram_weight * terms.get("gram", 0.0)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()

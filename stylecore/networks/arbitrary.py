@@ -114,11 +114,16 @@ def _pointwise_depthwise(cin: int, cout: int) -> nn.Sequential:
     """A 1x1 conv then a 3x3 depthwise one (the separable conv in the other order). The depthwise kernels start as
     the identity, so a first layer converted from the other order is its 1x1 part with the old kernels' sums as
     input gains (training_arbitrary._warm_start)."""
-    layer = nn.Sequential(nn.Conv2d(cin, cout, 1), nn.Conv2d(cout, cout, 3, 1, 1, groups=cout, bias=False))
+    return nn.Sequential(nn.Conv2d(cin, cout, 1), _identity_depthwise(cout))
+
+
+def _identity_depthwise(channels: int) -> nn.Conv2d:
+    """A 3x3 depthwise conv that starts as the identity."""
+    depthwise = nn.Conv2d(channels, channels, 3, 1, 1, groups=channels, bias=False)
     with torch.no_grad():
-        layer[1].weight.zero_()
-        layer[1].weight[:, :, 1, 1] = 1.0
-    return layer
+        depthwise.weight.zero_()
+        depthwise.weight[:, :, 1, 1] = 1.0
+    return depthwise
 
 
 def _upsampling(cin: int, cout: int, pointwise_first: bool) -> list[nn.Module]:
@@ -128,15 +133,11 @@ def _upsampling(cin: int, cout: int, pointwise_first: bool) -> list[nn.Module]:
     the upsampling (they commute), then the depthwise conv on ``cout`` channels, so the 1x1 conv runs on a quarter of
     the pixels and the upsampling copies fewer channels. Not the same function (the depthwise kernels act after the
     channel mix, one per output channel), so a decoder converts to it by training (docs/engine.md, item 17). Its
-    depthwise kernels start as the identity, as in :func:`_pointwise_depthwise`."""
+    depthwise kernels start as the identity."""
     up = nn.Upsample(scale_factor=2, mode="nearest")
     if not pointwise_first:
         return [up, _separable(cin, cout)]
-    depthwise = nn.Conv2d(cout, cout, 3, 1, 1, groups=cout, bias=False)
-    with torch.no_grad():
-        depthwise.weight.zero_()
-        depthwise.weight[:, :, 1, 1] = 1.0
-    return [nn.Conv2d(cin, cout, 1), nn.Sequential(up, depthwise)]
+    return [nn.Conv2d(cin, cout, 1), nn.Sequential(up, _identity_depthwise(cout))]
 
 
 def _dilated(channels: int, dilation: int) -> nn.Sequential:

@@ -338,7 +338,7 @@ def test_a_decoder_distilled_from_a_teacher_comes_closer_to_its_output(data, tmp
     student = ArbitraryConfig(width=8, content_skip=True, fold_transform=True, pointwise_first=True)
     # From a fresh decoder: the teacher's own layers, converted, would start it within 1e-5 of the teacher on these
     # flat synthetic images.
-    trained = train_arbitrary(_config(data, "student", steps=15, net=student, teacher=str(tmp_path / "teacher"),
+    trained = train_arbitrary(_config(data, "student", steps=30, net=student, teacher=str(tmp_path / "teacher"),
                                       lr=2e-2, reconstruct_share=0.0), show_progress=False)
     history = json.loads((trained.parent / "history.json").read_text())
     assert all({"pixel", "features"} <= set(h) and "style" not in h for h in history)
@@ -375,3 +375,17 @@ def test_a_distilled_decoder_also_matches_the_teachers_texture_when_asked(data, 
     # In the loss, not only in the record: the same crops train the decoder differently.
     nets = [torch.load(path)["net"] for path in runs.values()]
     assert any(not torch.equal(nets[0][k], nets[1][k]) for k in nets[0] if k.startswith("decoder."))
+
+
+def test_a_student_started_from_another_release_still_decodes_the_teachers_features(data, tmp_path):
+    teacher = _teacher(tmp_path / "teacher", ArbitraryConfig(width=8))
+    other = ArbitraryStyleNet(ArbitraryConfig(width=8))
+    with torch.no_grad():  # an encoder distilled elsewhere
+        for p in other.encoder.parameters():
+            p.add_(0.01)
+    torch.save(other.state_dict(), tmp_path / "other.pt")
+    trained = torch.load(train_arbitrary(_config(data, "from-other", steps=1, teacher=str(tmp_path / "teacher"),
+                                                 init_from=str(tmp_path / "other.pt")), show_progress=False))["net"]
+    for key, value in teacher.state_dict().items():
+        if key.startswith("encoder."):
+            assert torch.equal(trained[key], value)
