@@ -254,7 +254,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the decoder's upsampling stages mix channels before they upsample (faster)")
     p.add_argument("--skip-lr", type=float, help="learning rate of the content skip (default: --lr)")
     p.add_argument("--teacher", type=Path,
-                   help="a weights folder whose arbitrary network the decoder learns to reproduce (distillation)")
+                   help="a weights folder whose arbitrary network this one learns to reproduce (distillation; a "
+                        "thinner encoder distils from the teacher's)")
     p.add_argument("--thin-convs", type=_thin_conv, nargs="+", metavar="CONV:RANK",
                    help="the encoder's VGG convs made separable, with their rank (default: conv1_2:1 conv2_2:1)")
     p.add_argument("--hue-jitter", type=float, default=0.0,
@@ -269,7 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--structure-layers", nargs="+", default=["relu2_2"],
                    help="the VGG layers of --structure-weight")
     p.add_argument("--distill-steps", type=int, default=0,
-                   help="first steps distil the thin encoder from VGG16 before the decoder trains")
+                   help="first steps distil the thin encoder from VGG16 (or --teacher's) before the decoder trains")
     p.add_argument("--init-from", type=Path,
                    help="an earlier arbitrary.pt to start from (all of it if it is this network, else its decoder)")
     p.add_argument("--preview-every", type=int, default=250)

@@ -1,8 +1,8 @@
 """Training the arbitrary-style network through a frozen VGG loss network (AdaIN, Huang & Belongie 2017).
 
 Two phases in one resumable run:
-1. ``distill_steps`` steps distil the thin encoder from VGG16 (relative feature error at relu1_2, relu2_2 and relu3_1
-   on photo and painting crops); then the encoder is frozen.
+1. ``distill_steps`` steps distil the thin encoder from VGG16, or from a ``teacher``'s encoder (relative feature error
+   at relu1_2, relu2_2 and relu3_1 on photo and painting crops); then the encoder is frozen.
 2. The decoder trains. ``init_from`` may name an earlier release's ``arbitrary.pt`` to start from: all of it when it
    is this network, else its decoder (a dense first conv is factorised like the encoder's thin convs).
 
@@ -21,8 +21,11 @@ With ``teacher`` (a weights folder with a released network) the decoder is disti
 for the decoder): on the same features and map, its output must match the teacher's, in pixels (L1) and in VGG
 features at the style layers, so a faster layout learns the teacher's balance of style and content rather than
 finding its own; ``gram_weight`` then weighs the Gram matrices of those features against the teacher's, its texture:
-without it the student drew the teacher's forms without its fine strokes (docs/engine.md, item 17). The encoder is
-the teacher's, frozen.
+without it the student drew the teacher's forms without its fine strokes (docs/engine.md, item 17). A student
+whose encoder has the teacher's form takes the teacher's encoder, frozen; a thinner one keeps its own (from
+``init_from``), distils it from the teacher's in the ``distill_steps`` (not from VGG16: the teacher's decoder was
+trained on the teacher's encoder), and learns the whole network's output: the student decodes its own features and
+map, the teacher its own, of the same crops at the same strengths.
 Photos go through the network with the engine's reflected margin (arbitrary.MARGIN), and the losses see only what the
 margin leaves, so the decoder learns on the statistics and the borders it meets at inference: v4 was trained without
 it and scored worse through the engine than in training (docs/engine.md). Paintings and photos are split by name;
@@ -94,9 +97,6 @@ class ArbitraryTrainConfig:
         if self.crop_size % IMAGE_MULTIPLE:
             raise InvalidOptionError(f"crop size must be a multiple of {IMAGE_MULTIPLE} px (the decoder's coarse path "
                                      f"halves the encoder's features once more), not {self.crop_size}")
-        if self.teacher and self.distill_steps:
-            raise InvalidOptionError("a run with a teacher keeps the teacher's encoder; it cannot also distil one "
-                                     "from VGG16 (distill steps)")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -242,9 +242,10 @@ def _decoder_groups(net: ArbitraryStyleNet, config: ArbitraryTrainConfig) -> lis
             {"params": list(skip.parameters()), "lr": config.skip_lr}]
 
 
-def _distill_step(net: ArbitraryStyleNet, vgg, images: torch.Tensor, optimizer) -> dict:
+def _distill_step(net: ArbitraryStyleNet, source, images: torch.Tensor, optimizer) -> dict:
+    """One step of the encoder towards ``source`` (VGG16, or a teacher's encoder: a VGGFeatures either way)."""
     with torch.no_grad():
-        teacher = vgg(images, DISTILL_LAYERS)
+        teacher = source(images, DISTILL_LAYERS)
     student = net.encoder.features(images)
     losses = {name: relative_mse(student[name], teacher[name]) for name in DISTILL_LAYERS}
     loss = sum(losses.values()) / len(losses)
@@ -271,8 +272,9 @@ def train_arbitrary(config: ArbitraryTrainConfig, *, show_progress: bool = True)
     checkpoint_path = run_dir / "checkpoint.pt"
     if config.init_from and not checkpoint_path.exists():  # a resumed run has its own weights
         _warm_start(net, Path(config.init_from))
-    # After the warm start, whose release may have another encoder: the student decodes the teacher's features.
-    teacher = _load_teacher(Path(config.teacher), net) if config.teacher else None
+    # After the warm start, whose release may have an encoder of the teacher's form but other weights.
+    teacher = _load_teacher(Path(config.teacher), net, config) if config.teacher else None
+    source = teacher.encoder.vgg if teacher is not None else vgg
     encoder_optimizer = torch.optim.Adam(net.encoder.parameters(), lr=config.lr)
     optimizer = torch.optim.Adam(_decoder_groups(net, config), lr=config.lr)
     photos = CropSampler(train_photos, config.crop_size, config.seed)
@@ -312,7 +314,7 @@ def train_arbitrary(config: ArbitraryTrainConfig, *, show_progress: bool = True)
         distilling = step < config.distill_steps
         net.encoder.requires_grad_(distilling)
         if distilling:
-            record = _distill_step(net, vgg, torch.cat([photos.batch(config.batch_size),
+            record = _distill_step(net, source, torch.cat([photos.batch(config.batch_size),
                                                         paintings.batch(config.batch_size)]), encoder_optimizer)
         else:
             batch = photos.batch(config.batch_size), paintings.batch(config.batch_size)
@@ -346,19 +348,24 @@ def train_arbitrary(config: ArbitraryTrainConfig, *, show_progress: bool = True)
     return checkpoint_path
 
 
-def _sample_maps(net: ArbitraryStyleNet, content: torch.Tensor, style: torch.Tensor, config: ArbitraryTrainConfig
-                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The photos' features (with the margin), each pair's map, and which pairs run at strength 0 (N,)."""
-    reconstruct = torch.rand(content.shape[0]) < config.reconstruct_share
+def _sample_maps(encoder, content: torch.Tensor, style: torch.Tensor, reconstruct: torch.Tensor
+                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The photos' features (with the margin) and each pair's map, at strength 0 where ``reconstruct`` (N,)."""
     with torch.no_grad():
-        content_f = net.encoder(add_margin(content))
-        matrix, bias = feature_transforms(content_f, net.encoder(style), (~reconstruct).float())
-    return content_f, matrix, bias, reconstruct
+        content_f = encoder(add_margin(content))
+        matrix, bias = feature_transforms(content_f, encoder(style), (~reconstruct).float())
+    return content_f, matrix, bias
+
+
+def _reconstructing(content: torch.Tensor, config: ArbitraryTrainConfig) -> torch.Tensor:
+    """Which pairs of the batch run at strength 0 (N,)."""
+    return torch.rand(content.shape[0]) < config.reconstruct_share
 
 
 def _decoder_step(net: ArbitraryStyleNet, vgg, content: torch.Tensor, style: torch.Tensor, optimizer,
                   config: ArbitraryTrainConfig) -> dict:
-    content_f, matrix, bias, reconstruct = _sample_maps(net, content, style, config)
+    reconstruct = _reconstructing(content, config)
+    content_f, matrix, bias = _sample_maps(net.encoder, content, style, reconstruct)
     with torch.no_grad():
         target = apply_transform(content_f, matrix, bias)
         style_f = vgg(style, config.style_layers)
@@ -384,21 +391,30 @@ def _decoder_step(net: ArbitraryStyleNet, vgg, content: torch.Tensor, style: tor
     return record
 
 
-def _load_teacher(folder: Path, net: ArbitraryStyleNet) -> ArbitraryStyleNet:
-    """The teacher's network, frozen; ``net`` takes its encoder."""
+def _load_teacher(folder: Path, net: ArbitraryStyleNet, config: ArbitraryTrainConfig) -> ArbitraryStyleNet:
+    """The teacher's network, frozen; ``net`` takes its encoder if it has the same form."""
     teacher, _ = load_arbitrary_net(folder)
-    if teacher.config.thin_convs != net.config.thin_convs:
-        raise InvalidOptionError(f"the teacher's encoder thins {teacher.config.thin_convs}, this network's "
-                                 f"{net.config.thin_convs}; a distilled decoder needs the teacher's encoder")
-    net.encoder.load_state_dict(teacher.encoder.state_dict())
+    if _shares_encoder(net, teacher):
+        if config.distill_steps:
+            raise InvalidOptionError(f"this network's encoder has the teacher's form ({net.config.thin_convs}), so it "
+                                     f"takes the teacher's; there is nothing to distil (distill steps)")
+        net.encoder.load_state_dict(teacher.encoder.state_dict())
     return teacher
+
+
+def _shares_encoder(net: ArbitraryStyleNet, teacher: ArbitraryStyleNet) -> bool:
+    return teacher.config.thin_convs == net.config.thin_convs
 
 
 def _teacher_step(net: ArbitraryStyleNet, vgg, content: torch.Tensor, style: torch.Tensor, optimizer,
                   config: ArbitraryTrainConfig, teacher: ArbitraryStyleNet) -> dict:
-    content_f, matrix, bias, _ = _sample_maps(net, content, style, config)
+    reconstruct = _reconstructing(content, config)
+    content_f, matrix, bias = _sample_maps(net.encoder, content, style, reconstruct)
+    # A thinner student's features differ from the teacher's: the teacher paints the same crops from its own.
+    teacher_maps = (content_f, matrix, bias) if _shares_encoder(net, teacher) else _sample_maps(
+        teacher.encoder, content, style, reconstruct)
     with torch.no_grad():
-        target = cut_margin(teacher(content_f, matrix, bias))
+        target = cut_margin(teacher(*teacher_maps))
         target_f = vgg(target, config.style_layers)
     out = cut_margin(net(content_f, matrix, bias))
     out_f = vgg(out, config.style_layers)
