@@ -87,7 +87,7 @@ class ArbitraryTrainConfig:
     structure_weight: float = 0.0  # the output's VGG features against the photo's, at structure_layers
     structure_layers: tuple[str, ...] = ("relu2_2",)
     skip_lr: float | None = None  # the content skip's learning rate (None: ``lr``); it starts at zero (Decoder)
-    teacher: str | None = None  # a weights folder whose arbitrary network the decoder learns to reproduce
+    teacher: str | None = None  # a weights folder whose arbitrary network this one learns to reproduce
     checkpoint_every: int = 50
     preview_every: int = 250
     backbone: str = "vgg16-hed"
