@@ -22,9 +22,9 @@ for the decoder): on the same features and map, its output must match the teache
 features at the style layers, so a faster layout learns the teacher's balance of style and content rather than
 finding its own; ``gram_weight`` then weighs the Gram matrices of those features against the teacher's, its texture:
 without it the student drew the teacher's forms without its fine strokes (docs/engine.md, item 17). A student
-whose encoder has the teacher's form takes the teacher's encoder, frozen; a thinner one keeps its own (from
-``init_from``), distils it from the teacher's in the ``distill_steps`` (not from VGG16: the teacher's decoder was
-trained on the teacher's encoder), and learns the whole network's output: the student decodes its own features and
+whose encoder has the teacher's form takes the teacher's encoder, frozen; one of another form (thinner, for speed)
+keeps its own (from ``init_from``), distils it from the teacher's in the ``distill_steps`` (not from VGG16: the
+teacher's decoder was trained on the teacher's encoder), and learns the whole network's output: the student decodes its own features and
 map, the teacher its own, of the same crops at the same strengths.
 Photos go through the network with the engine's reflected margin (arbitrary.MARGIN), and the losses see only what the
 margin leaves, so the decoder learns on the statistics and the borders it meets at inference: v4 was trained without
@@ -410,7 +410,7 @@ def _teacher_step(net: ArbitraryStyleNet, vgg, content: torch.Tensor, style: tor
                   config: ArbitraryTrainConfig, teacher: ArbitraryStyleNet) -> dict:
     reconstruct = _reconstructing(content, config)
     content_f, matrix, bias = _sample_maps(net.encoder, content, style, reconstruct)
-    # A thinner student's features differ from the teacher's: the teacher paints the same crops from its own.
+    # An encoder of another form gives other features: the teacher paints the same crops from its own.
     teacher_maps = (content_f, matrix, bias) if _shares_encoder(net, teacher) else _sample_maps(
         teacher.encoder, content, style, reconstruct)
     with torch.no_grad():
