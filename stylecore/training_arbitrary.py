@@ -17,15 +17,15 @@ Every decoder step pairs ``batch_size`` photo crops with as many painting crops.
   against the photo's forms (docs/engine.md, v8 and v9);
 * a share of pairs (``reconstruct_share``) run at strength 0 (so t is the photo's own features) and must also give
   the photo back pixel for pixel (L1), so the strength control runs from the plain photo to full style.
-With ``teacher`` (a weights folder with a released network) the decoder is distilled instead (Wang et al., CVPR 2020,
-for the decoder): on the same features and map, its output must match the teacher's, in pixels (L1) and in VGG
+With ``teacher`` (a weights folder with a released network) the network is distilled instead (Wang et al., CVPR
+2020): on the same crops at the same strengths, its output must match the teacher's, in pixels (L1) and in VGG
 features at the style layers, so a faster layout learns the teacher's balance of style and content rather than
 finding its own; ``gram_weight`` then weighs the Gram matrices of those features against the teacher's, its texture:
-without it the student drew the teacher's forms without its fine strokes (docs/engine.md, item 17). A student
-whose encoder has the teacher's form takes the teacher's encoder, frozen; one of another form (thinner, for speed)
-keeps its own (from ``init_from``), distils it from the teacher's in the ``distill_steps`` (not from VGG16: the
-teacher's decoder was trained on the teacher's encoder), and learns the whole network's output: the student decodes its own features and
-map, the teacher its own, of the same crops at the same strengths.
+without it the student drew the teacher's forms without its fine strokes (docs/engine.md, item 17). A student whose
+encoder has the teacher's form takes the teacher's encoder, frozen, and decodes the same features and map. One of
+another form (thinner, for speed) keeps its own encoder (from ``init_from``), distils it from the teacher's in the
+``distill_steps`` (not from VGG16: the teacher's decoder was trained on the teacher's encoder), then decodes its own
+features and map while the teacher decodes its own (item 18).
 Photos go through the network with the engine's reflected margin (arbitrary.MARGIN), and the losses see only what the
 margin leaves, so the decoder learns on the statistics and the borders it meets at inference: v4 was trained without
 it and scored worse through the engine than in training (docs/engine.md). Paintings and photos are split by name;

@@ -345,6 +345,11 @@ def _teacher(folder, config: ArbitraryConfig, seed: int = 7, shuffled: bool = Fa
     return teacher.eval()
 
 
+def _crops(data) -> tuple[torch.Tensor, torch.Tensor]:
+    return tuple(to_tensor(open_image(p))[..., :32, :32] for p in (data / "photos/photo_0.png",
+                                                                   data / "paintings/painting_0.png"))
+
+
 def test_a_decoder_distilled_from_a_teacher_comes_closer_to_its_output(data, tmp_path):
     teacher = _teacher(tmp_path / "teacher", ArbitraryConfig(width=8, content_skip=True))
     student = ArbitraryConfig(width=8, content_skip=True, fold_transform=True, pointwise_first=True)
@@ -377,11 +382,6 @@ def test_it_refuses_to_distil_an_encoder_it_takes_from_the_teacher(data, tmp_pat
     with pytest.raises(InvalidOptionError, match="nothing to distil"):
         train_arbitrary(_config(data, "both", steps=1, distill_steps=1, teacher=str(tmp_path / "teacher")),
                         show_progress=False)
-
-
-def _crops(data) -> tuple[torch.Tensor, torch.Tensor]:
-    return tuple(to_tensor(open_image(p))[..., :32, :32] for p in (data / "photos/photo_0.png",
-                                                                   data / "paintings/painting_0.png"))
 
 
 def test_a_thinner_student_distils_its_encoder_from_the_teachers_not_from_vgg(data, tmp_path):
