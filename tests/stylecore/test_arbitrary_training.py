@@ -10,7 +10,7 @@ from stylecore.networks.arbitrary import ArbitraryConfig, ArbitraryStyleNet, app
 from stylecore.sidecars import write_sidecar
 from stylecore.losses import relative_mse
 from stylecore.training_arbitrary import (ArbitraryTrainConfig, add_margin, cut_margin, feature_transforms, pair_losses,
-                                         stylize_tensors, train_arbitrary)
+                                         sorted_distance, stylize_tensors, train_arbitrary)
 
 from .synthetic import draw_painting, draw_photo
 
@@ -102,6 +102,44 @@ def test_it_measures_the_output_against_the_photos_features_when_asked(data):
                                                   structure_weight=weight), show_progress=False))["net"]
                for weight in (0.0, 10.0)]
     assert any(not torch.equal(stepped[0][k], stepped[1][k]) for k in stepped[0] if k.startswith("decoder."))
+
+
+def test_the_histogram_distance_compares_distributions_whatever_the_places():
+    gen = torch.Generator().manual_seed(0)
+    features = torch.rand(2, 3, 8, 8, generator=gen)
+    shuffled = features.flatten(2)[:, :, torch.randperm(64, generator=gen)].view_as(features)
+    torch.testing.assert_close(sorted_distance(shuffled, features), torch.zeros(2))
+    # Channel by channel: the error between the sorted values, relative to the target's, as defined.
+    wider = features * torch.tensor([1.0, 2.0])[:, None, None, None]
+    torch.testing.assert_close(sorted_distance(features, wider), torch.tensor([0.0, 0.25]))
+    # A target of another size is taken at evenly spaced ranks: four copies of each value are the same distribution.
+    tiled = features.repeat(1, 1, 2, 2)
+    torch.testing.assert_close(sorted_distance(features, tiled), torch.zeros(2), atol=0.02, rtol=0)
+    # Above ``positions``, a random subset of the positions stands for all of them.
+    target = torch.rand(2, 3, 32, 32, generator=gen)
+    torch.manual_seed(0)
+    assert sorted_distance(target * 3, target, positions=128).mean() > 1.0
+    assert sorted_distance(target[:, :, torch.randperm(32)], target, positions=128).max() < 0.02
+
+
+def test_the_histogram_distance_pulls_the_values_towards_the_targets_distribution():
+    gen = torch.Generator().manual_seed(1)
+    values = torch.rand(1, 2, 6, 6, generator=gen).requires_grad_()
+    target = torch.randn(1, 2, 6, 6, generator=gen) * 3 + 1
+    before = sorted_distance(values, target)
+    before.sum().backward()
+    with torch.no_grad():
+        assert sorted_distance(values - 0.1 * values.grad / values.grad.abs().max(), target) < before
+
+
+def test_the_histogram_term_trains_the_decoder_only_when_asked(data):
+    runs = {weight: train_arbitrary(_config(data, f"histogram-{weight}", steps=2, distill_steps=1,
+                                            histogram_weight=weight), show_progress=False) for weight in (0.0, 10.0)}
+    assert "histogram" not in json.loads((runs[0.0].parent / "history.json").read_text())[-1]
+    assert json.loads((runs[10.0].parent / "history.json").read_text())[-1]["histogram"] > 0
+    # In the loss, not only in the record: the same crops train the decoder differently.
+    nets = [torch.load(path)["net"] for path in runs.values()]
+    assert any(not torch.equal(nets[0][k], nets[1][k]) for k in nets[0] if k.startswith("decoder."))
 
 
 def test_it_resumes_a_checkpoint_made_before_an_option_existed_with_its_default(data):

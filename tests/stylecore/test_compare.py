@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from stylecore import Engine, EngineConfig
-from stylecore.compare import _render, _systems, compare_arbitrary
+from stylecore.compare import _render, _systems, compare_arbitrary, held_out_pairs
 from stylecore.errors import InvalidOptionError
 from stylecore.peer import PEER, PEER_NATIVE, load_peer
 
@@ -22,6 +22,36 @@ def test_the_comparison_counts_the_pairs_each_method_wins_against_the_peer(tmp_p
     text = _render(rows, labels, tmp_path / "grid.jpg", 2, 256)
     assert "- ours, arbitrary: Gram 1/2, mean/std 1/2, content 2/2; Gram and content both 1/2." in text
     assert "- ours, optimize (Gatys): Gram 2/2, mean/std 2/2, content 1/2; Gram and content both 1/2." in text
+
+
+def test_the_comparison_counts_each_paintings_wins_apart(tmp_path):
+    def row(photo, painting, system, gram, content):
+        return {"photo": photo, "painting": painting, "system": system, "gram": gram, "mean_std": gram,
+                "content": content}
+
+    labels = [PEER, "ours, arbitrary"]
+    rows = [row("a.jpg", "x.jpg", PEER, 0.2, 1.0), row("a.jpg", "x.jpg", labels[1], 0.1, 0.9),  # won on both
+            row("b.jpg", "x.jpg", PEER, 0.2, 1.0), row("b.jpg", "x.jpg", labels[1], 0.3, 0.9),  # lost on Gram
+            row("a.jpg", "y.jpg", PEER, 0.2, 1.0), row("a.jpg", "y.jpg", labels[1], 0.1, 1.1)]  # lost on content
+    table = _render(rows, labels, None, 3, 256).split("## By painting")[1].splitlines()
+    assert "| x.jpg | 2 | 1 / 2 / 1 |" in table
+    assert "| y.jpg | 1 | 1 / 0 / 0 |" in table
+
+
+def test_the_held_out_pairs_are_each_photo_once_first_and_then_every_pair_once(tmp_path):
+    for folder, names in (("photos", [f"p{i}.jpg" for i in range(7)]), ("paintings", ["a.jpg", "b.jpg", "c.jpg"])):
+        (tmp_path / folder).mkdir()
+        for name in names:
+            (tmp_path / folder / name).touch()  # only their names count: the splits are made from the names
+    photos, paintings = tmp_path / "photos", tmp_path / "paintings"
+    everything = held_out_pairs(photos, paintings, 21)
+    assert len(set(everything)) == 21  # 7 photos x 3 paintings, none twice
+    first_round = everything[:7]
+    assert sorted(photo.name for photo, _ in first_round) == [f"p{i}.jpg" for i in range(7)]
+    assert [painting.name for _, painting in first_round] == ["a.jpg", "b.jpg", "c.jpg"] * 2 + ["a.jpg"]
+    assert held_out_pairs(photos, paintings, 5) == everything[:5]
+    with pytest.raises(InvalidOptionError, match=r"1 to 21 pairs \(7 photos x 3 paintings\), not 22"):
+        held_out_pairs(photos, paintings, 22)
 
 
 def test_the_comparison_counts_the_wins_against_each_arithmetic_of_the_peer_apart(tmp_path):
