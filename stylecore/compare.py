@@ -108,7 +108,8 @@ def _render(rows: list[dict], labels: list[str], grid: Path | None, n_pairs: int
         "options, whose results depend on the CPU (stylecore/peer.py).", "",
     ]
     if grid is not None:
-        lines += [f"![photo, painting, {', '.join(label for label in labels if label != PEER_NATIVE)}]({grid.name})", ""]
+        shown = ", ".join(label for label in labels if label != PEER_NATIVE)
+        lines += [f"![photo, painting, {shown}]({grid.name})", ""]
     lines += [
         "## Means", "", "| system | Gram distance | mean/std distance | content distance |", "| --- | --- | --- | --- |",
     ]
@@ -121,21 +122,22 @@ def _render(rows: list[dict], labels: list[str], grid: Path | None, n_pairs: int
     for r in rows:
         by_pair.setdefault((r["photo"], r["painting"]), {})[r["system"]] = r
     n = len(by_pair)
+    ours = [label for label in labels if label not in (PEER, PEER_NATIVE)]
     for peer in (label for label in (PEER, PEER_NATIVE) if label in labels):
         lines += ["", f"Pairs where each of our methods has the lower distance than {peer}:", ""]
-        for label in (label for label in labels if label not in (PEER, PEER_NATIVE)):
+        for label in ours:
             wins = _wins(list(by_pair.values()), label, peer)
             lines.append(f"- {label}: Gram {sum(w['gram'] for w in wins)}/{n}, mean/std "
                          f"{sum(w['mean_std'] for w in wins)}/{n}, content {sum(w['content'] for w in wins)}/{n}; "
                          f"Gram and content both {sum(w['both'] for w in wins)}/{n}.")
-    ours = [label for label in labels if label not in (PEER, PEER_NATIVE)]
     if PEER in labels:
         lines += ["", f"## By painting, against {PEER}", "",
                   "Pairs won on Gram / content / both, of the painting's pairs:", "",
                   "| painting | pairs | " + " | ".join(ours) + " |", "| --- | --- |" + " --- |" * len(ours)]
         for painting in dict.fromkeys(key[1] for key in by_pair):
             mine = [p for key, p in by_pair.items() if key[1] == painting]
-            cells = [" / ".join(str(sum(w[key] for w in _wins(mine, label, PEER))) for key in ("gram", "content", "both"))
+            wins = {label: _wins(mine, label, PEER) for label in ours}
+            cells = [" / ".join(str(sum(w[key] for w in wins[label])) for key in ("gram", "content", "both"))
                      for label in ours]
             lines.append(f"| {painting} | {len(mine)} | " + " | ".join(cells) + " |")
     lines += ["", "## Per pair", "", "| photo | painting | system | Gram | mean/std | content |",
