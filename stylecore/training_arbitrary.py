@@ -129,11 +129,10 @@ def sorted_distance(value: torch.Tensor, target: torch.Tensor, positions: int = 
     mine = value.reshape(n, c, -1)
     if mine.shape[2] > positions:
         mine = mine[:, :, torch.randperm(mine.shape[2])[:positions]]
-    with torch.no_grad():
-        theirs = np.sort(target.detach().reshape(n, c, -1).numpy(), axis=2)
-        theirs = theirs[:, :, np.linspace(0, theirs.shape[2] - 1, mine.shape[2]).round().astype(int)]
-        matched = np.empty_like(theirs)
-        np.put_along_axis(matched, np.argsort(mine.detach().numpy(), axis=2), theirs, axis=2)
+    theirs = np.sort(target.detach().reshape(n, c, -1).numpy(), axis=2)
+    theirs = theirs[:, :, np.linspace(0, theirs.shape[2] - 1, mine.shape[2]).round().astype(int)]
+    matched = np.empty_like(theirs)
+    np.put_along_axis(matched, np.argsort(mine.detach().numpy(), axis=2), theirs, axis=2)
     return _per_sample_relative(mine, torch.from_numpy(matched))
 
 
