@@ -25,7 +25,7 @@ from .errors import CheckpointError, InvalidImageError, InvalidOptionError, Meth
 from .imageio import check_image, fit_within, to_array, to_rgb
 from .runtime import onnx_session
 from .sidecars import sidecar_path
-from .whitening import blend, feature_stats, style_code, transform
+from .whitening import blend, feature_change, feature_stats, style_code, transform
 
 MAX_STYLES = 4
 MIN_STYLE_SCALE, MAX_STYLE_SCALE = 64, 2048
@@ -44,6 +44,11 @@ ENCODERS = {"int8": "encoder.int8.onnx", "float": "encoder.onnx"}  # EngineConfi
 # Bytes of float32 features a tiled render may hold between its two passes: 2048² needs ~310 MB, 4096² ~1.2 GB, which
 # in float16 keeps its peak near 2.3 GB.
 _WAITING_FEATURES = 512 * 2 ** 20
+
+
+def check_balance(balance: float) -> None:
+    if not -1.0 <= balance <= 1.0:
+        raise InvalidOptionError(f"balance must be between -1 (the photo's forms) and 1 (the painting's), not {balance}")
 
 
 def load_arbitrary_net(folder: Path):
@@ -86,6 +91,7 @@ class ArbitraryStylizer:
         self.folder = folder
         self.config = config
         self.metadata = read_metadata(folder)
+        self.has_balance = bool(self.metadata["network"].get("balance"))
         self._net = None
         self._sessions: dict[str, object] = {}
         self._codes: OrderedDict[bytes, tuple[np.ndarray, np.ndarray]] = OrderedDict()
@@ -148,20 +154,56 @@ class ArbitraryStylizer:
         return code
 
     def stylize(self, x: np.ndarray, styles: Sequence[Image.Image], weights: Sequence[float] | None, *,
-                strength: float, style_scale: int, progress: Callable[[int, int], None] | None) -> np.ndarray:
+                strength: float, style_scale: int, balance: float | None = None,
+                progress: Callable[[int, int], None] | None) -> np.ndarray:
+        """``balance`` -1 (the photo's forms) to 1 (the painting's), for a network trained with one; None: the
+        network's own choice for this photo and painting (:meth:`auto_balance`)."""
+        if balance is not None:
+            check_balance(balance)
+            if balance and not self.has_balance:
+                raise InvalidOptionError("the installed any-style network has no style/detail balance; leave it at 0")
         style = self.style_code(styles, weights, style_scale)
         h, w = x.shape[-2:]
         padded, box = pad_for_network(x, IMAGE_MULTIPLE, MARGIN)
         if h * w > self.config.arbitrary_tile_above:
-            out = self._stylize_tiled(padded, style, strength, progress)
+            out = self._stylize_tiled(padded, style, strength, balance, progress)
         else:
             features = self._encode(padded)
-            out = self._decode(features, *transform(feature_stats(features), style, strength))
+            stats = feature_stats(features)
+            matrix, bias = transform(stats, style, strength)
+            out = self._decode(features, matrix, bias, self._balance(balance, stats, matrix, bias, strength))
         if progress:
             progress(1, 1)
         return crop_box(out, box)
 
-    def _stylize_tiled(self, padded: np.ndarray, style, strength: float,
+    def feature_change(self, x: np.ndarray, styles: Sequence[Image.Image], weights: Sequence[float] | None,
+                       style_scale: int) -> float:
+        """How far full strength moves the features of the photo ``x`` (1, 3, H, W) towards the styles'
+        (whitening.feature_change): what the balance rule reads."""
+        padded, _ = pad_for_network(x, IMAGE_MULTIPLE, MARGIN)
+        stats = feature_stats(self._encode(padded))
+        return feature_change(stats, *transform(stats, self.style_code(styles, weights, style_scale), 1.0))
+
+    def auto_balance(self, change: float) -> float:
+        """The balance for a photo and painting whose map moves the photo's features by ``change``
+        (whitening.feature_change), by the rule in the network's metadata (``balance_rule``: the balance is
+        ``slope * (log change - log_centre)``, clipped to -1..1), fitted on training pairs (stylecore fit-balance).
+        0 for a network without a balance or a rule."""
+        rule = self.metadata.get("balance_rule")
+        if not self.has_balance or rule is None:
+            return 0.0
+        return float(np.clip(rule["slope"] * (np.log(max(change, 1e-12)) - rule["log_centre"]), -1.0, 1.0))
+
+    def _balance(self, balance: float | None, stats, matrix: np.ndarray, bias: np.ndarray, strength: float) -> float:
+        """The given balance, or the rule's from the full-strength map (A - I and b scale with the strength, so the
+        change at strength 1 is the change over strength²): the strength slider then moves the strength alone."""
+        if balance is not None:
+            return balance
+        if not (strength and self.has_balance and "balance_rule" in self.metadata):
+            return 0.0
+        return self.auto_balance(feature_change(stats, matrix, bias) / strength ** 2)
+
+    def _stylize_tiled(self, padded: np.ndarray, style, strength: float, balance: float | None,
                        progress: Callable[[int, int], None] | None) -> np.ndarray:
         """Two passes over the tiles: encode them all and take the photo's statistics from their features, then
         decode each. The statistics are then the whole photo's at its own scale, so the result is an untiled
@@ -183,10 +225,13 @@ class ArbitraryStylizer:
             owned.append(encoded[-1][..., top:top + h, left:left + w])
             if progress:
                 progress(index + 1, 2 * len(patches))
-        matrix, bias = transform(feature_stats(*owned), style, strength)
+        stats = feature_stats(*owned)
+        matrix, bias = transform(stats, style, strength)
+        balance = self._balance(balance, stats, matrix, bias, strength)
         queue = iter(encoded)  # run_tiled visits the tiles in the order tiles() lists them
-        return run_tiled(lambda _: self._decode(next(queue).astype(np.float32, copy=False), matrix, bias), padded,
-                         progress=progress and (lambda done, total: progress(total + done, 2 * total)), **options)
+        return run_tiled(lambda _: self._decode(next(queue).astype(np.float32, copy=False), matrix, bias, balance),
+                         padded, progress=progress and (lambda done, total: progress(total + done, 2 * total)),
+                         **options)
 
     def _encode(self, image: np.ndarray) -> np.ndarray:
         """(1, 3, H, W) -> encoder features (1, C, H/4, W/4)."""
@@ -197,13 +242,14 @@ class ArbitraryStylizer:
         with torch.no_grad():
             return self.net.encoder(torch.from_numpy(image)).numpy()
 
-    def _decode(self, features: np.ndarray, matrix: np.ndarray, bias: np.ndarray) -> np.ndarray:
-        """Features and the map t = A f + b -> the image (1, 3, 4h, 4w)."""
+    def _decode(self, features: np.ndarray, matrix: np.ndarray, bias: np.ndarray, balance: float) -> np.ndarray:
+        """Features, the map t = A f + b and the balance (for a network with one) -> the image (1, 3, 4h, 4w)."""
+        extra = {"balance": np.array([balance], np.float32)} if self.has_balance else {}
         if self.config.runtime == "onnx":
-            feed = {"features": features, "matrix": matrix[None], "bias": bias[None]}
+            feed = {"features": features, "matrix": matrix[None], "bias": bias[None], **extra}
             return self._session("decoder.onnx").run(None, feed)[0]
         import torch
 
         with torch.no_grad():
-            return self.net(*(torch.from_numpy(a) for a in (features, matrix[None], bias[None]))).numpy()
-
+            return self.net(*(torch.from_numpy(a) for a in (features, matrix[None], bias[None], *extra.values()))
+                            ).numpy()

@@ -53,7 +53,7 @@ def cmd_stylize(args) -> int:
     result = engine.stylize(open_image(args.content), preset=args.preset, style=style, method=args.method,
                             style_weights=args.style_weights, strength=args.strength,
                             preserve_color=args.preserve_color, max_side=args.max_side, style_scale=args.style_scale,
-                            progress=update, seed=args.seed)
+                            balance=args.balance, progress=update, seed=args.seed)
     bar.close()
     result.save(args.output)
     print(f"wrote {args.output} ({result.width}x{result.height})")
@@ -116,11 +116,12 @@ def cmd_train_arbitrary(args) -> int:
         content_weight=args.content_weight, style_weight=args.style_weight, gram_weight=args.gram_weight,
         histogram_weight=args.histogram_weight, distill_steps=args.distill_steps, hue_jitter=args.hue_jitter,
         ema_decay=args.ema_decay, structure_weight=args.structure_weight, structure_layers=tuple(args.structure_layers),
-        skip_lr=args.skip_lr, teacher=str(args.teacher) if args.teacher else None,
+        skip_lr=args.skip_lr, balance_range=args.balance_range, balance_lr=args.balance_lr,
+        teacher=str(args.teacher) if args.teacher else None,
         init_from=str(args.init_from) if args.init_from else None, preview_every=args.preview_every,
         net=ArbitraryConfig(width=args.width, blocks=args.blocks, content_skip=args.content_skip,
                             fold_transform=args.fold_transform, pointwise_first=args.pointwise_first,
-                            **({"thin_convs": dict(args.thin_convs)} if args.thin_convs else {})),
+                            balance=args.balance, **({"thin_convs": dict(args.thin_convs)} if args.thin_convs else {})),
     )
     print(f"checkpoint: {train_arbitrary(config)}")
     return 0
@@ -169,6 +170,16 @@ def cmd_compare(args) -> int:
     return 0
 
 
+def cmd_fit_balance(args) -> int:
+    from .balance import describe, fit_balance
+
+    rule = fit_balance(args.weights, args.content_dir, args.style_dir, args.per_painting, args.output)
+    print(f"{describe(rule)}: wins {rule['wins']} of "
+          f"{rule['pairs']} training pairs (at one balance for all: {rule['wins_at_balance']}); wrote "
+          f"{args.weights / 'arbitrary' / 'arbitrary.pt.json'} and {args.output}")
+    return 0
+
+
 def cmd_bench(args) -> int:
     from .bench import run_benchmarks
 
@@ -200,6 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--style-scale", type=int, default=512, help="arbitrary: px at which the style is encoded")
     p.add_argument("--method", default="fast", choices=["fast", "arbitrary", "optimize"])
     p.add_argument("--strength", type=float, default=1.0)
+    p.add_argument("--balance", type=float,
+                   help="arbitrary: -1 keeps more of the photo's forms, 1 takes more of the painting's (default: the "
+                        "network's choice for this photo and painting)")
     p.add_argument("--preserve-color", action="store_true")
     p.add_argument("--max-side", type=int, default=1024)
     p.add_argument("--seed", type=int, default=0)
@@ -253,6 +267,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pointwise-first", action="store_true",
                    help="the decoder's upsampling stages mix channels before they upsample (faster)")
     p.add_argument("--skip-lr", type=float, help="learning rate of the content skip (default: --lr)")
+    p.add_argument("--balance", action="store_true",
+                   help="the decoder also takes a balance from -1 (the photo's forms) to 1 (the painting's)")
+    p.add_argument("--balance-range", type=float, default=8.0,
+                   help="with --balance: how many times the painting's loss terms weigh more against the photo's at "
+                        "balance 1 than at 0 (and less at -1)")
+    p.add_argument("--balance-lr", type=float, help="learning rate of the balance's modulations (default: --lr)")
     p.add_argument("--teacher", type=Path,
                    help="a weights folder whose arbitrary network this one learns to reproduce (distillation; a "
                         "thinner encoder distils from the teacher's)")
@@ -308,6 +328,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=int, default=256)
     p.add_argument("--strength", type=float, default=1.0, help="our arbitrary method's strength (0: its reconstruction)")
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("fit-balance", help="fit the any-style network's balance rule on training pairs against the "
+                                           "peer (docs/balance.md)")
+    p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS)
+    p.add_argument("--content-dir", type=Path, default=Path("../shared/data/content"))
+    p.add_argument("--style-dir", type=Path, default=Path("../shared/data/styles"))
+    p.add_argument("--per-painting", type=int, default=4, help="training photos per training painting")
+    p.add_argument("--output", type=Path, default=Path("docs/balance.md"))
+    p.set_defaults(func=cmd_fit_balance)
 
     p = sub.add_parser("bench", help="measure latency, memory and quality; writes docs/benchmarks.md")
     p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS)

@@ -144,8 +144,8 @@ def release_arbitrary(run_dir: Path, weights_dir: Path, n_pairs: int = 20) -> Pa
 
 
 def export_arbitrary_onnx(weights_dir: Path, opset: int = 17) -> list[tuple[Path, float]]:
-    """``encoder.onnx`` (image -> features) and ``decoder.onnx`` (features, matrix, bias -> image); the feature
-    transform between them is computed in numpy (whitening.py)."""
+    """``encoder.onnx`` (image -> features) and ``decoder.onnx`` (features, matrix, bias and, for a network with a
+    balance, the balance (1,) -> image); the feature transform between them is computed in numpy (whitening.py)."""
     import onnxruntime as ort
 
     from .arbitrary import load_arbitrary_net
@@ -159,10 +159,13 @@ def export_arbitrary_onnx(weights_dir: Path, opset: int = 17) -> list[tuple[Path
     channels = features.shape[1]
     matrix = torch.eye(channels)[None] + 0.1 * torch.randn(1, channels, channels, generator=gen)
     bias = torch.randn(1, channels, generator=gen)
+    decoder_inputs, decoder_names = (features, matrix, bias), ["features", "matrix", "bias"]
+    if net.config.balance:
+        decoder_inputs, decoder_names = (*decoder_inputs, torch.tensor([0.6])), [*decoder_names, "balance"]
     graphs = [
         ("encoder.onnx", net.encoder, (image,), ["image"], ["features"],
          {"image": {2: "height", 3: "width"}, "features": {2: "fheight", 3: "fwidth"}}),
-        ("decoder.onnx", net, (features, matrix, bias), ["features", "matrix", "bias"], ["stylized"],
+        ("decoder.onnx", net, decoder_inputs, decoder_names, ["stylized"],
          {"features": {2: "fheight", 3: "fwidth"}, "stylized": {2: "height", 3: "width"}}),
     ]
     results = []

@@ -44,6 +44,11 @@ class ArbitraryConfig:
     # The two upsampling stages as a 1x1 conv, the upsampling, then a depthwise conv (:func:`_upsampling`). False:
     # v3-v9's upsampling then a separable conv.
     pointwise_first: bool = False
+    # The decoder also takes a balance b in [-1, 1] per image, which moves its result from the photo's forms (-1)
+    # towards the painting's (1): trained with the painting's loss terms weighted up and the photo's down by a
+    # factor that grows with b (training_arbitrary.balance_weights; Babaeizadeh & Ghiasi, "Adjustable Real-time
+    # Style Transfer", 2018; Modulation).
+    balance: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -159,6 +164,22 @@ def _coarse_path(channels: int) -> nn.Sequential:
     return path
 
 
+class Modulation(nn.Module):
+    """x -> x (1 + b gain) + b shift per channel, for a balance b (N,) in [-1, 1]: the decoder's conditioning on the
+    balance, as conditional instance normalisation conditions a network on a style with one scale and shift per
+    channel (Dumoulin et al., 2017). Both start at zero, so a decoder extended with it gives its old output at every
+    balance; at b = 0 it is the identity throughout."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.gain = nn.Parameter(torch.zeros(1, channels, 1, 1))
+        self.shift = nn.Parameter(torch.zeros(1, channels, 1, 1))
+
+    def forward(self, x: torch.Tensor, balance: torch.Tensor) -> torch.Tensor:
+        b = balance.view(-1, 1, 1, 1)
+        return x * (1 + b * self.gain) + b * self.shift
+
+
 def _residual_block(channels: int) -> nn.Sequential:
     """Two separable convs; the last starts at zero, so a new block is the identity and an earlier release's
     decoder can be extended with blocks without changing its output."""
@@ -190,7 +211,7 @@ class Decoder(nn.Module):
     UPSAMPLING = (4, 9)  # the first of each upsampling stage's two layers (_upsampling)
 
     def __init__(self, width: int, blocks: int, content_skip: bool = False, fold_transform: bool = False,
-                 pointwise_first: bool = False):
+                 pointwise_first: bool = False, balance: bool = False):
         super().__init__()
         first = _pointwise_depthwise(256, width * 2) if fold_transform else _separable(256, width * 2)
         self.fold_transform = fold_transform
@@ -208,15 +229,39 @@ class Decoder(nn.Module):
         if self.skip is not None:
             nn.init.zeros_(self.skip.weight)
             nn.init.zeros_(self.skip.bias)
+        # With ``balance``, one Modulation before each ReLU of the trunk (keyed by the ReLU's index) and one on the
+        # RGB logits (key "out").
+        self.modulation = None
+        if balance:
+            channels, modulated = {}, 0
+            for index, layer in enumerate(self.layers):
+                convs = [m for m in layer.modules() if isinstance(m, nn.Conv2d)]
+                modulated = convs[-1].out_channels if convs else modulated
+                if isinstance(layer, nn.ReLU):
+                    channels[str(index)] = modulated
+            self.modulation = nn.ModuleDict({**{k: Modulation(c) for k, c in channels.items()}, "out": Modulation(3)})
 
-    def forward(self, features: torch.Tensor, matrix: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-        """The photo's features f (N, 256, h, w) and the map (matrix (N, 256, 256), bias (N, 256)) -> RGB 0-1."""
+    def forward(self, features: torch.Tensor, matrix: torch.Tensor, bias: torch.Tensor,
+                balance: torch.Tensor | None = None) -> torch.Tensor:
+        """The photo's features f (N, 256, h, w) and the map (matrix (N, 256, 256), bias (N, 256)) -> RGB 0-1; a
+        decoder made with ``balance`` also takes the balance (N,) (0 when not given)."""
+        if self.modulation is not None and balance is None:
+            balance = features.new_zeros(features.shape[0])
         x = self._folded_first(features, matrix, bias) if self.fold_transform else self._first(features, matrix, bias)
-        x = self.layers[1:self._QUARTER](x)
+        x = self._trunk(x, 1, self._QUARTER, balance)
         x = x + self.coarse(x)
         for block in self.residual:
             x = x + block(x)
-        return torch.sigmoid(self.layers[self._QUARTER:](x))
+        x = self._trunk(x, self._QUARTER, len(self.layers), balance)
+        return torch.sigmoid(x if self.modulation is None else self.modulation["out"](x, balance))
+
+    def _trunk(self, x: torch.Tensor, start: int, stop: int, balance: torch.Tensor | None) -> torch.Tensor:
+        """``layers[start:stop]``, each ReLU after its Modulation when the decoder has them."""
+        for index in range(start, stop):
+            if self.modulation is not None and str(index) in self.modulation:
+                x = self.modulation[str(index)](x, balance)
+            x = self.layers[index](x)
+        return x
 
     def _first(self, features: torch.Tensor, matrix: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
         x = self.layers[0](apply_transform(features, matrix, bias))
@@ -251,11 +296,12 @@ class ArbitraryStyleNet(nn.Module):
         self.config = config
         self.encoder = Encoder(config.thin_convs)
         self.decoder = Decoder(config.width, config.blocks, config.content_skip, config.fold_transform,
-                               config.pointwise_first)
+                               config.pointwise_first, config.balance)
 
     def load_encoder(self, backbone: VGGFeatures) -> None:
         """Start the encoder from the loss network's VGG16 (see :meth:`Encoder.init_from`)."""
         self.encoder.init_from(backbone)
 
-    def forward(self, features: torch.Tensor, matrix: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-        return self.decoder(features, matrix, bias)
+    def forward(self, features: torch.Tensor, matrix: torch.Tensor, bias: torch.Tensor,
+                balance: torch.Tensor | None = None) -> torch.Tensor:
+        return self.decoder(features, matrix, bias, balance)

@@ -64,3 +64,18 @@ def tiny_arbitrary_weights(tiny_weights, tmp_path_factory) -> Path:
     shutil.copytree(tiny_weights, weights)
     build_tiny_arbitrary(root, weights, steps=4, painting_seed=300)
     return weights
+
+
+@pytest.fixture(scope="session")
+def tiny_balance_weights(tiny_weights, tmp_path_factory) -> Path:
+    """Like ``tiny_arbitrary_weights``, with a decoder that takes a balance, trained at a rate that opens its
+    modulations within the few steps."""
+    import shutil
+
+    from .synthetic import build_tiny_arbitrary
+
+    root = tmp_path_factory.mktemp("tiny-balance")
+    weights = root / "weights"
+    shutil.copytree(tiny_weights, weights)
+    build_tiny_arbitrary(root, weights, steps=4, painting_seed=300, balance=True, balance_lr=0.05)
+    return weights

@@ -230,3 +230,55 @@ def test_training_decodes_what_the_engine_renders(tiny_arbitrary_weights, styles
     rendered = _stylize(engine, photo, style, style_scale=max(style.size))
     trained = stylize_tensors(engine.arbitrary.net, to_tensor(photo), to_tensor(style))
     assert np.abs(rendered - trained[0].permute(1, 2, 0).numpy()).max() <= 1.5 / 255
+
+
+def test_the_balance_changes_the_result_alike_on_onnx_runtime_and_pytorch(tiny_balance_weights, styles):
+    photo = draw_photo((52, 44), seed=10)
+    onnx = Engine(tiny_balance_weights, EngineConfig(threads=1, runtime="onnx", arbitrary_encoder="float"))
+    eager = Engine(tiny_balance_weights, EngineConfig(threads=1, runtime="torch"))
+    results = {}
+    for balance in (-1.0, 1.0):
+        results[balance] = _stylize(onnx, photo, styles[0], balance=balance)
+        assert np.abs(results[balance] - _stylize(eager, photo, styles[0], balance=balance)).max() <= 1.5 / 255
+    assert np.abs(results[-1.0] - results[1.0]).mean() > 1 / 255
+
+
+def _with_rule(weights, tmp_path, rule):
+    import shutil
+
+    folder = tmp_path / "weights"
+    shutil.copytree(weights, folder)
+    path = sidecar_path(folder / "arbitrary" / "arbitrary.pt")
+    path.write_text(json.dumps({**json.loads(path.read_text()), "balance_rule": rule}))
+    return Engine(folder, EngineConfig(threads=1))
+
+
+@pytest.mark.parametrize("log_centre, chosen", [(-50.0, 1.0), (50.0, -1.0)])
+def test_without_a_balance_it_takes_the_metadatas_rule(tiny_balance_weights, styles, tmp_path, log_centre, chosen):
+    engine = _with_rule(tiny_balance_weights, tmp_path, {"slope": 1.0, "log_centre": log_centre})
+    photo = draw_photo((52, 44), seed=10)
+    auto = _stylize(engine, photo, styles[0])
+    assert np.abs(auto - _stylize(engine, photo, styles[0], balance=chosen)).max() == 0
+    assert np.abs(auto - _stylize(engine, photo, styles[0], balance=-chosen)).mean() > 1 / 255
+
+
+def test_the_rule_is_linear_in_the_log_of_the_feature_change_and_clipped(tiny_balance_weights, tmp_path):
+    stylizer = _with_rule(tiny_balance_weights, tmp_path, {"slope": 0.5, "log_centre": 1.0}).arbitrary
+    assert stylizer.auto_balance(np.e) == 0.0
+    assert stylizer.auto_balance(np.e ** 2) == pytest.approx(0.5)
+    assert stylizer.auto_balance(np.e ** 9) == 1.0 and stylizer.auto_balance(1e-9) == -1.0
+
+
+def test_a_network_without_a_rule_or_a_balance_decodes_at_balance_zero(tiny_balance_weights, engine, styles):
+    photo = draw_photo((52, 44), seed=10)
+    balanced = Engine(tiny_balance_weights, EngineConfig(threads=1))
+    assert np.abs(_stylize(balanced, photo, styles[0]) - _stylize(balanced, photo, styles[0], balance=0.0)).max() == 0
+    assert np.abs(_stylize(engine, photo, styles[0]) - _stylize(engine, photo, styles[0], balance=0.0)).max() == 0
+
+
+def test_it_refuses_a_balance_out_of_range_or_one_the_network_cannot_take(tiny_balance_weights, engine, styles):
+    photo = draw_photo((52, 44), seed=10)
+    with pytest.raises(InvalidOptionError, match="balance must be between -1"):
+        _stylize(Engine(tiny_balance_weights, EngineConfig(threads=1)), photo, styles[0], balance=1.5)
+    with pytest.raises(InvalidOptionError, match="no style/detail balance"):
+        _stylize(engine, photo, styles[0], balance=0.5)

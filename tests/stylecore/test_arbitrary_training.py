@@ -9,8 +9,9 @@ from stylecore.imageio import open_image, to_tensor
 from stylecore.networks.arbitrary import ArbitraryConfig, ArbitraryStyleNet, apply_transform, separable_from_dense
 from stylecore.sidecars import write_sidecar
 from stylecore.losses import relative_mse
-from stylecore.training_arbitrary import (ArbitraryTrainConfig, add_margin, cut_margin, feature_transforms, pair_losses,
-                                         sorted_distance, stylize_tensors, train_arbitrary)
+from stylecore.training_arbitrary import (ArbitraryTrainConfig, add_margin, balance_weights, cut_margin,
+                                         feature_transforms, pair_losses, sorted_distance, stylize_tensors,
+                                         train_arbitrary)
 
 from .synthetic import draw_painting, draw_photo
 
@@ -338,6 +339,33 @@ def test_it_adds_a_content_skip_to_a_release_without_one_which_training_then_ope
     flat = torch.zeros(1, 256, 256)  # t = the bias at every position, whatever the photo
     with torch.no_grad():
         assert (net(photo, flat, 20 * bias) - net(other, flat, 20 * bias)).abs().max() > 1e-4
+
+
+def test_a_balance_starts_from_an_earlier_release_at_every_balance_and_training_makes_it_matter(data, tmp_path):
+    earlier = ArbitraryStyleNet(ArbitraryConfig(width=8)).eval()
+    balanced = ArbitraryConfig(width=8, balance=True)
+    net = _started_from(earlier, balanced, data, tmp_path)  # also saves earlier.pt
+    photo = 20 * torch.rand(1, 256, 8, 12)  # relu3_1 scale
+    matrix, bias = torch.rand(1, 256, 256) / 16, torch.rand(1, 256)
+    with torch.no_grad():
+        for balance in (-1.0, 0.0, 1.0):
+            torch.testing.assert_close(net(photo, matrix, bias, torch.tensor([balance])), earlier(photo, matrix, bias))
+    # Decoder steps open the modulations at their own rate; then the balance changes what the same features decode to.
+    trained = train_arbitrary(_config(data, "balance3", steps=3, lr=1e-5, balance_lr=1e-2, net=balanced,
+                                      init_from=str(tmp_path / "earlier.pt")), show_progress=False)
+    net.load_state_dict(torch.load(trained)["net"])
+    assert max(p.abs().max() for p in net.decoder.modulation.parameters()) > 5e-3
+    assert (net.decoder.layers[0][1].weight - earlier.decoder.layers[0][1].weight).abs().max() < 5e-5
+    with torch.no_grad():
+        assert (net(photo, matrix, bias, torch.tensor([-1.0])) - net(photo, matrix, bias, torch.tensor([1.0]))
+                ).abs().max() > 1e-3
+
+
+def test_the_balance_weighs_style_against_content_by_the_range_to_its_power():
+    balances = torch.tensor([-1.0, -0.5, 0.0, 0.5, 1.0])
+    on_content, on_style = balance_weights(balances, 8.0)
+    torch.testing.assert_close(on_style / on_content, 8.0 ** balances)
+    torch.testing.assert_close(on_style * on_content, torch.ones(5))  # the loss keeps its scale
 
 
 def test_the_pointwise_first_stages_start_from_an_earlier_releases_with_its_response_to_flat_features(data, tmp_path):
