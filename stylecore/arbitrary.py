@@ -92,6 +92,7 @@ class ArbitraryStylizer:
         self.config = config
         self.metadata = read_metadata(folder)
         self.has_balance = bool(self.metadata["network"].get("balance"))
+        self._rule = self.metadata.get("balance_rule") if self.has_balance else None
         self._net = None
         self._sessions: dict[str, object] = {}
         self._codes: OrderedDict[bytes, tuple[np.ndarray, np.ndarray]] = OrderedDict()
@@ -189,17 +190,17 @@ class ArbitraryStylizer:
         (whitening.feature_change), by the rule in the network's metadata (``balance_rule``: the balance is
         ``slope * (log change - log_centre)``, clipped to -1..1), fitted on training pairs (stylecore fit-balance).
         0 for a network without a balance or a rule."""
-        rule = self.metadata.get("balance_rule")
-        if not self.has_balance or rule is None:
+        if self._rule is None:
             return 0.0
-        return float(np.clip(rule["slope"] * (np.log(max(change, 1e-12)) - rule["log_centre"]), -1.0, 1.0))
+        return float(np.clip(self._rule["slope"] * (np.log(max(change, 1e-12)) - self._rule["log_centre"]), -1.0,
+                             1.0))
 
     def _balance(self, balance: float | None, stats, matrix: np.ndarray, bias: np.ndarray, strength: float) -> float:
         """The given balance, or the rule's from the full-strength map (A - I and b scale with the strength, so the
         change at strength 1 is the change over strength²): the strength slider then moves the strength alone."""
         if balance is not None:
             return balance
-        if not (strength and self.has_balance and "balance_rule" in self.metadata):
+        if self._rule is None or not strength:  # no rule to read the change with: do not compute it
             return 0.0
         return self.auto_balance(feature_change(stats, matrix, bias) / strength ** 2)
 

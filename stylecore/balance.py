@@ -47,7 +47,7 @@ def training_pairs(content_dir: Path, style_dir: Path, per_painting: int, seed: 
     return [(photo, painting) for painting in paintings for photo in rng.sample(photos, per_painting)]
 
 
-def measure(weights: Path, pairs: list[tuple[Path, Path]], balances=BALANCES, size: int = 256) -> list[dict]:
+def measure(weights: Path, pairs: list[tuple[Path, Path]], size: int = 256) -> list[dict]:
     """Per pair: the feature change, the peer's distances and ours at each balance (the engine's ONNX path)."""
     engine = Engine.load(weights)
     if not engine.arbitrary.has_balance:
@@ -67,7 +67,7 @@ def measure(weights: Path, pairs: list[tuple[Path, Path]], balances=BALANCES, si
                                        style_t, photo_t)}
         row["ours"] = [style_distances(vgg, to_tensor(engine.stylize(
             photo, style=painting, method="arbitrary", max_side=size, style_scale=size, balance=b)), style_t, photo_t)
-            for b in balances]
+            for b in BALANCES]
         rows.append(row)
     return rows
 
@@ -77,18 +77,18 @@ def rule_balances(changes: np.ndarray, slope: float, log_centre: float) -> np.nd
     return np.clip(slope * (np.log(changes) - log_centre), -1.0, 1.0)
 
 
-def wins(rows: list[dict], chosen: np.ndarray, balances=BALANCES) -> np.ndarray:
+def wins(rows: list[dict], chosen: np.ndarray) -> np.ndarray:
     """Per pair, whether ours at its ``chosen`` balance beats the peer on Gram and on content (distances between
     rendered balances interpolated)."""
     out = []
     for row, balance in zip(rows, chosen):
-        gram = np.interp(balance, balances, [d["gram"] for d in row["ours"]])
-        content = np.interp(balance, balances, [d["content"] for d in row["ours"]])
+        gram = np.interp(balance, BALANCES, [d["gram"] for d in row["ours"]])
+        content = np.interp(balance, BALANCES, [d["content"] for d in row["ours"]])
         out.append(gram < row["peer"]["gram"] and content < row["peer"]["content"])
     return np.array(out)
 
 
-def fit_rule(rows: list[dict], balances=BALANCES) -> dict:
+def fit_rule(rows: list[dict]) -> dict:
     """The slope and centre that win the most pairs; of equal ones the smallest slope, then the centre nearest the
     pairs' median log change."""
     changes = np.array([row["change"] for row in rows])
@@ -97,13 +97,13 @@ def fit_rule(rows: list[dict], balances=BALANCES) -> dict:
     best = None
     for slope in _SLOPES:
         for centre in np.linspace(logs.min(), logs.max(), _CENTRES):
-            won = int(wins(rows, rule_balances(changes, slope, centre), balances).sum())
+            won = int(wins(rows, rule_balances(changes, slope, centre)).sum())
             key = (-won, slope, abs(centre - median))
             if best is None or key < best[0]:
                 best = key, float(slope), float(centre), won
     _, slope, centre, won = best
     return {"slope": round(slope, 4), "log_centre": round(centre, 4), "pairs": len(rows), "wins": won,
-            "wins_at_balance": {f"{b:g}": int(wins(rows, np.full(len(rows), b), balances).sum()) for b in balances},
+            "wins_at_balance": {f"{b:g}": int(wins(rows, np.full(len(rows), b)).sum()) for b in BALANCES},
             "fitted": datetime.date.today().isoformat()}
 
 

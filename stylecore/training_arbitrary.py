@@ -416,7 +416,7 @@ def _decoder_step(net: ArbitraryStyleNet, vgg, content: torch.Tensor, style: tor
         photo_f = vgg(content, config.structure_layers) if config.structure_weight else None
     balance = torch.rand(content.shape[0]) * 2 - 1 if net.config.balance else torch.zeros(content.shape[0])
     on_content, on_style = balance_weights(balance, config.balance_range)
-    out = cut_margin(net(content_f, matrix, bias, balance if net.config.balance else None))
+    out = cut_margin(net(content_f, matrix, bias, balance))  # a decoder without a balance ignores it
     content_f = {name: cut_margin(target, ENCODER_SCALE) for name in config.content_layers}
     out_f = vgg(out, tuple(dict.fromkeys(config.content_layers + config.style_layers + config.structure_layers)))
     per = pair_losses(out_f, content_f, style_f, config, photo_f)
