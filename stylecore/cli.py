@@ -121,7 +121,8 @@ def cmd_train_arbitrary(args) -> int:
         init_from=str(args.init_from) if args.init_from else None, preview_every=args.preview_every,
         net=ArbitraryConfig(width=args.width, blocks=args.blocks, content_skip=args.content_skip,
                             fold_transform=args.fold_transform, pointwise_first=args.pointwise_first,
-                            balance=args.balance, **({"thin_convs": dict(args.thin_convs)} if args.thin_convs else {})),
+                            balance=args.balance, upsampling=args.upsampling,
+                            **({"thin_convs": dict(args.thin_convs)} if args.thin_convs else {})),
     )
     print(f"checkpoint: {train_arbitrary(config)}")
     return 0
@@ -164,8 +165,9 @@ def cmd_grid(args) -> int:
 def cmd_compare(args) -> int:
     from .compare import compare_arbitrary
 
+    size = {} if args.size is None else {"size": args.size}
     path = compare_arbitrary(args.weights, args.content_dir, args.style_dir, args.output, args.grid,
-                             n_pairs=args.pairs, size=args.size, strength=args.strength, optimize=args.optimize)
+                             n_pairs=args.pairs, strength=args.strength, optimize=args.optimize, **size)
     print(f"wrote {path}" + (f" and {args.grid}" if args.grid else ""))
     return 0
 
@@ -266,6 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the decoder's first layer as 1x1 then depthwise, so the feature map folds into its weights")
     p.add_argument("--pointwise-first", action="store_true",
                    help="the decoder's upsampling stages mix channels before they upsample (faster)")
+    p.add_argument("--upsampling", default="nearest",
+                   help="how the decoder doubles its resolution: nearest (v3-v9) or bilinear (no 4 px grid in flat "
+                        "regions)")
     p.add_argument("--skip-lr", type=float, help="learning rate of the content skip (default: --lr)")
     p.add_argument("--balance", action="store_true",
                    help="the decoder also takes a balance from -1 (the photo's forms) to 1 (the painting's)")
@@ -325,7 +330,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pairs", type=int, default=8, help="the first N of the held-out photos x paintings (60 x 5)")
     p.add_argument("--no-optimize", dest="optimize", action="store_false",
                    help="leave out the optimize method (~10 s a pair), for counts over many pairs")
-    p.add_argument("--size", type=int, default=256)
+    p.add_argument("--size", type=int, help="the longer side of photos and results (default 384: the peer's own "
+                                            "working size, at which no result is resampled)")
     p.add_argument("--strength", type=float, default=1.0, help="our arbitrary method's strength (0: its reconstruction)")
     p.set_defaults(func=cmd_compare)
 

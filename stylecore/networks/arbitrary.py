@@ -26,8 +26,10 @@ import torch
 from torch import nn
 
 from ..backbones import VGGFeatures, vgg16_trunk
+from ..errors import InvalidOptionError
 
 ENCODER_LAYER = "relu3_1"
+UPSAMPLING_MODES = ("nearest", "bilinear")
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,13 @@ class ArbitraryConfig:
     # factor that grows with b (training_arbitrary.balance_weights; Babaeizadeh & Ghiasi, "Adjustable Real-time
     # Style Transfer", 2018; Modulation).
     balance: bool = False
+    # How the decoder doubles its resolution (its two stages and the coarse path). "nearest" (v3-v9) leaves a faint
+    # grid with the features' 4 px period in flat regions; "bilinear" does not (docs/engine.md, items 16 and 21).
+    upsampling: str = "nearest"
+
+    def __post_init__(self):
+        if self.upsampling not in UPSAMPLING_MODES:
+            raise InvalidOptionError(f"upsampling must be one of {', '.join(UPSAMPLING_MODES)}, not {self.upsampling!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -131,15 +140,19 @@ def _identity_depthwise(channels: int) -> nn.Conv2d:
     return depthwise
 
 
-def _upsampling(cin: int, cout: int, pointwise_first: bool) -> list[nn.Module]:
+def _upsample(mode: str) -> nn.Upsample:
+    return nn.Upsample(scale_factor=2, mode=mode, **({} if mode == "nearest" else {"align_corners": False}))
+
+
+def _upsampling(cin: int, cout: int, pointwise_first: bool, mode: str) -> list[nn.Module]:
     """Two layers that double the resolution and go from ``cin`` to ``cout`` channels.
 
-    v3-v9: a nearest upsampling, then a separable conv at the new resolution. ``pointwise_first``: the 1x1 conv before
+    v3-v9: an upsampling (``mode``), then a separable conv at the new resolution. ``pointwise_first``: the 1x1 conv before
     the upsampling (they commute), then the depthwise conv on ``cout`` channels, so the 1x1 conv runs on a quarter of
     the pixels and the upsampling copies fewer channels. Not the same function (the depthwise kernels act after the
     channel mix, one per output channel), so a decoder converts to it by training (docs/engine.md, item 17). Its
     depthwise kernels start as the identity."""
-    up = nn.Upsample(scale_factor=2, mode="nearest")
+    up = _upsample(mode)
     if not pointwise_first:
         return [up, _separable(cin, cout)]
     return [nn.Conv2d(cin, cout, 1), nn.Sequential(up, _identity_depthwise(cout))]
@@ -151,14 +164,14 @@ def _dilated(channels: int, dilation: int) -> nn.Sequential:
                          nn.Conv2d(channels, channels, 1))
 
 
-def _coarse_path(channels: int) -> nn.Sequential:
+def _coarse_path(channels: int, mode: str) -> nn.Sequential:
     """1/4 -> 1/8 resolution, four separable convs (two dilated), back up: ~100 px of reach at full resolution, for
     the painting's larger forms (relu4_3 sees ~200 px; the trunk ~50 px). The last conv starts at zero, so a decoder
     without the path can be extended with it without changing its output."""
     path = nn.Sequential(
         nn.AvgPool2d(2), _separable(channels, channels), nn.ReLU(inplace=True), _dilated(channels, 2),
         nn.ReLU(inplace=True), _dilated(channels, 2), nn.ReLU(inplace=True), _separable(channels, channels),
-        nn.Upsample(scale_factor=2, mode="nearest"))
+        _upsample(mode))
     nn.init.zeros_(path[7][1].weight)
     nn.init.zeros_(path[7][1].bias)
     return path
@@ -190,7 +203,7 @@ def _residual_block(channels: int) -> nn.Sequential:
 
 
 class Decoder(nn.Module):
-    """relu3_1 features (N, 256, H/4, W/4) -> RGB 0-1 (N, 3, H, W); nearest upsampling + conv (no checkerboard).
+    """relu3_1 features (N, 256, H/4, W/4) -> RGB 0-1 (N, 3, H, W); upsampling + conv (no checkerboard).
 
     At 1024² the 1/4-resolution layers cost ~1.2 GMAC each against ~2.5 GMAC at full resolution and ~50 GMAC for
     the encoder, so the residual blocks go there, after a coarse path (:func:`_coarse_path`) added to the trunk.
@@ -211,20 +224,20 @@ class Decoder(nn.Module):
     UPSAMPLING = (4, 9)  # the first of each upsampling stage's two layers (_upsampling)
 
     def __init__(self, width: int, blocks: int, content_skip: bool = False, fold_transform: bool = False,
-                 pointwise_first: bool = False, balance: bool = False):
+                 pointwise_first: bool = False, balance: bool = False, upsampling: str = "nearest"):
         super().__init__()
         first = _pointwise_depthwise(256, width * 2) if fold_transform else _separable(256, width * 2)
         self.fold_transform = fold_transform
         self.layers = nn.Sequential(
             first, nn.ReLU(inplace=True),
             _separable(width * 2, width * 2), nn.ReLU(inplace=True),
-            *_upsampling(width * 2, width, pointwise_first), nn.ReLU(inplace=True),
+            *_upsampling(width * 2, width, pointwise_first, upsampling), nn.ReLU(inplace=True),
             _separable(width, width), nn.ReLU(inplace=True),
-            *_upsampling(width, width // 2, pointwise_first), nn.ReLU(inplace=True),
+            *_upsampling(width, width // 2, pointwise_first, upsampling), nn.ReLU(inplace=True),
             nn.Conv2d(width // 2, 3, 3, 1, 1),
         )
         self.residual = nn.ModuleList(_residual_block(width * 2) for _ in range(blocks))
-        self.coarse = _coarse_path(width * 2)
+        self.coarse = _coarse_path(width * 2, upsampling)
         self.skip = nn.Conv2d(256, width * 2, 1) if content_skip else None
         if self.skip is not None:
             nn.init.zeros_(self.skip.weight)
@@ -296,7 +309,7 @@ class ArbitraryStyleNet(nn.Module):
         self.config = config
         self.encoder = Encoder(config.thin_convs)
         self.decoder = Decoder(config.width, config.blocks, config.content_skip, config.fold_transform,
-                               config.pointwise_first, config.balance)
+                               config.pointwise_first, config.balance, config.upsampling)
 
     def load_encoder(self, backbone: VGGFeatures) -> None:
         """Start the encoder from the loss network's VGG16 (see :meth:`Encoder.init_from`)."""

@@ -54,7 +54,8 @@ def photo() -> Image.Image:
 
 @pytest.fixture(scope="session")
 def tiny_arbitrary_weights(tiny_weights, tmp_path_factory) -> Path:
-    """``tiny_weights`` plus a really trained (a few steps), released and exported arbitrary-style network."""
+    """``tiny_weights`` plus a really trained (a few steps), released and exported arbitrary-style network, with the
+    shipped network's bilinear upsampling (the balance network below keeps the nearest one of v3-v9)."""
     import shutil
 
     from .synthetic import build_tiny_arbitrary
@@ -62,7 +63,7 @@ def tiny_arbitrary_weights(tiny_weights, tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("tiny-arbitrary")
     weights = root / "weights"
     shutil.copytree(tiny_weights, weights)
-    build_tiny_arbitrary(root, weights, steps=4, painting_seed=300)
+    build_tiny_arbitrary(root, weights, steps=4, painting_seed=300, upsampling="bilinear")
     return weights
 
 

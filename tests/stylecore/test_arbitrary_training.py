@@ -368,6 +368,23 @@ def test_the_balance_weighs_style_against_content_by_the_range_to_its_power():
     torch.testing.assert_close(on_style * on_content, torch.ones(5))  # the loss keeps its scale
 
 
+def test_a_bilinear_decoder_starts_from_an_earlier_nearest_release_with_all_of_its_weights(data, tmp_path):
+    earlier = ArbitraryStyleNet(ArbitraryConfig(width=8)).eval()
+    net = _started_from(earlier, ArbitraryConfig(width=8, upsampling="bilinear"), data, tmp_path)
+    mine, theirs = net.decoder.state_dict(), earlier.decoder.state_dict()
+    assert mine.keys() == theirs.keys() and all(torch.equal(mine[k], theirs[k]) for k in mine)
+    # Another function all the same: the upsampled features are interpolated, not copied in 2 x 2 blocks.
+    features = torch.rand(1, 256, 6, 8)
+    matrix, bias = torch.eye(256)[None], torch.zeros(1, 256)
+    with torch.no_grad():
+        assert (net(features, matrix, bias) - earlier(features, matrix, bias)).abs().max() > 1e-4
+
+
+def test_it_refuses_an_unknown_upsampling():
+    with pytest.raises(InvalidOptionError, match="upsampling must be one of nearest, bilinear, not 'cubic'"):
+        ArbitraryConfig(upsampling="cubic")
+
+
 def test_the_pointwise_first_stages_start_from_an_earlier_releases_with_its_response_to_flat_features(data, tmp_path):
     earlier = ArbitraryStyleNet(ArbitraryConfig(width=8)).eval()
     net = _started_from(earlier, ArbitraryConfig(width=8, pointwise_first=True), data, tmp_path)
