@@ -163,11 +163,11 @@ def cmd_grid(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from .compare import compare_arbitrary
+    from .compare import COMPARE_SIZE, compare_arbitrary
 
-    size = {} if args.size is None else {"size": args.size}
     path = compare_arbitrary(args.weights, args.content_dir, args.style_dir, args.output, args.grid,
-                             n_pairs=args.pairs, strength=args.strength, optimize=args.optimize, **size)
+                             n_pairs=args.pairs, size=args.size or COMPARE_SIZE, strength=args.strength,
+                             optimize=args.optimize)
     print(f"wrote {path}" + (f" and {args.grid}" if args.grid else ""))
     return 0
 

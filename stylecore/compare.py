@@ -26,8 +26,8 @@ from .training_arbitrary import split_paintings, style_distances
 N_VAL_PHOTOS, N_VAL_PAINTINGS = 60, 5  # the splits every training run uses
 # The peer's any-style network works at 384 px on the longer side: it resizes every photo to that and its result back
 # to the photo's size. At 384 px neither system's result is resampled. At 256 px (the size of sessions 1-17) the
-# peer's input is enlarged 1.5x and its result shrunk 1.5x, which sharpens it and brings its strokes to the
-# painting's scale at 256 px; above 384 its result is enlarged (docs/engine.md, item 21).
+# peer's input is enlarged 1.5x and its result shrunk 1.5x; above 384 its result is enlarged. How much the verdict
+# moves with the size: docs/engine.md, item 21.
 COMPARE_SIZE = 384
 
 

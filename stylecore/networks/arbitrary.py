@@ -140,10 +140,6 @@ def _identity_depthwise(channels: int) -> nn.Conv2d:
     return depthwise
 
 
-def _upsample(mode: str) -> nn.Upsample:
-    return nn.Upsample(scale_factor=2, mode=mode, **({} if mode == "nearest" else {"align_corners": False}))
-
-
 def _upsampling(cin: int, cout: int, pointwise_first: bool, mode: str) -> list[nn.Module]:
     """Two layers that double the resolution and go from ``cin`` to ``cout`` channels.
 
@@ -152,7 +148,7 @@ def _upsampling(cin: int, cout: int, pointwise_first: bool, mode: str) -> list[n
     the pixels and the upsampling copies fewer channels. Not the same function (the depthwise kernels act after the
     channel mix, one per output channel), so a decoder converts to it by training (docs/engine.md, item 17). Its
     depthwise kernels start as the identity."""
-    up = _upsample(mode)
+    up = nn.Upsample(scale_factor=2, mode=mode)
     if not pointwise_first:
         return [up, _separable(cin, cout)]
     return [nn.Conv2d(cin, cout, 1), nn.Sequential(up, _identity_depthwise(cout))]
@@ -171,7 +167,7 @@ def _coarse_path(channels: int, mode: str) -> nn.Sequential:
     path = nn.Sequential(
         nn.AvgPool2d(2), _separable(channels, channels), nn.ReLU(inplace=True), _dilated(channels, 2),
         nn.ReLU(inplace=True), _dilated(channels, 2), nn.ReLU(inplace=True), _separable(channels, channels),
-        _upsample(mode))
+        nn.Upsample(scale_factor=2, mode=mode))
     nn.init.zeros_(path[7][1].weight)
     nn.init.zeros_(path[7][1].bias)
     return path
