@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-installed
 STYLECORE_CACHE ?= var/cache/stylecore
-BACKBONE := $(STYLECORE_CACHE)/vgg16_hed.pt
+BACKBONE := $(STYLECORE_CACHE)/vgg16_imagenet.pt $(STYLECORE_CACHE)/vgg16_hed.pt
 CHROMIUM := /usr/bin/chromium
 
 export STYLECORE_CACHE
@@ -30,7 +30,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $@
 
 # Order-only: a requirements change must not re-convert an existing backbone file.
-$(BACKBONE): | $(STAMP)
+$(BACKBONE) &: | $(STAMP)
 	$(PY) -m stylecore backbone
 
 $(CHROMIUM):

@@ -56,7 +56,7 @@ def measure(weights: Path, pairs: list[tuple[Path, Path]], size: int = 256) -> l
     if peer is None:
         raise MethodUnavailableError(f"fitting the balance needs the peer {PEER} (pip install -r "
                                      f"requirements-bench.txt)")
-    vgg = load_backbone("vgg16-hed")
+    vgg = load_backbone()
     rows = []
     for photo_path, painting_path in tqdm(pairs, desc="pairs"):
         photo, painting = fit_within(open_image(photo_path), size), open_image(painting_path)

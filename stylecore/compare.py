@@ -74,7 +74,7 @@ def compare_arbitrary(weights: Path, content_dir: Path, style_dir: Path, markdow
     check_strength(strength)  # before minutes of loading and rendering, not at the first pair
     pairs = held_out_pairs(content_dir, style_dir, n_pairs)
     engine = Engine.load(weights, optimize=OptimizeConfig(style_size=size))
-    vgg = load_backbone("vgg16-hed")
+    vgg = load_backbone()
     systems = _systems(engine, size, strength, optimize)
     rows, grid_rows = [], []
     for photo_path, painting_path in tqdm(pairs, desc="pairs"):

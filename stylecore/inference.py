@@ -123,7 +123,7 @@ class Engine:
 
         torch = self._torch()
         if self._vgg is None:
-            self._vgg = load_backbone("vgg16-hed", cache_dir=self.cache_dir)
+            self._vgg = load_backbone(cache_dir=self.cache_dir)
         style = to_tensor(fit_within(style_image, self.config.optimize.style_size))
         out = optimize(self._vgg, torch.from_numpy(x), style, replace(self.config.optimize, seed=seed), progress)
         return out.numpy()

@@ -2,7 +2,7 @@
 
 Each term is *relative*: a squared error divided by the target's squared magnitude. That keeps the weights in the
 same range for any backbone and input convention (Caffe 0-255 features are ~60x larger than ImageNet-normalised ones),
-so one weight setting transfers between vgg16-hed and vgg19.
+so one weight setting transfers between backbones and input conventions.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from .backbones import load_backbone
+from .backbones import DEFAULT_BACKBONE, load_backbone
 from .data import CropSampler, list_images, split_validation
 from .errors import CheckpointError
 from .imageio import fit_within, open_image, to_tensor
@@ -41,7 +41,7 @@ class TrainConfig:
     n_val: int = 60
     checkpoint_every: int = 50
     preview_every: int = 250
-    backbone: str = "vgg16-hed"
+    backbone: str = DEFAULT_BACKBONE
     net: TransformerConfig = field(default_factory=TransformerConfig)
     loss: LossConfig = field(default_factory=LossConfig)
 

@@ -99,6 +99,8 @@ class ArbitraryTrainConfig:
     teacher: str | None = None  # a weights folder whose arbitrary network this one learns to reproduce
     checkpoint_every: int = 50
     preview_every: int = 250
+    # The encoder is distilled from this backbone and the content loss compares the output's features with the
+    # encoder's, so both live in its space: the shipped encoder (Caffe input convention) is HED's.
     backbone: str = "vgg16-hed"
     net: ArbitraryConfig = field(default_factory=ArbitraryConfig)
 

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from stylecore import Engine
+from stylecore.backbones import BACKBONES
 from stylecore.errors import CheckpointError, UnknownPresetError
 from stylecore.networks import TransformerConfig, TransformerNet
 from stylecore.presets import read_presets
@@ -39,7 +40,7 @@ def test_it_writes_metadata_beside_every_weights_file(tiny_weights, tiny_run):
     for path in files:
         meta = json.loads(sidecar_path(path).read_text())
         assert set(KEYS) - {"network"} <= set(meta), path
-        assert meta["backbone"] == "vgg16-hed" and meta["steps"] == 16 and meta["config"]["steps"] == 16
+        assert meta["backbone"] == "vgg16-imagenet" and meta["steps"] == 16 and meta["config"]["steps"] == 16
     onnx = json.loads(sidecar_path(tiny_weights / "presets" / "starry_night.onnx").read_text())
     assert onnx["exported_from"] == "starry_night.pt" and onnx["parity_max_abs_diff"] < 1e-3
     assert onnx["metrics"]["style_distance"] > 0
@@ -74,7 +75,7 @@ def test_every_shipped_weights_file_matches_its_metadata(path):
     assert entry is not None, f"{path} is not in {weights.parent.name}/manifest.json"
     assert entry["sha256"] == file_sha256(weights), f"{path} changed since its metadata was written"
     meta = json.loads((weights.parent / entry["metadata"]).read_text())
-    assert {"config", "backbone", "steps", "metrics"} <= set(meta) and meta["backbone"] == "vgg16-hed"
+    assert {"config", "backbone", "steps", "metrics"} <= set(meta) and meta["backbone"] in BACKBONES
 
 
 def test_it_lists_presets_but_not_their_weights_metadata(tiny_weights):

@@ -14,7 +14,7 @@ def test_it_lowers_the_loss_in_a_smoke_run(tiny_run):
     assert [h["step"] for h in history] == list(range(1, 17))
     # Each step sees different crops, so single steps are noisy; compare the first and last four.
     first, last = (sum(h["total"] for h in part) for part in (history[:4], history[-4:]))
-    assert last < 0.85 * first
+    assert last < 0.9 * first
     assert (tiny_run / "loss.png").stat().st_size > 0
     assert (tiny_run / "preview_00016.jpg").stat().st_size > 0
 
