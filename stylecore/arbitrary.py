@@ -25,7 +25,7 @@ from .errors import CheckpointError, InvalidImageError, InvalidOptionError, Meth
 from .imageio import check_image, fit_within, to_array, to_rgb
 from .runtime import onnx_session
 from .sidecars import sidecar_path
-from .whitening import blend, feature_change, feature_stats, style_code, transform
+from .whitening import blend, feature_stats, style_code, transform
 
 MAX_STYLES = 4
 MIN_STYLE_SCALE, MAX_STYLE_SCALE = 64, 2048
@@ -46,11 +46,6 @@ ENCODERS = {"int8": "encoder.int8.onnx", "float": "encoder.onnx"}  # EngineConfi
 _WAITING_FEATURES = 512 * 2 ** 20
 
 
-def check_balance(balance: float) -> None:
-    if not -1.0 <= balance <= 1.0:
-        raise InvalidOptionError(f"balance must be between -1 (the photo's forms) and 1 (the painting's), not {balance}")
-
-
 def load_arbitrary_net(folder: Path):
     """The PyTorch network and its metadata (for runtime="torch", export and evaluation)."""
     import torch
@@ -61,7 +56,7 @@ def load_arbitrary_net(folder: Path):
     if not (folder / "arbitrary.pt").exists():
         raise MethodUnavailableError(_NOT_INSTALLED)
     try:
-        net = ArbitraryStyleNet(ArbitraryConfig(**meta["network"]))
+        net = ArbitraryStyleNet(ArbitraryConfig.from_dict(meta["network"]))
         net.load_state_dict(torch.load(folder / "arbitrary.pt", map_location="cpu", weights_only=True))
     except (ValueError, KeyError, TypeError, RuntimeError, OSError) as exc:
         raise CheckpointError(f"the any-style network cannot be loaded ({exc})") from exc
@@ -91,8 +86,6 @@ class ArbitraryStylizer:
         self.folder = folder
         self.config = config
         self.metadata = read_metadata(folder)
-        self.has_balance = bool(self.metadata["network"].get("balance"))
-        self._rule = self.metadata.get("balance_rule") if self.has_balance else None
         self._net = None
         self._sessions: dict[str, object] = {}
         self._codes: OrderedDict[bytes, tuple[np.ndarray, np.ndarray]] = OrderedDict()
@@ -155,57 +148,21 @@ class ArbitraryStylizer:
         return code
 
     def stylize(self, x: np.ndarray, styles: Sequence[Image.Image], weights: Sequence[float] | None, *,
-                strength: float, style_scale: int, balance: float | None = None,
-                progress: Callable[[int, int], None] | None) -> np.ndarray:
-        """``balance`` -1 (the photo's forms) to 1 (the painting's), for a network trained with one; None: the
-        network's own choice for this photo and painting (:meth:`auto_balance`)."""
-        if balance is not None:
-            check_balance(balance)
-            if balance and not self.has_balance:
-                raise InvalidOptionError("the installed any-style network has no style/detail balance; leave it at 0")
+                strength: float, style_scale: int, progress: Callable[[int, int], None] | None) -> np.ndarray:
         style = self.style_code(styles, weights, style_scale)
         h, w = x.shape[-2:]
         padded, box = pad_for_network(x, IMAGE_MULTIPLE, MARGIN)
         if h * w > self.config.arbitrary_tile_above:
-            out = self._stylize_tiled(padded, style, strength, balance, progress)
+            out = self._stylize_tiled(padded, style, strength, progress)
         else:
             features = self._encode(padded)
-            stats = feature_stats(features)
-            matrix, bias = transform(stats, style, strength)
-            out = self._decode(features, matrix, bias, self._balance(balance, stats, matrix, bias, strength))
+            matrix, bias = transform(feature_stats(features), style, strength)
+            out = self._decode(features, matrix, bias)
         if progress:
             progress(1, 1)
         return crop_box(out, box)
 
-    def feature_change(self, x: np.ndarray, styles: Sequence[Image.Image], weights: Sequence[float] | None,
-                       style_scale: int) -> float:
-        """How far full strength moves the features of the photo ``x`` (1, 3, H, W) towards the styles'
-        (whitening.feature_change): what the balance rule reads."""
-        padded, _ = pad_for_network(x, IMAGE_MULTIPLE, MARGIN)
-        stats = feature_stats(self._encode(padded))
-        return feature_change(stats, *transform(stats, self.style_code(styles, weights, style_scale), 1.0))
-
-    def auto_balance(self, change: float) -> float:
-        """The balance for a photo and painting whose map moves the photo's features by ``change``
-        (whitening.feature_change), by the rule in the network's metadata (``balance_rule``: the balance is
-        ``slope * (log change - log_centre)``, clipped to -1..1), fitted on training pairs (stylecore fit-balance).
-        0 for a network without a balance or a rule."""
-        if self._rule is None:
-            return 0.0
-        return float(np.clip(self._rule["slope"] * (np.log(max(change, 1e-12)) - self._rule["log_centre"]), -1.0,
-                             1.0))
-
-    def _balance(self, balance: float | None, stats, matrix: np.ndarray, bias: np.ndarray, strength: float) -> float:
-        """The given balance, or the rule's from the full-strength map (A - I and b scale with the strength, so the
-        change at strength 1 is the change over strength²): the strength slider then moves the strength alone."""
-        if balance is not None:
-            return balance
-        if self._rule is None or not strength:  # no rule to read the change with: do not compute it
-            return 0.0
-        return self.auto_balance(feature_change(stats, matrix, bias) / strength ** 2)
-
-    def _stylize_tiled(self, padded: np.ndarray, style, strength: float, balance: float | None,
-                       progress: Callable[[int, int], None] | None) -> np.ndarray:
+    def _stylize_tiled(self, padded: np.ndarray, style, strength: float, progress: Callable[[int, int], None] | None) -> np.ndarray:
         """Two passes over the tiles: encode them all and take the photo's statistics from their features, then
         decode each. The statistics are then the whole photo's at its own scale, so the result is an untiled
         render's up to the sampling of positions for the statistics (mean difference 3.1/255 at 2048 x 1536, where
@@ -228,9 +185,8 @@ class ArbitraryStylizer:
                 progress(index + 1, 2 * len(patches))
         stats = feature_stats(*owned)
         matrix, bias = transform(stats, style, strength)
-        balance = self._balance(balance, stats, matrix, bias, strength)
         queue = iter(encoded)  # run_tiled visits the tiles in the order tiles() lists them
-        return run_tiled(lambda _: self._decode(next(queue).astype(np.float32, copy=False), matrix, bias, balance),
+        return run_tiled(lambda _: self._decode(next(queue).astype(np.float32, copy=False), matrix, bias),
                          padded, progress=progress and (lambda done, total: progress(total + done, 2 * total)),
                          **options)
 
@@ -243,14 +199,12 @@ class ArbitraryStylizer:
         with torch.no_grad():
             return self.net.encoder(torch.from_numpy(image)).numpy()
 
-    def _decode(self, features: np.ndarray, matrix: np.ndarray, bias: np.ndarray, balance: float) -> np.ndarray:
-        """Features, the map t = A f + b and the balance (for a network with one) -> the image (1, 3, 4h, 4w)."""
-        extra = {"balance": np.array([balance], np.float32)} if self.has_balance else {}
+    def _decode(self, features: np.ndarray, matrix: np.ndarray, bias: np.ndarray) -> np.ndarray:
+        """Features (1, C, h, w) and the map t = A f + b (matrix (C, C), bias (C,)) -> the image (1, 3, 4h, 4w)."""
         if self.config.runtime == "onnx":
-            feed = {"features": features, "matrix": matrix[None], "bias": bias[None], **extra}
+            feed = {"features": features, "matrix": matrix[None], "bias": bias[None]}
             return self._session("decoder.onnx").run(None, feed)[0]
         import torch
 
         with torch.no_grad():
-            return self.net(*(torch.from_numpy(a) for a in (features, matrix[None], bias[None], *extra.values()))
-                            ).numpy()
+            return self.net(*(torch.from_numpy(a) for a in (features, matrix[None], bias[None]))).numpy()

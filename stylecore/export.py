@@ -20,7 +20,8 @@ from .networks import TransformerConfig, TransformerNet
 from .networks.transformer import single_style
 from .presets import load_transformer, read_presets
 from .sidecars import write_sidecar
-from .training import load_checkpoint, load_val_images, style_targets, validation_metrics
+from .checkpoints import load_checkpoint
+from .training import load_val_images, style_targets, validation_metrics
 
 
 def release_presets(run_dir: Path, weights_dir: Path, names: list[str], n_val_metrics: int = 20) -> list[Path]:
@@ -106,11 +107,12 @@ def release_arbitrary(run_dir: Path, weights_dir: Path, n_pairs: int = 20) -> Pa
     (mean over held-out photo x held-out painting pairs). A run with ``ema_decay`` ships its averaged decoder."""
     from .arbitrary import IMAGE_MULTIPLE
     from .networks.arbitrary import ArbitraryConfig, ArbitraryStyleNet
-    from .training_arbitrary import split_paintings, style_distances, stylize_tensors
+    from .metrics import style_distances
+    from .training_arbitrary import split_paintings, stylize_tensors
 
     state = load_checkpoint(run_dir / "checkpoint.pt")
     raw = state["config"]
-    net = ArbitraryStyleNet(ArbitraryConfig(**raw["net"]))
+    net = ArbitraryStyleNet(ArbitraryConfig.from_dict(raw["net"]))
     net.load_state_dict(state["net"])
     if "decoder_average" in state:
         net.decoder.load_state_dict(state["decoder_average"])
@@ -144,8 +146,8 @@ def release_arbitrary(run_dir: Path, weights_dir: Path, n_pairs: int = 20) -> Pa
 
 
 def export_arbitrary_onnx(weights_dir: Path, opset: int = 17) -> list[tuple[Path, float]]:
-    """``encoder.onnx`` (image -> features) and ``decoder.onnx`` (features, matrix, bias and, for a network with a
-    balance, the balance (1,) -> image); the feature transform between them is computed in numpy (whitening.py)."""
+    """``encoder.onnx`` (image -> features) and ``decoder.onnx`` (features, matrix, bias -> image); the feature
+    transform between them is computed in numpy (whitening.py)."""
     import onnxruntime as ort
 
     from .arbitrary import load_arbitrary_net
@@ -160,8 +162,6 @@ def export_arbitrary_onnx(weights_dir: Path, opset: int = 17) -> list[tuple[Path
     matrix = torch.eye(channels)[None] + 0.1 * torch.randn(1, channels, channels, generator=gen)
     bias = torch.randn(1, channels, generator=gen)
     decoder_inputs, decoder_names = (features, matrix, bias), ["features", "matrix", "bias"]
-    if net.config.balance:
-        decoder_inputs, decoder_names = (*decoder_inputs, torch.tensor([0.6])), [*decoder_names, "balance"]
     graphs = [
         ("encoder.onnx", net.encoder, (image,), ["image"], ["features"],
          {"image": {2: "height", 3: "width"}, "features": {2: "fheight", 3: "fwidth"}}),
@@ -201,13 +201,13 @@ _INT8_MAX_ERROR = 0.02  # relative squared error of the int8 encoder's features 
 
 def quantize_arbitrary_encoder(weights_dir: Path) -> tuple[Path, float]:
     """``encoder.int8.onnx`` beside ``encoder.onnx``: its convs in int8 (static quantisation, per-channel weights),
-    which takes the encoder from ~0.67 to ~0.40 s at 1056² on this CPU (docs/engine.md, item 14). Returns the path
+    which takes the encoder from ~0.67 to ~0.40 s at 1056² on a 2-core AVX2 CPU (docs/engine.md). Returns the path
     and the relative error of its features against the float graph's on held-out photos, which must stay under
     :data:`_INT8_MAX_ERROR`.
 
     Weights are quantised to 7 bits (``reduce_range``): an AVX2 CPU multiplies uint8 activations by int8 weights in
     pairs summed in int16, which saturates with 8-bit weights (255 * 127 * 2 > 32767) and, with 7-bit ones, cannot;
-    so the integer sums are exact on AVX2, AVX-512 and VNNI alike, unlike the peer's int8 graphs (stylecore/peer.py).
+    so the integer sums are exact on AVX2, AVX-512 and VNNI alike (ONNX Runtime's fused int8 kernels are not).
     Calibration uses training images only (the release's config), never the held-out ones.
     """
     import onnxruntime as ort

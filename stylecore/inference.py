@@ -56,17 +56,14 @@ class Engine:
     def stylize(self, content: Image.Image, *, preset: str | None = None,
                 style: Image.Image | Sequence[Image.Image] | None = None, style_weights: Sequence[float] | None = None,
                 method: str = "fast", strength: float = 1.0, preserve_color: bool = False, max_side: int = 1024,
-                style_scale: int = 512, balance: float | None = None, progress: Progress | None = None,
-                seed: int = 0) -> Image.Image:
+                style_scale: int = 512, progress: Progress | None = None, seed: int = 0) -> Image.Image:
         """Stylize ``content`` (any PIL mode) and return an RGB image at most ``max_side`` on its longest side.
 
         fast: the preset's feed-forward network. optimize: Gatys with the preset's painting or ``style``.
         arbitrary: any painting(s) in one pass; ``style`` may be a list of 2-4 images blended by ``style_weights``,
         encoded at ``style_scale`` px (larger -> finer brush strokes). A preset name also works as the style.
         ``strength`` 0-1: for arbitrary, a mix in feature space (AdaIN's alpha); otherwise a blend toward the photo.
-        ``preserve_color`` keeps the content's colours. ``balance`` (arbitrary, for a network trained with one): -1
-        keeps more of the photo's forms, 1 takes more of the painting's; None lets the network choose per photo and
-        painting.
+        ``preserve_color`` keeps the content's colours.
         """
         if method not in METHODS:
             raise InvalidOptionError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
@@ -84,7 +81,7 @@ class Engine:
         elif method == "arbitrary":
             styles = [self._style_image(preset, None)] if style is None else _as_list(style)
             out = self.arbitrary.stylize(x, styles, style_weights, strength=strength, style_scale=style_scale,
-                                         balance=balance, progress=progress)
+                                         progress=progress)
             strength = 1.0  # already applied in feature space
         else:
             out = self._optimize(x, self._style_image(preset, style), seed, progress)

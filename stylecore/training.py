@@ -16,15 +16,16 @@ import torch
 from tqdm import tqdm
 
 from .backbones import DEFAULT_BACKBONE, load_backbone
+from .checkpoints import load_checkpoint, random_state, save_checkpoint
 from .data import CropSampler, list_images, split_validation
 from .errors import CheckpointError
 from .imageio import fit_within, open_image, to_tensor
 from .configs import LossConfig
-from .losses import perceptual_loss, relative_mse
+from .losses import perceptual_loss
+from .metrics import gram_and_content_distance
 from .networks import TransformerConfig, TransformerNet
 from .ops import gram_matrix
 from .plots import save_grid, save_loss_curve
-from .sidecars import write_sidecar
 
 
 @dataclass(frozen=True)
@@ -61,23 +62,6 @@ def style_targets(vgg, style_paths, style_size: int, layers) -> dict[str, torch.
     return {name: torch.cat(values) for name, values in grams.items()}
 
 
-def _save_checkpoint(path: Path, state: dict) -> None:
-    """Save atomically, with a readable ``<name>.pt.json`` beside it: config, backbone, steps, latest losses."""
-    partial = path.with_suffix(".partial")
-    torch.save(state, partial)
-    partial.replace(path)  # atomic: a kill mid-save never leaves a truncated checkpoint
-    write_sidecar(path, {"config": state["config"], "backbone": state["config"]["backbone"], "steps": state["step"],
-                         "metrics": {"latest_losses": state["history"][-1] if state["history"] else None}},
-                  wall_seconds=round(state["wall_seconds"], 1))
-
-
-def load_checkpoint(path: Path) -> dict:
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise CheckpointError(f"checkpoint {path} cannot be read ({exc})") from exc
-
-
 def load_val_images(paths, size: int, multiple: int = TransformerNet.multiple) -> list[torch.Tensor]:
     """Validation photos at ``size`` long side, cropped to a multiple of the network's stride."""
     images = [to_tensor(fit_within(open_image(p), size)) for p in paths]
@@ -92,14 +76,12 @@ def validation_metrics(net, vgg, val_paths, grams, loss: LossConfig, size: int =
     with torch.no_grad():
         for s in range(grams[loss.style_layers[0]].shape[0]):
             style_d, content_d = [], []
+            targets = {name: grams[name][s:s + 1] for name in loss.style_layers}
             for x in images:
-                out = net(x, torch.tensor([s]))
-                f_out = vgg(out, loss.layers)
-                f_in = vgg(x, loss.content_layers)
-                style_d.append(sum(relative_mse(gram_matrix(f_out[n]), grams[n][s:s + 1])
-                                   for n in loss.style_layers).item() / len(loss.style_layers))
-                content_d.append(sum(relative_mse(f_out[n], f_in[n]) for n in loss.content_layers).item()
-                                 / len(loss.content_layers))
+                style, content = gram_and_content_distance(vgg, net(x, torch.tensor([s])), x, targets,
+                                                           loss.style_layers, loss.content_layers)
+                style_d.append(style)
+                content_d.append(content)
             results.append({"style_distance": sum(style_d) / len(style_d),
                             "content_distance": sum(content_d) / len(content_d)})
     net.train()
@@ -140,7 +122,7 @@ def train(config: TrainConfig, *, show_progress: bool = True) -> Path:
         net.load_state_dict(state["net"])
         optimizer.load_state_dict(state["optimizer"])
         step, wall, history = state["step"], state["wall_seconds"], state["history"]
-        sampler.rng.setstate(_tuples(state["sampler_rng"]))
+        sampler.rng.setstate(random_state(state["sampler_rng"]))
         torch.set_rng_state(state["torch_rng"])
     (run_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
     (run_dir / "validation_photos.txt").write_text("\n".join(p.name for p in val_paths) + "\n")
@@ -167,7 +149,7 @@ def train(config: TrainConfig, *, show_progress: bool = True) -> Path:
         bar.update(1)
         bar.set_postfix(loss=f"{history[-1]['total']:.3f}", style=f"{history[-1]['style']:.3f}")
         if step % config.checkpoint_every == 0 or step == config.steps:
-            _save_checkpoint(checkpoint_path, {
+            save_checkpoint(checkpoint_path, {
                 "config": config.to_dict(), "net": net.state_dict(), "optimizer": optimizer.state_dict(),
                 "step": step, "wall_seconds": wall, "history": history,
                 "sampler_rng": list(sampler.rng.getstate()), "torch_rng": torch.get_rng_state(),
@@ -179,7 +161,3 @@ def train(config: TrainConfig, *, show_progress: bool = True) -> Path:
     bar.close()
     return checkpoint_path
 
-
-def _tuples(value):
-    """random.Random state round-trips through torch.save as lists; setstate wants tuples."""
-    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value

@@ -76,11 +76,3 @@ def transform(content: tuple[np.ndarray, np.ndarray], style: tuple[np.ndarray, n
     b = strength * (s_mean - full @ c_mean)
     return a.astype(np.float32), b.astype(np.float32)
 
-
-def feature_change(content: tuple[np.ndarray, np.ndarray], matrix: np.ndarray, bias: np.ndarray) -> float:
-    """How far the map moves the photo's features: E||t - f||² / E||f||² over its positions, from the photo's
-    (mean, covariance) alone. With D = A - I, t - f = D f + b, so the numerator is tr(D Σ Dᵀ) + ||D μ + b||²."""
-    mean, cov = content
-    d = matrix.astype(np.float64) - np.eye(len(mean))
-    moved = np.einsum("ij,jk,ik->", d, cov, d) + np.sum((d @ mean + bias) ** 2)
-    return float(moved / max(np.trace(cov) + mean @ mean, 1e-12))

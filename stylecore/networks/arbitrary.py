@@ -6,16 +6,14 @@
 
 The paper encodes to relu4_1 with a full mirrored VGG decoder and matches per-channel mean and std (AdaIN). Here the
 encoder stops at relu3_1 and the decoder is depthwise-separable, to fit a 2-core CPU, and the transform matches the
-painting's full feature covariance (WCT, Li et al. 2017), computed outside the network so that ONNX graphs only apply
-a matrix. The encoder is VGG16's convs 1_1..3_1 with the widest replaced by depthwise-separable convs *distilled*
-from them (Wang et al., CVPR 2020, in spirit): initialised with a low-rank-per-input-channel factorisation of VGG's
-kernels (:func:`separable_from_dense`), then trained to reproduce VGG's relu1_2, relu2_2 and relu3_1. Up to v9 these
-were conv1_2 (full resolution, 64->64) and conv2_2 (half resolution, 128->128), which took the encoder from ~118 to ~50
-GMAC at 1024²; the v10 experiment (not shipped) also thins conv2_1 and conv3_1, at rank 1, to ~16 GMAC
-(docs/engine.md, item 12).
-A first attempt with a small encoder learned from scratch (MicroAST-style) collapsed: after 500 steps every painting
-gave the same output, because nothing forced its features' statistics to carry style. Distilling from VGG keeps that
-property. The encoder's weights are saved with the decoder's, so inference needs no separate backbone file.
+painting's full feature covariance (WCT, Li et al., NeurIPS 2017), computed outside the network so that the ONNX
+graphs only apply a matrix. The encoder is VGG16's convs 1_1..3_1 with conv1_2 (full resolution, 64->64) and conv2_2
+(half resolution, 128->128) replaced by depthwise-separable convs *distilled* from them (Wang et al., CVPR 2020, in
+spirit): initialised with a low-rank-per-input-channel factorisation of VGG's kernels (:func:`separable_from_dense`),
+then trained to reproduce VGG's relu1_2, relu2_2 and relu3_1. That takes the encoder from ~118 to ~50 GMAC at 1024².
+A small encoder learned from scratch does not work: nothing forces its features' statistics to carry style, and
+every painting ends up giving the same output; distilling from VGG keeps that property. The encoder's weights are
+saved with the decoder's, so inference needs no separate backbone file.
 """
 
 from __future__ import annotations
@@ -26,34 +24,26 @@ import torch
 from torch import nn
 
 from ..backbones import VGGFeatures, vgg16_trunk
-from ..errors import InvalidOptionError
+from ..errors import CheckpointError, InvalidOptionError
 
 ENCODER_LAYER = "relu3_1"
 UPSAMPLING_MODES = ("nearest", "bilinear")
+# Options of networks that were never shipped, removed from the code, with the value that turns each off. Released
+# metadata may still name them at that value (weights/arbitrary/arbitrary.pt.json does).
+RETIRED_OPTIONS = {"fold_transform": False, "pointwise_first": False, "balance": False}
 
 
 @dataclass(frozen=True)
 class ArbitraryConfig:
     width: int = 64     # decoder channels at 1/2 resolution (1/4 resolution has 2x, full resolution 1/2x)
     blocks: int = 2     # residual blocks at 1/4 resolution, the decoder's cheapest place for capacity
-    content_skip: bool = False  # the decoder also reads the photo's own features f, not only t (Decoder)
+    content_skip: bool = True  # the decoder also reads the photo's own features f, not only t (Decoder)
     # VGG convs the encoder replaces by distilled separable ones, with the rank of each (depthwise kernels per input
-    # channel). The default is the encoder of v3-v9, whose metadata predates the option.
+    # channel).
     thin_convs: dict[str, int] = field(default_factory=lambda: {"conv1_2": 1, "conv2_2": 1})
-    # The decoder's first layer as a 1x1 conv then a 3x3 depthwise one, so that the map t = A f + b and the content
-    # skip fold into one 1x1 conv on f whose weights are computed per style (Decoder). False: v3-v9's layout.
-    fold_transform: bool = False
-    # The two upsampling stages as a 1x1 conv, the upsampling, then a depthwise conv (:func:`_upsampling`). False:
-    # v3-v9's upsampling then a separable conv.
-    pointwise_first: bool = False
-    # The decoder also takes a balance b in [-1, 1] per image, which moves its result from the photo's forms (-1)
-    # towards the painting's (1): trained with the painting's loss terms weighted up and the photo's down by a
-    # factor that grows with b (training_arbitrary.balance_weights; Babaeizadeh & Ghiasi, "Adjustable Real-time
-    # Style Transfer", 2018; Modulation).
-    balance: bool = False
-    # How the decoder doubles its resolution (its two stages and the coarse path). "nearest" (v3-v9) leaves a faint
-    # grid with the features' 4 px period in flat regions; "bilinear" does not (docs/engine.md, items 16 and 21).
-    upsampling: str = "nearest"
+    # How the decoder doubles its resolution (its two stages and the coarse path). "nearest" leaves a faint grid with
+    # the features' 4 px period in flat regions; "bilinear" does not.
+    upsampling: str = "bilinear"
 
     def __post_init__(self):
         if self.upsampling not in UPSAMPLING_MODES:
@@ -61,6 +51,19 @@ class ArbitraryConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, saved: dict) -> "ArbitraryConfig":
+        """The config of released or checkpointed metadata (``"network"``, or a run's ``"net"``): retired options
+        are accepted at their "off" value and ignored; a network that needs one raises CheckpointError."""
+        needed = {k: v for k, v in saved.items() if k in RETIRED_OPTIONS and v != RETIRED_OPTIONS[k]}
+        if needed:
+            raise CheckpointError(f"this any-style network needs {', '.join(sorted(needed))}, which the engine no "
+                                  f"longer has (it was never shipped; git history has it)")
+        try:
+            return cls(**{k: v for k, v in saved.items() if k not in RETIRED_OPTIONS})
+        except TypeError as exc:
+            raise CheckpointError(f"the any-style network's config is not this engine's ({exc})") from exc
 
 
 DISTILL_LAYERS = ("relu1_2", "relu2_2", "relu3_1")
@@ -124,34 +127,10 @@ class Encoder(nn.Module):
                 self.vgg.layers[index].load_state_dict(teacher[name].state_dict())
 
 
-def _pointwise_depthwise(cin: int, cout: int) -> nn.Sequential:
-    """A 1x1 conv then a 3x3 depthwise one (the separable conv in the other order). The depthwise kernels start as
-    the identity, so a first layer converted from the other order is its 1x1 part with the old kernels' sums as
-    input gains (training_arbitrary._warm_start)."""
-    return nn.Sequential(nn.Conv2d(cin, cout, 1), _identity_depthwise(cout))
-
-
-def _identity_depthwise(channels: int) -> nn.Conv2d:
-    """A 3x3 depthwise conv that starts as the identity."""
-    depthwise = nn.Conv2d(channels, channels, 3, 1, 1, groups=channels, bias=False)
-    with torch.no_grad():
-        depthwise.weight.zero_()
-        depthwise.weight[:, :, 1, 1] = 1.0
-    return depthwise
-
-
-def _upsampling(cin: int, cout: int, pointwise_first: bool, mode: str) -> list[nn.Module]:
-    """Two layers that double the resolution and go from ``cin`` to ``cout`` channels.
-
-    v3-v9: an upsampling (``mode``), then a separable conv at the new resolution. ``pointwise_first``: the 1x1 conv before
-    the upsampling (they commute), then the depthwise conv on ``cout`` channels, so the 1x1 conv runs on a quarter of
-    the pixels and the upsampling copies fewer channels. Not the same function (the depthwise kernels act after the
-    channel mix, one per output channel), so a decoder converts to it by training (docs/engine.md, item 17). Its
-    depthwise kernels start as the identity."""
-    up = nn.Upsample(scale_factor=2, mode=mode)
-    if not pointwise_first:
-        return [up, _separable(cin, cout)]
-    return [nn.Conv2d(cin, cout, 1), nn.Sequential(up, _identity_depthwise(cout))]
+def _upsampling(cin: int, cout: int, mode: str) -> list[nn.Module]:
+    """Two layers that double the resolution (``mode``) and go from ``cin`` to ``cout`` channels: the upsampling,
+    then a separable conv at the new resolution (no transposed conv, hence no checkerboard; Odena et al., 2016)."""
+    return [nn.Upsample(scale_factor=2, mode=mode), _separable(cin, cout)]
 
 
 def _dilated(channels: int, dilation: int) -> nn.Sequential:
@@ -173,22 +152,6 @@ def _coarse_path(channels: int, mode: str) -> nn.Sequential:
     return path
 
 
-class Modulation(nn.Module):
-    """x -> x (1 + b gain) + b shift per channel, for a balance b (N,) in [-1, 1]: the decoder's conditioning on the
-    balance, as conditional instance normalisation conditions a network on a style with one scale and shift per
-    channel (Dumoulin et al., 2017). Both start at zero, so a decoder extended with it gives its old output at every
-    balance; at b = 0 it is the identity throughout."""
-
-    def __init__(self, channels: int):
-        super().__init__()
-        self.gain = nn.Parameter(torch.zeros(1, channels, 1, 1))
-        self.shift = nn.Parameter(torch.zeros(1, channels, 1, 1))
-
-    def forward(self, x: torch.Tensor, balance: torch.Tensor) -> torch.Tensor:
-        b = balance.view(-1, 1, 1, 1)
-        return x * (1 + b * self.gain) + b * self.shift
-
-
 def _residual_block(channels: int) -> nn.Sequential:
     """Two separable convs; the last starts at zero, so a new block is the identity and an earlier release's
     decoder can be extended with blocks without changing its output."""
@@ -207,29 +170,20 @@ class Decoder(nn.Module):
 
     With ``content_skip``, a 1x1 conv adds the photo's own features f to the first layer (before its ReLU). t = A f + b
     carries all of f, but whitening scales its weak directions up to the strong ones and A differs for every
-    painting, so the photo's forms reach the decoder scrambled. The skip starts at zero (an earlier release extended
-    with it gives the same output) and costs ~2 GMAC at 1024².
+    painting, so the photo's forms reach the decoder scrambled. The skip starts at zero (a decoder without one
+    extended with it gives the same output) and costs ~2 GMAC at 1024².
+    """
 
-    With ``fold_transform`` the first layer is a 1x1 conv W then a 3x3 depthwise conv, and W t + S f (S: the skip)
-    = (W A + S) f + W b: the map, the skip and the 1x1 conv become one 1x1 conv on f whose (2 width, 256) weights are
-    computed per style, ~7 GMAC less at 1024² than applying A (4.6 GMAC), the skip and the first layer apart
-    (docs/engine.md, item 12). With ``pointwise_first`` the upsampling stages mix channels before they upsample
-    (:func:`_upsampling`); with the fold, that takes the decoder graph at 1056² from 0.77 to 0.49 s (item 17)."""
+    _QUARTER = 4  # layers[:4] run at 1/4 resolution; the coarse path and the residual blocks follow them
 
-    _QUARTER = 4  # layers[:4] run at 1/4 resolution; the residual blocks follow them
-    UPSAMPLING = (4, 9)  # the first of each upsampling stage's two layers (_upsampling)
-
-    def __init__(self, width: int, blocks: int, content_skip: bool = False, fold_transform: bool = False,
-                 pointwise_first: bool = False, balance: bool = False, upsampling: str = "nearest"):
+    def __init__(self, width: int, blocks: int, content_skip: bool = True, upsampling: str = "bilinear"):
         super().__init__()
-        first = _pointwise_depthwise(256, width * 2) if fold_transform else _separable(256, width * 2)
-        self.fold_transform = fold_transform
         self.layers = nn.Sequential(
-            first, nn.ReLU(inplace=True),
+            _separable(256, width * 2), nn.ReLU(inplace=True),
             _separable(width * 2, width * 2), nn.ReLU(inplace=True),
-            *_upsampling(width * 2, width, pointwise_first, upsampling), nn.ReLU(inplace=True),
+            *_upsampling(width * 2, width, upsampling), nn.ReLU(inplace=True),
             _separable(width, width), nn.ReLU(inplace=True),
-            *_upsampling(width, width // 2, pointwise_first, upsampling), nn.ReLU(inplace=True),
+            *_upsampling(width, width // 2, upsampling), nn.ReLU(inplace=True),
             nn.Conv2d(width // 2, 3, 3, 1, 1),
         )
         self.residual = nn.ModuleList(_residual_block(width * 2) for _ in range(blocks))
@@ -238,55 +192,17 @@ class Decoder(nn.Module):
         if self.skip is not None:
             nn.init.zeros_(self.skip.weight)
             nn.init.zeros_(self.skip.bias)
-        # With ``balance``, one Modulation before each ReLU of the trunk (keyed by the ReLU's index) and one on the
-        # RGB logits (key "out").
-        self.modulation = None
-        if balance:
-            channels, modulated = {}, 0
-            for index, layer in enumerate(self.layers):
-                convs = [m for m in layer.modules() if isinstance(m, nn.Conv2d)]
-                modulated = convs[-1].out_channels if convs else modulated
-                if isinstance(layer, nn.ReLU):
-                    channels[str(index)] = modulated
-            self.modulation = nn.ModuleDict({**{k: Modulation(c) for k, c in channels.items()}, "out": Modulation(3)})
 
-    def forward(self, features: torch.Tensor, matrix: torch.Tensor, bias: torch.Tensor,
-                balance: torch.Tensor | None = None) -> torch.Tensor:
-        """The photo's features f (N, 256, h, w) and the map (matrix (N, 256, 256), bias (N, 256)) -> RGB 0-1; a
-        decoder made with ``balance`` also takes the balance (N,) (0 when not given)."""
-        if self.modulation is not None and balance is None:
-            balance = features.new_zeros(features.shape[0])
-        x = self._folded_first(features, matrix, bias) if self.fold_transform else self._first(features, matrix, bias)
-        x = self._trunk(x, 1, self._QUARTER, balance)
+    def forward(self, features: torch.Tensor, matrix: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        """The photo's features f (N, 256, h, w) and the map (matrix (N, 256, 256), bias (N, 256)) -> RGB 0-1."""
+        x = self.layers[0](apply_transform(features, matrix, bias))
+        if self.skip is not None:
+            x = x + self.skip(features)
+        x = self.layers[1:self._QUARTER](x)
         x = x + self.coarse(x)
         for block in self.residual:
             x = x + block(x)
-        x = self._trunk(x, self._QUARTER, len(self.layers), balance)
-        return torch.sigmoid(x if self.modulation is None else self.modulation["out"](x, balance))
-
-    def _trunk(self, x: torch.Tensor, start: int, stop: int, balance: torch.Tensor | None) -> torch.Tensor:
-        """``layers[start:stop]``, each ReLU after its Modulation when the decoder has them."""
-        for index in range(start, stop):
-            if self.modulation is not None and str(index) in self.modulation:
-                x = self.modulation[str(index)](x, balance)
-            x = self.layers[index](x)
-        return x
-
-    def _first(self, features: torch.Tensor, matrix: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-        x = self.layers[0](apply_transform(features, matrix, bias))
-        return x if self.skip is None else x + self.skip(features)
-
-    def _folded_first(self, features: torch.Tensor, matrix: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-        pointwise, depthwise = self.layers[0]
-        kernel = pointwise.weight.flatten(1)                                   # (2 width, 256)
-        weight = kernel @ matrix                                               # (N, 2 width, 256)
-        shift = (kernel @ bias.unsqueeze(-1)).squeeze(-1) + pointwise.bias     # (N, 2 width)
-        if self.skip is not None:
-            weight = weight + self.skip.weight.flatten(1)
-            shift = shift + self.skip.bias
-        n, _, h, w = features.shape
-        x = (weight @ features.flatten(2)).view(n, -1, h, w) + shift[:, :, None, None]
-        return depthwise(x)
+        return torch.sigmoid(self.layers[self._QUARTER:](x))
 
 
 def apply_transform(features: torch.Tensor, matrix: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
@@ -304,13 +220,11 @@ class ArbitraryStyleNet(nn.Module):
         super().__init__()
         self.config = config
         self.encoder = Encoder(config.thin_convs)
-        self.decoder = Decoder(config.width, config.blocks, config.content_skip, config.fold_transform,
-                               config.pointwise_first, config.balance, config.upsampling)
+        self.decoder = Decoder(config.width, config.blocks, config.content_skip, config.upsampling)
 
     def load_encoder(self, backbone: VGGFeatures) -> None:
         """Start the encoder from the loss network's VGG16 (see :meth:`Encoder.init_from`)."""
         self.encoder.init_from(backbone)
 
-    def forward(self, features: torch.Tensor, matrix: torch.Tensor, bias: torch.Tensor,
-                balance: torch.Tensor | None = None) -> torch.Tensor:
-        return self.decoder(features, matrix, bias, balance)
+    def forward(self, features: torch.Tensor, matrix: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        return self.decoder(features, matrix, bias)

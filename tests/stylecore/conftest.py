@@ -54,8 +54,7 @@ def photo() -> Image.Image:
 
 @pytest.fixture(scope="session")
 def tiny_arbitrary_weights(tiny_weights, tmp_path_factory) -> Path:
-    """``tiny_weights`` plus a really trained (a few steps), released and exported arbitrary-style network, with the
-    shipped network's bilinear upsampling (the balance network below keeps the nearest one of v3-v9)."""
+    """``tiny_weights`` plus a really trained (a few steps), released and exported arbitrary-style network."""
     import shutil
 
     from .synthetic import build_tiny_arbitrary
@@ -63,20 +62,5 @@ def tiny_arbitrary_weights(tiny_weights, tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("tiny-arbitrary")
     weights = root / "weights"
     shutil.copytree(tiny_weights, weights)
-    build_tiny_arbitrary(root, weights, steps=4, painting_seed=300, upsampling="bilinear")
-    return weights
-
-
-@pytest.fixture(scope="session")
-def tiny_balance_weights(tiny_weights, tmp_path_factory) -> Path:
-    """Like ``tiny_arbitrary_weights``, with a decoder that takes a balance, trained at a rate that opens its
-    modulations within the few steps."""
-    import shutil
-
-    from .synthetic import build_tiny_arbitrary
-
-    root = tmp_path_factory.mktemp("tiny-balance")
-    weights = root / "weights"
-    shutil.copytree(tiny_weights, weights)
-    build_tiny_arbitrary(root, weights, steps=4, painting_seed=300, balance=True, balance_lr=0.05)
+    build_tiny_arbitrary(root, weights, steps=4, painting_seed=300)
     return weights

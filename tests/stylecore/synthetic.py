@@ -61,8 +61,7 @@ def tiny_train_config(root: Path, run_dir: Path, steps: int) -> TrainConfig:
 def build_tiny_arbitrary(root: Path, weights: Path, steps: int, painting_seed: int, **options) -> Path:
     """Really train (``steps`` steps on synthetic images), release and export a tiny arbitrary-style network into
     ``weights``; returns ``weights / "arbitrary"``. 7 paintings, since 5 are held out for validation. ``options``:
-    more ArbitraryTrainConfig fields; ``balance=True`` makes the decoder take a balance, ``upsampling`` sets its
-    upsampling (ArbitraryConfig)."""
+    more ArbitraryTrainConfig fields."""
     from stylecore.export import export_arbitrary_onnx, quantize_arbitrary_encoder, release_arbitrary
     from stylecore.networks.arbitrary import ArbitraryConfig
     from stylecore.training_arbitrary import ArbitraryTrainConfig, train_arbitrary
@@ -76,8 +75,8 @@ def build_tiny_arbitrary(root: Path, weights: Path, steps: int, painting_seed: i
     config = ArbitraryTrainConfig(
         content_dir=str(root / "photos"), style_dir=str(root / "paintings"), run_dir=str(root / "run"), steps=steps,
         crop_size=32, n_val_photos=1, n_val_styles=5, preview_every=1000, checkpoint_every=1000,
-        distill_steps=1, gram_weight=1.0, net=ArbitraryConfig(width=8, balance=options.pop("balance", False),
-                                                                  upsampling=options.pop("upsampling", "nearest")),
+        distill_steps=1, lr=1e-3, content_weight=1.0, style_weight=3.0, gram_weight=1.0, hue_jitter=0.0,
+        ema_decay=0.0, structure_weight=0.0, net=ArbitraryConfig(width=8),
         **options,
     )
     train_arbitrary(config, show_progress=False)

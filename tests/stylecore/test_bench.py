@@ -1,6 +1,6 @@
 import re
 
-from stylecore.bench import OPTIMIZE_SIZE, PEER, PEER_MAX_SIZE, Case, peer_version, run_benchmarks, skip_reason
+from benchmarks.bench import OPTIMIZE_SIZE, PEER, PEER_MAX_SIZE, Case, peer_version, run_benchmarks, skip_reason
 
 
 def test_it_skips_what_it_cannot_measure(tiny_weights):
@@ -29,3 +29,15 @@ def test_it_writes_a_benchmark_report(tiny_weights, tiny_run, tmp_path):
     else:
         assert re.search(rf"\| {PEER}, built-in style 0 \| 64² \| \d+\.\d{{3}} \| \d+ \|", report)
         assert f"| The Great Wave off Kanagawa (`great_wave`) | {PEER}, arbitrary | 0." in report
+
+
+def test_its_command_line_shows_help_for_every_command(capsys):
+    import pytest
+
+    from benchmarks.cli import main
+
+    for command in ("bench", "compare", "grid"):
+        with pytest.raises(SystemExit) as exit_info:
+            main([command, "--help"])
+        assert exit_info.value.code == 0
+        assert f"benchmarks {command}" in capsys.readouterr().out

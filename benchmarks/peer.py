@@ -3,8 +3,7 @@ measurements in one of two arithmetics.
 
 Its networks are int8 QDQ graphs: every convolution sits between QuantizeLinear and DequantizeLinear nodes. With the
 peer's own session options ONNX Runtime fuses those into int8 kernels, whose integer sums depend on the CPU's vector
-instructions. On the AVX2-only AMD EPYC of session 10 that moved one held-out pair's (Renoir) Gram distance from
-0.202 to 0.444 and another's (Kandinsky) from 0.065 to 0.144 (docs/engine.md, item 12). With basic graph
+instructions: on an AVX2-only CPU that moved one held-out pair's Gram distance from 0.202 to 0.444. With basic graph
 optimisation the QDQ nodes are run as written (float convolutions of the dequantized weights), which is the graph's
 own arithmetic and the same on every CPU; that is the "reference" peer our verdicts count against.
 """

