@@ -1,7 +1,7 @@
 """Image arrays for the inference path, in numpy: float32 (1, 3, H, W) RGB in 0-1 (``imageio.to_array``).
 
 The ONNX Runtime paths (fast presets, the arbitrary network) run on these alone and never import torch, which costs
-~500 MiB of RSS on its own (the CUDA build this machine has). Torch paths convert at their boundary with
+~500 MiB of RSS on its own (CUDA builds). Torch paths convert at their boundary with
 ``torch.from_numpy``.
 """
 

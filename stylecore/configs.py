@@ -44,10 +44,10 @@ class EngineConfig:
     # The arbitrary network holds 64-channel full-resolution features: ~1.3 GiB at 1024², 4.3 GiB at 2048² untiled.
     arbitrary_tile_above: int = 1_500_000
     # Its tiles: 2048² (2080² with the margin) in 2 x 2 tiles of 1072 px instead of 3 x 3 of 736 px at 1024, which
-    # shares 6 % fewer pixels between tiles: 4.37 -> 4.04 s and 1,063 -> 1,387 MiB (docs/engine.md, item 14).
+    # shares 6 % fewer pixels between tiles: 4.37 -> 4.04 s and 1,063 -> 1,387 MiB on 2 cores.
     arbitrary_tile: int = 1088
-    # The arbitrary method's encoder on ONNX Runtime: "int8" (encoder.int8.onnx: 1024² 1.25 -> 1.00 s on this CPU;
-    # features 0.5 % from the float graph's on held-out photos, docs/engine.md item 14) or "float" (encoder.onnx).
+    # The arbitrary method's encoder on ONNX Runtime: "int8" (encoder.int8.onnx: 1024² 1.25 -> 1.00 s on 2 cores;
+    # features 0.5 % from the float graph's on held-out photos) or "float" (encoder.onnx).
     arbitrary_encoder: str = "int8"
     tile: int = 1024
     tile_overlap: int = 64

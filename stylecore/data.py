@@ -40,7 +40,7 @@ class CropSampler:
     with ``hue_jitter`` > 0 a hue rotation by up to that share of the colour wheel either way (on half the crops).
 
     Hue rotation gives a few dozen paintings many more palettes: without it the arbitrary decoder's Gram distance on
-    held-out paintings got worse as its training loss fell (docs/engine.md)."""
+    held-out paintings got worse as its training loss fell."""
 
     def __init__(self, paths: list[Path], size: int, seed: int, max_zoom: float = 1.6, hue_jitter: float = 0.0):
         self.paths, self.size, self.max_zoom, self.hue_jitter = paths, size, max_zoom, hue_jitter

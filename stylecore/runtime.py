@@ -1,4 +1,4 @@
-"""ONNX Runtime sessions, set up the way measurements on this 2-core CPU said (docs/engine.md)."""
+"""ONNX Runtime sessions, set up for a small CPU that a few worker processes share (timings on 2 cores)."""
 
 from __future__ import annotations
 

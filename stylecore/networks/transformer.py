@@ -9,7 +9,7 @@ Johnson et al. 2016 layout (downsample x4, residual blocks, upsample x4) with th
 * nothing wide runs at full resolution: the last half-resolution layer is reduced to ``width // 2`` channels by a 1x1
   conv, resized, and one 3x3 conv makes the RGB image. Full-resolution tensors dominated both time and memory in ONNX
   Runtime: at 1056² the earlier layout (a separable conv and instance norm at full resolution) took 0.30 s and
-  550 MiB, this one 0.20 s and 330 MiB (random weights, ``python -m stylecore bench`` has the trained figures);
+  550 MiB, this one 0.20 s and 330 MiB (random weights; ``python -m benchmarks bench`` has the trained figures);
 * instance norm everywhere (Ulyanov et al. 2016), *conditional* during training (Dumoulin et al. 2017): one set of
   scale/shift per style, so N styles share every conv weight and train in one run. ``single_style`` bakes one style's
   scale/shift into a plain network, which is what ships per preset.
