@@ -1,4 +1,4 @@
-# Atelier: `make run` starts the site, `make test` runs the whole suite.
+# Atelier: `make run` starts the site, `make test` runs the whole suite, `make bench` measures the engine.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -9,13 +9,17 @@ CHROMIUM := /usr/bin/chromium
 
 export STYLECORE_CACHE
 
-.PHONY: run test venv backbone browser
+.PHONY: run test bench venv backbone browser
 
 run: $(BACKBONE)
 	$(PY) -m scripts.run
 
 test: $(BACKBONE) $(CHROMIUM)
 	$(PY) -m pytest tests/
+
+# Latency, memory and quality diagnostics into docs/benchmarks.md (the peer: pip install -r requirements-bench.txt).
+bench: $(BACKBONE)
+	$(PY) -m benchmarks bench --sizes 512 1024 2048 4096 --repeats 3
 
 venv: $(STAMP)
 

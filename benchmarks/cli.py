@@ -60,11 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--content-dir", type=Path, default=CONTENT_DIR)
     p.set_defaults(func=cmd_bench)
 
-    p = sub.add_parser("compare", help="arbitrary style vs the peer and Gatys on held-out pairs (docs/arbitrary.md)")
+    p = sub.add_parser("compare", help="arbitrary style beside the peer and Gatys on held-out pairs: a picture grid "
+                                       "and the distances (diagnostics)")
     p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS)
     p.add_argument("--content-dir", type=Path, default=CONTENT_DIR)
     p.add_argument("--style-dir", type=Path, default=STYLE_DIR)
-    p.add_argument("--output", type=Path, default=Path("docs/arbitrary.md"))
+    p.add_argument("--output", type=Path, default=Path("runs/compare/arbitrary.md"))
     p.add_argument("--grid", type=Path, default=Path("docs/arbitrary_grid.jpg"))
     p.add_argument("--no-grid", dest="grid", action="store_const", const=None, help="write no picture grid")
     p.add_argument("--pairs", type=int, default=8, help="the first N of the held-out photos x paintings")

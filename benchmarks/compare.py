@@ -93,6 +93,7 @@ def compare_arbitrary(weights: Path, content_dir: Path, style_dir: Path, markdow
                                                                     if label != PEER_NATIVE])
     if grid is not None:
         save_grid(grid_rows, grid, cell=size)
+    markdown.parent.mkdir(parents=True, exist_ok=True)
     markdown.write_text(_render(rows, list(systems), grid, n_pairs, size))
     return markdown
 
