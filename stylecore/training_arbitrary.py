@@ -48,7 +48,7 @@ from .metrics import per_sample_relative
 from .networks.arbitrary import DISTILL_LAYERS, ArbitraryConfig, ArbitraryStyleNet, apply_transform
 from .ops import gram_matrix, mean_std
 from .plots import save_grid, save_loss_curve
-from .training import load_val_images
+from .training import TrainConfig, load_val_images
 
 # Options of runs that were never shipped, removed from the code, with the value that turns each off; the shipped
 # network's metadata names them at that value.
@@ -65,7 +65,7 @@ class ArbitraryTrainConfig:
     crop_size: int = 192
     lr: float = 2e-4
     seed: int = 0
-    n_val_photos: int = 60
+    n_val_photos: int = TrainConfig.n_val  # the presets' held-out photos: both networks share one split
     n_val_styles: int = 5
     content_layers: tuple[str, ...] = ("relu3_1",)  # must be the encoder's layer: the target is the WCT output
     style_layers: tuple[str, ...] = LossConfig.style_layers
