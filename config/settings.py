@@ -118,7 +118,7 @@ STATIC_ROOT = env_path("STATIC_ROOT", BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # Uploaded and generated images are private: there is deliberately no MEDIA_URL
-# route. Files are read back through gallery.views.media_* after an access check.
+# route. Files are read back through gallery.views (serve_file) after an access check.
 MEDIA_ROOT = env_path("MEDIA_ROOT", BASE_DIR / "var" / "media")
 STORAGES = {
     "default": {

@@ -3,7 +3,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 
-from gallery import images
+from gallery import images, provenance
 from gallery.models import Preset, Profile, SourceImage, StyleJob
 from gallery.services import MIN_STYLE_SCALE, JobRequest, PreviewRequest
 
@@ -14,7 +14,7 @@ class CleanImageField(forms.FileField):
     """A file field whose cleaned value is an images.CleanImage: decoded, oriented, stripped.
 
     ``max_side`` (px) caps the longest side, for endpoints that must stay cheap; ``style`` rejects images without
-    any texture, which have no style to transfer.
+    any texture, which have no style to transfer, and works whose artist opted out (the blocklist).
     """
 
     widget = forms.ClearableFileInput(attrs={"accept": ACCEPT})
@@ -45,6 +45,11 @@ class CleanImageField(forms.FileField):
                 "This style image is a single flat colour, so there is no style to copy. Pick one with some texture.",
                 code="flat_style",
             )
+        if self.style:
+            try:
+                provenance.check_style_allowed(clean.image)
+            except provenance.BlockedStyleError as exc:
+                raise forms.ValidationError(str(exc), code="blocked_style") from None
         uploaded.clean_image = clean
         return uploaded
 

@@ -12,9 +12,7 @@ from django.db import close_old_connections
 from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 from PIL import Image
-from stylecore import Engine, StyleCoreError
-from stylecore.configs import OptimizeConfig
-from stylecore.presets import get_preset
+from stylecore import Engine, OptimizeConfig, StyleCoreError, get_preset
 
 from gallery import images, services
 from gallery.models import IllegalTransitionError, StyleJob
@@ -113,20 +111,20 @@ def _stylize(job: StyleJob):
     )
 
 
-def render_preview(content: Image.Image, *, styles: list[str | Image.Image], style_weights: list[float] | None,
-                   strength: float, preserve_color: bool, style_scale: int) -> Image.Image:
-    """A synchronous any-style render of a small photo; styles are images or preset names."""
+def render_preview(preview: services.PreviewRequest) -> Image.Image:
+    """A synchronous any-style render of a small photo. Raises services.PreviewError with a message for the user."""
     engine = get_preview_engine()
+    styles, style_weights = services.preview_styles(preview)
     try:
         return engine.stylize(
-            content,
+            preview.content,
             style=[_painting(engine, style) for style in styles],
             style_weights=style_weights,
             method=StyleJob.Method.ARBITRARY,
-            strength=strength,
-            preserve_color=preserve_color,
+            strength=preview.strength,
+            preserve_color=preview.preserve_color,
             max_side=settings.PREVIEW_SIDE,
-            style_scale=style_scale,
+            style_scale=preview.style_scale,
         )
     except StyleCoreError as exc:
         raise services.PreviewError(str(exc)) from exc

@@ -1,15 +1,10 @@
 """Style provenance: perceptual hashes of style images, and the artists' opt-out blocklist."""
 
-from functools import wraps
-
 import imagehash
 from django.conf import settings
-from django.contrib import messages
-from django.shortcuts import redirect
 from django.utils import timezone
 from PIL import Image
 
-from gallery import images
 from gallery.models import BlockedStyle, SourceImage
 
 BLOCKED_MESSAGE = (
@@ -52,30 +47,3 @@ def hide_matching_styles(blocked: BlockedStyle) -> int:
     return SourceImage.objects.filter(pk__in=matching).update(
         hidden_at=timezone.now(), hidden_reason=f"The artist opted out: {blocked.note}"
     )
-
-
-def refuse_blocked_styles(view):
-    """Check an uploaded style image against the blocklist before the view stores anything.
-
-    Files that cannot be decoded pass through: the form reports those with its own message.
-    """
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        upload = request.FILES.get("style") if request.method == "POST" else None
-        if upload is not None:
-            try:
-                clean = images.clean_upload(
-                    upload, size=upload.size, max_bytes=settings.UPLOAD_MAX_BYTES, max_pixels=settings.UPLOAD_MAX_PIXELS
-                )
-                check_style_allowed(clean.image)
-            except images.UploadError:
-                pass
-            except BlockedStyleError as exc:
-                messages.error(request, str(exc))
-                return redirect(request.get_full_path())
-            finally:
-                upload.seek(0)
-        return view(request, *args, **kwargs)
-
-    return wrapper

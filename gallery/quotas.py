@@ -1,10 +1,6 @@
 """Per-user job quotas: how many pictures may wait or run at once, and how many may start per day."""
 
-from functools import wraps
-
 from django.conf import settings
-from django.contrib import messages
-from django.shortcuts import redirect
 from django.utils import timezone
 
 from gallery.models import StyleJob
@@ -28,23 +24,3 @@ def check_job_quota(user) -> None:
         raise QuotaError(
             f"You have painted {today} pictures today, the daily limit. You can paint again after midnight (UTC)."
         )
-
-
-def enforce_job_quota(view):
-    """Answer a new job over quota with a message on the form page, never an error page.
-
-    The check runs before the upload is decoded (cheap), and services.create_job checks again under a lock, for
-    two submissions that race; either way the QuotaError becomes the message.
-    """
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            if request.method == "POST":
-                check_job_quota(request.user)
-            return view(request, *args, **kwargs)
-        except QuotaError as exc:
-            messages.error(request, str(exc))
-            return redirect(request.get_full_path())
-
-    return wrapper

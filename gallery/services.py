@@ -217,24 +217,13 @@ def _preview_style(style: Preset | SourceImage | Image.Image, side: int) -> str 
     return style
 
 
-def render_preview(preview: PreviewRequest) -> Image.Image:
-    """Render a live preview now, in this process. Raises PreviewError with a message for the user."""
-    # Imported here: the engine (and PyTorch) loads into a web process only when it renders its first preview.
-    from gallery import jobs
-
+def preview_styles(preview: PreviewRequest) -> tuple[list[str | Image.Image], list[float] | None]:
+    """The preview's styles as preset names or RGB images, and their weights (None for a single style)."""
     styles = [_preview_style(preview.first, preview.style_scale)]
-    weights = None
-    if preview.second is not None:
-        styles.append(_preview_style(preview.second, preview.style_scale))
-        weights = [1.0 - preview.blend_weight, preview.blend_weight]
-    return jobs.render_preview(
-        preview.content,
-        styles=styles,
-        style_weights=weights,
-        strength=preview.strength,
-        preserve_color=preview.preserve_color,
-        style_scale=preview.style_scale,
-    )
+    if preview.second is None:
+        return styles, None
+    styles.append(_preview_style(preview.second, preview.style_scale))
+    return styles, [1.0 - preview.blend_weight, preview.blend_weight]
 
 
 def delete_account(user) -> None:

@@ -1,7 +1,8 @@
 """stylecore: Atelier's neural style transfer engine. Plain PyTorch; knows nothing of Django, RQ or databases."""
 
+from .configs import OptimizeConfig
 from .errors import StyleCoreError
 from .inference import Engine, EngineConfig
-from .presets import Preset
+from .presets import Preset, get_preset
 
-__all__ = ["Engine", "EngineConfig", "Preset", "StyleCoreError"]
+__all__ = ["Engine", "EngineConfig", "OptimizeConfig", "Preset", "StyleCoreError", "get_preset"]

@@ -7,14 +7,13 @@ from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from gallery import access, community
 from gallery.forms_community import StyleCreditForm
 from gallery.models import Artwork
 from gallery.ratelimit import limit_posts
-from gallery.views import serve_file
+from gallery.views.helpers import safe_next, serve_file
 
 EXPLORE_SORTS = {"new": "Newest", "top": "Most liked this week"}
 ARTWORK_FILES = ("image", "thumbnail", "download", "content", "style")
@@ -39,12 +38,6 @@ def _file_urls(artwork: Artwork, token: str | None = None) -> dict:
     if token:
         return {kind: reverse("gallery:shared_file", args=[token, kind]) for kind in ARTWORK_FILES}
     return {kind: reverse(f"gallery:artwork_{kind}", args=[artwork.pk]) for kind in ARTWORK_FILES}
-
-
-def safe_next(request) -> str:
-    """The form's "next" address when it stays on this site, else an empty string."""
-    target = request.POST.get("next", "")
-    return target if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()) else ""
 
 
 def explore(request):

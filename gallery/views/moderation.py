@@ -7,8 +7,7 @@ from django.shortcuts import redirect, render
 from gallery import access, moderation
 from gallery.forms_community import ReportForm
 from gallery.models import target_label
-from gallery.views import serve_file
-from gallery.views_community import safe_next
+from gallery.views.helpers import safe_next, serve_file
 
 
 @login_required

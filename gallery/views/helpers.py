@@ -1,0 +1,23 @@
+"""Helpers shared by the view modules."""
+
+from django.http import FileResponse, Http404
+from django.utils.http import url_has_allowed_host_and_scheme
+
+
+def serve_file(field, *, download_name: str | None = None) -> FileResponse:
+    """Stream a stored file after the caller checked access. Works with any Django storage."""
+    if not field:
+        raise Http404
+    try:
+        handle = field.storage.open(field.name, "rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(handle, as_attachment=bool(download_name), filename=download_name or field.name)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def safe_next(request) -> str:
+    """The form's "next" address when it stays on this site, else an empty string."""
+    target = request.POST.get("next", "")
+    return target if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()) else ""

@@ -1,0 +1,77 @@
+"""The home page, sign-up, one's gallery and profile, and the files behind them."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from gallery import access, services
+from gallery.forms import ProfileForm, SignUpForm
+from gallery.models import Preset
+from gallery.ratelimit import limit_posts
+from gallery.views.helpers import serve_file
+
+
+def home(request):
+    presets = Preset.objects.filter(is_active=True)
+    return render(request, "gallery/home.html", {"presets": presets})
+
+
+@limit_posts("signup")
+def signup(request):
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        services.ensure_profile(user)
+        login(request, user)
+        messages.success(request, "Welcome to Atelier. Upload a photo to paint your first picture.")
+        return redirect("gallery:job_new")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+@login_required
+def gallery(request):
+    page = Paginator(access.artworks_of(request.user), settings.GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
+    jobs = access.open_jobs_of(request.user)[:12]
+    return render(request, "gallery/gallery.html", {"page": page, "jobs": jobs})
+
+
+@login_required
+@require_POST
+def artwork_delete(request, artwork_id: int):
+    services.delete_artwork(access.get_artwork_for_user(request.user, artwork_id))
+    messages.info(request, "The artwork and its files were deleted.")
+    return redirect("gallery:gallery")
+
+
+@login_required
+def source_image(request, source_id: int):
+    return serve_file(access.get_source_image_for_user(request.user, source_id).file)
+
+
+def preset_preview(request, name: str):
+    return serve_file(access.get_preset(name).preview)
+
+
+def avatar(request, user_id: int):
+    return serve_file(access.get_profile_with_avatar(user_id).avatar)
+
+
+@login_required
+def profile(request):
+    return render(request, "gallery/profile.html", {"profile": services.ensure_profile(request.user)})
+
+
+@limit_posts("upload", per="user")
+@login_required
+def profile_edit(request):
+    current = services.ensure_profile(request.user)
+    form = ProfileForm(request.POST or None, request.FILES or None, instance=current)
+    if request.method == "POST" and form.is_valid():
+        services.update_profile(current, form.cleaned_data["display_name"], form.avatar_image)
+        messages.success(request, "Profile saved.")
+        return redirect("gallery:profile")
+    return render(request, "gallery/profile_edit.html", {"form": form})

@@ -1,0 +1,104 @@
+"""The new-picture form, its live preview, and the pages that follow a job."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from gallery import access, community, images, services
+from gallery.forms import PreviewForm, StyleJobForm
+from gallery.models import IllegalTransitionError
+from gallery.quotas import QuotaError
+from gallery.ratelimit import limit_posts
+
+
+@limit_posts("upload", per="user")
+@login_required
+def job_new(request):
+    # ?remix=<artwork id>: start from the style and settings of an artwork the user may see.
+    initial = community.remix_initial(request.user, request.GET.get("remix"))
+    form = StyleJobForm(request.POST or None, request.FILES or None, initial=initial, owner=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = services.create_job(request.user, form.to_request())
+        except QuotaError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect("gallery:job_detail", job_id=job.pk)
+    limits = {
+        "upload_limit_mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024),
+        "upload_limit_mp": settings.UPLOAD_MAX_PIXELS // 1_000_000,
+        "preview_side": settings.PREVIEW_SIDE,
+    }
+    return render(request, "gallery/job_new.html", {"form": form, **limits})
+
+
+@limit_posts("preview", per="user", json=True)
+@login_required
+@require_POST
+def job_preview(request):
+    """A 256 px any-style render of the job form's current choices, as a JPEG. JSON errors otherwise."""
+    if int(request.META.get("CONTENT_LENGTH") or 0) > settings.PREVIEW_MAX_BYTES:
+        return JsonResponse({"error": "The preview images are too large."}, status=413)
+    form = PreviewForm(request.POST, request.FILES, owner=request.user)
+    if not form.is_valid():
+        return JsonResponse({"error": " ".join(msg for errors in form.errors.values() for msg in errors)}, status=400)
+    # Imported here: the engine (and PyTorch) loads into a web process only when it renders its first preview.
+    from gallery import jobs
+
+    try:
+        preview = jobs.render_preview(form.to_preview())
+    except services.PreviewError as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    response = HttpResponse(images.encode_jpeg(preview), content_type="image/jpeg")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+def job_detail(request, job_id: int):
+    job = access.get_job_for_user(request.user, job_id)
+    return render(request, "gallery/job_detail.html", {"job": job, "status": _job_status(job)})
+
+
+def _job_status(job) -> dict:
+    status = {
+        "id": job.pk,
+        "status": job.status,
+        "status_label": job.get_status_display(),
+        "progress": job.progress,
+        "queue_position": services.queue_position(job),
+        "error": job.error,
+        "finished": job.is_finished,
+        "result": None,
+    }
+    artwork = getattr(job, "artwork", None) if job.status == job.Status.DONE else None
+    if artwork is not None:
+        status["result"] = {
+            "image_url": reverse("gallery:artwork_image", args=[artwork.pk]),
+            "thumbnail_url": reverse("gallery:artwork_thumbnail", args=[artwork.pk]),
+            "download_url": reverse("gallery:artwork_download", args=[artwork.pk]),
+            "gallery_url": reverse("gallery:gallery"),
+        }
+    return status
+
+
+@login_required
+@require_GET
+def job_status(request, job_id: int):
+    return JsonResponse(_job_status(access.get_job_for_user(request.user, job_id)))
+
+
+@login_required
+@require_POST
+def job_cancel(request, job_id: int):
+    job = access.get_job_for_user(request.user, job_id)
+    try:
+        services.cancel_job(job)
+        messages.info(request, "The job was canceled.")
+    except IllegalTransitionError:
+        messages.error(request, "This job has already started, so it can no longer be canceled.")
+    return redirect("gallery:job_detail", job_id=job.pk)
