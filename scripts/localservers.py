@@ -52,22 +52,40 @@ def _ping(socket_path: Path) -> bool:
         return False
 
 
+def _redis_config(data_dir: Path, socket_path: Path, persist: bool) -> str:
+    """redis.conf text. A file, not argv: Redis 6.2 ignores ``--save "60 1"`` given as one argument."""
+    lines = [
+        "port 0",
+        f'unixsocket "{socket_path}"',
+        "unixsocketperm 700",
+        f'dir "{data_dir}"',
+        f'logfile "{data_dir / "redis.log"}"',
+        "daemonize no",
+    ]
+    if persist:
+        # The RDB snapshot is the shutdown copy (SIGTERM writes it); the append-only file keeps a kill -9 or a
+        # power cut to at most a second of lost writes. The StyleJob rows still re-enqueue anything lost.
+        lines += [
+            "save 60 1",
+            "save 10 100",
+            'dbfilename "dump.rdb"',
+            "appendonly yes",
+            'appendfilename "appendonly.aof"',
+            "appendfsync everysec",
+        ]
+    else:
+        lines += ['save ""', "appendonly no"]
+    return "\n".join(lines) + "\n"
+
+
 def start_redis(data_dir: Path, *, persist: bool = True, timeout: float = 15.0) -> RedisServer:
     data_dir.mkdir(parents=True, exist_ok=True)
     socket_path = data_dir / "redis.sock"
     socket_path.unlink(missing_ok=True)
-    persistence = ["--save", "60 1", "--dbfilename", "dump.rdb"] if persist else ["--save", ""]
+    config = data_dir / "redis.conf"
+    config.write_text(_redis_config(data_dir, socket_path, persist))
     process = subprocess.Popen(
-        [
-            str(redis_server_binary()),
-            "--port", "0",
-            "--unixsocket", str(socket_path),
-            "--unixsocketperm", "700",
-            "--dir", str(data_dir),
-            "--logfile", str(data_dir / "redis.log"),
-            "--daemonize", "no",
-            *persistence,
-        ],
+        [str(redis_server_binary()), str(config)],
         stdin=subprocess.DEVNULL,
         # Its own session: Ctrl-C in the terminal reaches the runner, which stops Redis last.
         start_new_session=True,
