@@ -17,7 +17,7 @@ from PIL import Image
 from .arbitrary import ArbitraryStylizer
 from .arrays import crop_box, pad_for_network, preserve_color as keep_colors, run_tiled
 from .configs import EngineConfig
-from .errors import InvalidOptionError
+from .errors import InvalidOptionError, MethodUnavailableError
 from .imageio import check_image, fit_within, from_array, to_array, to_rgb, to_tensor
 from .presets import Preset, get_preset, load_transformer, read_presets
 from .runtime import onnx_session
@@ -71,8 +71,9 @@ class Engine:
         if not 16 <= max_side <= 8192:
             raise InvalidOptionError(f"max_side must be between 16 and 8192, not {max_side}")
         check_image(content, "photo")
-        if method == "optimize":
-            max_side = min(max_side, self.config.optimize_max_side)
+        if method == "optimize" and max_side > self.config.optimize_max_side:
+            raise InvalidOptionError(f"the optimize method renders at most {self.config.optimize_max_side} px on the "
+                                     f"longest side, not {max_side}")
         x = to_array(fit_within(to_rgb(content), max_side))
         if method == "fast":
             if preset is None:
@@ -115,14 +116,21 @@ class Engine:
         return torch
 
     def _optimize(self, x: np.ndarray, style_image: Image.Image, seed: int, progress: Progress | None) -> np.ndarray:
+        """Gatys from a warm start: the any-style network's render of the same painting (the photo itself when that
+        network is not installed), so the iterations refine a painting instead of starting one."""
         from .backbones import load_backbone
         from .optimize import optimize
 
         torch = self._torch()
         if self._vgg is None:
             self._vgg = load_backbone(cache_dir=self.cache_dir)
+        try:
+            init = torch.from_numpy(self.arbitrary.stylize(x, [style_image], None, strength=1.0,
+                                                           style_scale=self.config.optimize.style_size, progress=None))
+        except MethodUnavailableError:
+            init = None
         style = to_tensor(fit_within(style_image, self.config.optimize.style_size))
-        out = optimize(self._vgg, torch.from_numpy(x), style, replace(self.config.optimize, seed=seed), progress)
+        out = optimize(self._vgg, torch.from_numpy(x), style, replace(self.config.optimize, seed=seed), progress, init)
         return out.numpy()
 
     def _net(self, preset: Preset):

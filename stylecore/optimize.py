@@ -22,10 +22,12 @@ def _resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
 
 
 def optimize(vgg, content: torch.Tensor, style: torch.Tensor, config: OptimizeConfig = OptimizeConfig(),
-             progress: Callable[[int, int], None] | None = None) -> torch.Tensor:
+             progress: Callable[[int, int], None] | None = None, init: torch.Tensor | None = None) -> torch.Tensor:
     """content (1, 3, H, W), style (1, 3, h, w), both RGB 0-1 -> stylized (1, 3, H, W) in 0-1.
 
-    Deterministic for a given seed and thread count. ``progress(done, total)`` is called after every iteration.
+    ``init`` (1, 3, H, W), for example a feed-forward result, is where the first stage starts (resized to it);
+    without it the first stage starts from the photo. Deterministic for a given seed and thread count.
+    ``progress(done, total)`` is called after every iteration.
     """
     torch.manual_seed(config.seed)
     loss_cfg = config.loss
@@ -43,7 +45,12 @@ def optimize(vgg, content: torch.Tensor, style: torch.Tensor, config: OptimizeCo
         target = _resize(content, size) if factor > 1 else content
         with torch.no_grad():
             content_targets = vgg(target, loss_cfg.content_layers)
-        start = target if image is None else _resize(image, size)
+        if image is not None:
+            start = _resize(image, size)
+        elif init is not None:
+            start = _resize(init, size) if factor > 1 else init
+        else:
+            start = target
         # Optimise an unconstrained variable and squash it into 0-1, so L-BFGS never leaves the valid range.
         logits = torch.logit(start.clamp(1e-3, 1 - 1e-3)).detach().requires_grad_(True)
         optimizer = torch.optim.LBFGS([logits], lr=1.0, max_iter=iterations, history_size=20,

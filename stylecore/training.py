@@ -33,10 +33,10 @@ class TrainConfig:
     content_dir: str
     style_paths: tuple[str, ...]
     run_dir: str
-    steps: int = 3000
+    steps: int = 2500
     batch_size: int = 4
     crop_size: int = 192
-    style_size: int = 384
+    style_size: int = 512
     lr: float = 1e-3
     seed: int = 0
     n_val: int = 60

@@ -4,7 +4,7 @@ from benchmarks.bench import OPTIMIZE_SIZE, PEER, PEER_MAX_SIZE, Case, peer_vers
 
 
 def test_it_skips_what_it_cannot_measure(tiny_weights):
-    assert "capped" in skip_reason(Case("optimize", OPTIMIZE_SIZE * 2), tiny_weights, "0.1.0")
+    assert "refused" in skip_reason(Case("optimize", OPTIMIZE_SIZE * 2), tiny_weights, "0.1.0")
     assert skip_reason(Case("optimize", OPTIMIZE_SIZE), tiny_weights, "0.1.0") == ""
     assert "not installed" in skip_reason(Case("arbitrary", 512), tiny_weights, "0.1.0")
     assert "requirements-bench.txt" in skip_reason(Case("peer-builtin", 512), tiny_weights, None)

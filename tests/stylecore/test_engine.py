@@ -2,13 +2,10 @@ import numpy as np
 import pytest
 
 from stylecore.arrays import rgb_to_yiq
-from stylecore.configs import OptimizeConfig
 from stylecore.errors import InvalidImageError, InvalidOptionError, StyleCoreError
 from stylecore.imageio import to_array
 
-from .synthetic import draw_painting, draw_photo
-
-TINY_OPTIMIZE = OptimizeConfig(stage_iterations=(3, 2), style_size=32)
+from .synthetic import draw_photo
 
 
 def test_it_returns_the_content_at_strength_zero(make_engine, photo):
@@ -56,31 +53,3 @@ def test_it_keeps_the_photo_colours_when_asked(make_engine, photo):
 def test_it_reports_arbitrary_as_unavailable_without_its_weights(make_engine, photo):
     with pytest.raises(StyleCoreError, match="not installed"):
         make_engine().stylize(photo, preset="starry_night", method="arbitrary")
-
-
-def _optimize(engine, photo, seed):
-    calls = []
-    out = engine.stylize(photo, style=draw_painting(48, seed=1), method="optimize", seed=seed,
-                         progress=lambda done, total: calls.append((done, total)))
-    return np.asarray(out), calls
-
-
-def test_it_optimizes_with_monotonic_progress(make_engine, photo):
-    out, calls = _optimize(make_engine(optimize=TINY_OPTIMIZE), photo, seed=0)
-    assert out.shape == (photo.height, photo.width, 3)
-    dones = [done for done, _ in calls]
-    assert dones == sorted(dones) and dones[-1] == 5
-    assert {total for _, total in calls} == {5}
-    assert not np.array_equal(out, np.asarray(photo))
-
-
-def test_it_optimizes_deterministically_for_a_seed(make_engine, photo):
-    engine = make_engine(optimize=TINY_OPTIMIZE)
-    first, _ = _optimize(engine, photo, seed=3)
-    again, _ = _optimize(engine, photo, seed=3)
-    assert np.array_equal(first, again)
-
-
-def test_it_optimizes_with_a_preset_painting(make_engine, photo):
-    out = make_engine(optimize=TINY_OPTIMIZE).stylize(photo, preset="great_wave", method="optimize")
-    assert out.size == photo.size
