@@ -37,7 +37,7 @@ def artwork(request, owner, other, moderator, make_artwork):
 
 def _surfaces(artwork) -> dict[str, tuple[str, str]]:
     """name -> (method, url)."""
-    pk, token, style = artwork.pk, artwork.share_token, artwork.job.style_image_id
+    pk, token, style = artwork.pk, artwork.share_token, artwork.job.styles.get().image_id
     urls = {
         "page": ("get", reverse("gallery:artwork_detail", args=[pk])),
         **{f"file-{kind}": ("get", reverse(f"gallery:artwork_{kind}", args=[pk])) for kind in

@@ -188,7 +188,7 @@ def test_it_preselects_the_owners_own_style_image_but_not_someone_elses(owner, m
     artwork = make_artwork(owner, "public", preset=None, style=clean(), method="optimize", strength=0.8)
     mine = clients["owner"].get(reverse("gallery:job_new"), {"remix": artwork.pk}).context["form"]
     theirs = clients["other"].get(reverse("gallery:job_new"), {"remix": artwork.pk}).context["form"]
-    assert mine.initial["my_style"] == artwork.job.style_image_id
+    assert mine.initial["my_style"] == artwork.job.styles.get().image_id
     assert "my_style" not in theirs.initial and theirs.initial["strength"] == 0.8
 
 

@@ -11,7 +11,7 @@ from gallery.fairqueue import fair_position
 from gallery.models import StyleJob
 from gallery.quotas import QuotaError
 from gallery.worker import AtelierWorker
-from tests.gallery.factories import PASSWORD, upload
+from tests.gallery.factories import PASSWORD, job_form
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def _post_job(client, preset):
     return client.post(
         reverse("gallery:job_new"),
-        {"content": upload(), "preset": preset.pk, "method": "optimize", "strength": 1.0, "max_side": 64},
+        job_form({"preset": preset.pk}),
         follow=True,
     )
 

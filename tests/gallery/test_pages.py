@@ -100,4 +100,4 @@ def test_it_previews_an_uploaded_style_live_as_the_strength_slider_moves(
     run_worker()
     expect(page.locator("[data-role=status]")).to_have_text("Done", timeout=15_000)
     job = StyleJob.objects.get(owner=owner)
-    assert (job.method, job.strength, job.style_image.kind) == ("arbitrary", 0.4, "style")
+    assert (job.method, job.strength, job.styles.get().image.kind) == ("arbitrary", 0.4, "style")
