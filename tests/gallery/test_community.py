@@ -175,7 +175,7 @@ def test_it_keeps_like_counts_exact_under_concurrent_clicks(owner, make_artwork,
 def test_it_preselects_the_style_and_settings_when_remixing(owner, make_artwork, clients, preset):
     artwork = make_artwork(owner, "public", strength=0.6, preserve_color=True)
     form = clients["other"].get(reverse("gallery:job_new"), {"remix": artwork.pk}).context["form"]
-    assert form.initial["preset"] == preset.pk
+    assert [row.initial["preset"] for row in form.styles] == [preset.pk]
     assert form.initial["strength"] == 0.6 and form.initial["preserve_color"] is True
 
 
@@ -184,12 +184,14 @@ def test_it_refuses_to_remix_an_artwork_the_user_cannot_see(owner, make_artwork,
     assert clients["other"].get(reverse("gallery:job_new"), {"remix": artwork.pk}).status_code == 404
 
 
-def test_it_preselects_the_owners_own_style_image_but_not_someone_elses(owner, make_artwork, clients):
+def test_it_preselects_an_uploaded_style_as_mine_for_its_owner_and_as_shared_for_others(owner, make_artwork, clients):
     artwork = make_artwork(owner, "public", preset=None, style=clean(), method="optimize", strength=0.8)
+    style = artwork.job.styles.get().image
     mine = clients["owner"].get(reverse("gallery:job_new"), {"remix": artwork.pk}).context["form"]
     theirs = clients["other"].get(reverse("gallery:job_new"), {"remix": artwork.pk}).context["form"]
-    assert mine.initial["my_style"] == artwork.job.styles.get().image_id
-    assert "my_style" not in theirs.initial and theirs.initial["strength"] == 0.8
+    assert mine.styles[0].initial["my_style"] == style.pk
+    assert theirs.styles[0].initial["shared_style"] == style.pk and theirs.initial["strength"] == 0.8
+    assert list(theirs.styles[0].fields["shared_style"].queryset) == [style]
 
 
 def test_it_pages_explore_and_keeps_the_sort(owner, make_artwork, client, settings):

@@ -43,14 +43,14 @@ def test_it_lets_a_second_user_find_like_and_remix_a_public_artwork(
     assert page.url == url_before and artwork.likes.filter(user=other).exists()
 
     page.click("[data-role=remix]")
-    expect(page.locator(f"input[name=preset][value='{artwork.job.preset_id}']")).to_be_checked()
+    expect(page.locator(f"input[name=styles-0-preset][value='{artwork.job.styles.get().preset_id}']")).to_be_checked()
     photo = tmp_path / "mine.jpg"
     photo.write_bytes(image_bytes(size=(120, 90)))
     page.set_input_files("#id_content", str(photo))
     page.click("button:has-text('Paint it')")
     expect(page).to_have_url(re.compile(r"/jobs/\d+/$"))
     remix = StyleJob.objects.get(owner=other)
-    assert (remix.preset_id, remix.strength, remix.method) == (artwork.job.preset_id, 0.6, artwork.job.method)
+    assert (remix.styles.get().preset_id, remix.strength, remix.method) == (artwork.job.styles.get().preset_id, 0.6, artwork.job.method)
 
 
 def test_it_opens_an_unlisted_link_signed_out_until_the_owner_revokes_it(

@@ -74,7 +74,7 @@ def test_it_hides_stored_copies_of_a_work_once_it_is_blocked(owner, make_artwork
     other.job.styles.get().image.refresh_from_db()
     assert copy.job.styles.get().image.is_hidden and "Ada Painter" in copy.job.styles.get().image.hidden_reason
     assert not other.job.styles.get().image.is_hidden
-    style_url = reverse("gallery:artwork_style", args=[copy.pk])
+    style_url = reverse("gallery:artwork_style", args=[copy.pk, 0])
     assert client.get(style_url).status_code == 404
 
 
