@@ -3,13 +3,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    """Style rows beside the old slots; 0008 fills them from the slots and 0009 drops the slots."""
+    """Style rows beside the old slots; 0008 fills them from the slots and 0009 drops the slots.
+
+    The slots' constraint goes here, in a migration of its own: reversed, it comes back only once 0008's reversal
+    has filled the slots again.
+    """
 
     dependencies = [
         ("gallery", "0006_audit_log_names"),
     ]
 
     operations = [
+        migrations.RemoveConstraint(model_name="stylejob", name="stylejob_exactly_one_style"),
         migrations.AddField(
             model_name="sourceimage",
             name="title",

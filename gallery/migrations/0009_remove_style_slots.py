@@ -7,7 +7,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RemoveConstraint(model_name="stylejob", name="stylejob_exactly_one_style"),
         migrations.RemoveField(model_name="stylejob", name="preset"),
         migrations.RemoveField(model_name="stylejob", name="style_image"),
         migrations.RemoveField(model_name="stylejob", name="blend_style"),
