@@ -54,7 +54,9 @@ def job_preview(request):
     """A 256 px any-style render of the job form's current choices, as a JPEG. JSON errors otherwise."""
     if int(request.META.get("CONTENT_LENGTH") or 0) > settings.PREVIEW_MAX_BYTES:
         return JsonResponse({"error": "The preview images are too large."}, status=413)
-    form = PreviewForm(request.POST, request.FILES, owner=request.user)
+    # The page passes its ?remix=<artwork id> on, so a remixed artwork's style previews too.
+    remix = community.remix(request.user, request.GET.get("remix"))
+    form = PreviewForm(request.POST, request.FILES, owner=request.user, shared_styles=remix.shared)
     if not form.is_valid():
         return JsonResponse({"error": " ".join(form.all_errors())}, status=400)
     # Imported here: the engine (and PyTorch) loads into a web process only when it renders its first preview.

@@ -117,7 +117,8 @@
         if (input.files.length) data.set(input.name, await shrink(input.files[0], STYLE_SIDE), "style.jpg");
         else data.delete(input.name);
       }
-      const response = await fetch(form.dataset.previewUrl, { method: "POST", body: data, credentials: "same-origin" });
+      // The page's ?remix= goes along: a remixed artwork's style is allowed in the preview as in the job.
+      const response = await fetch(form.dataset.previewUrl + window.location.search, { method: "POST", body: data, credentials: "same-origin" });
       if (!response.ok) {
         const body = await response.json().catch(() => ({}));
         showStatus(body.error || `The preview failed (${response.status}).`);

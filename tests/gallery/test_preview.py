@@ -90,3 +90,12 @@ def test_it_limits_previews_per_user_per_minute(clients, ready, settings):
     statuses = [clients["owner"].post(URL, _data()).status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
     assert clients["other"].post(URL, _data()).status_code == 200
+
+
+def test_it_previews_the_style_of_another_users_artwork_being_remixed(clients, owner, make_artwork, ready):
+    artwork = make_artwork(owner, "public", preset=None, style=clean(_paint()))
+    theirs = artwork.job.styles.get().image
+    refused = clients["other"].post(URL, _data({"shared_style": theirs.pk}))
+    assert refused.status_code == 400
+    remixing = clients["other"].post(f"{URL}?remix={artwork.pk}", _data({"shared_style": theirs.pk}))
+    assert _image(remixing).size == (160, 120)

@@ -85,3 +85,18 @@ def test_it_credits_the_style_on_public_pages(owner, make_artwork, clients):
     clients["owner"].post(url, {"artist": "Ada Painter", "source": "https://example.org/work", "licence": "CC BY 4.0"})
     page = clients["anonymous"].get(reverse("gallery:artwork_detail", args=[artwork.pk])).content.decode()
     assert "After <em>Ada Painter</em>" in page and "https://example.org/work" in page and "CC BY 4.0" in page
+
+
+def test_it_keeps_every_other_choice_when_it_refuses_a_blocked_style(clients, preset):
+    BlockedStyle.objects.create(perceptual_hash=provenance.perceptual_hash(clean(_stripes()).image), note="opt-out")
+    response = clients["owner"].post(
+        reverse("gallery:job_new"),
+        job_form({"preset": preset.pk}, {"upload": upload("style.jpg", _stripes())}, method="arbitrary",
+                 max_side="512", style_scale="320"),
+    )
+    page = response.content.decode()
+    assert "asked not to be used as a style" in page
+    assert f'name="styles-0-preset" value="{preset.pk}" id="id_styles-0-preset_0" checked' in page
+    assert 'name="styles-TOTAL_FORMS" value="2"' in page, "the blend's second row is still there"
+    assert '<option value="arbitrary" selected>' in page and '<option value="512" selected>' in page
+    assert '<option value="320" selected>' in page

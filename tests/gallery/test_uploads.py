@@ -7,7 +7,7 @@ from django.urls import reverse
 from PIL import Image
 
 from gallery.models import SourceImage, StyleJob
-from tests.gallery.factories import image_bytes, job_form, stored_files, upload
+from tests.gallery.factories import clean, image_bytes, job_form, stored_files, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -139,3 +139,18 @@ def test_it_offers_the_fast_method_first_only_when_presets_exist(clients, preset
     preset.save()
     without_presets = clients["owner"].get(reverse("gallery:job_new")).context["form"]
     assert without_presets["method"].initial == StyleJob.Method.ARBITRARY
+
+
+def test_it_refuses_photos_and_styles_under_16_px_a_side(clients, preset):
+    tiny = image_bytes("PNG", size=(12, 40))
+    photo = _post_job(clients["owner"], preset, upload("tiny.png", tiny, "image/png"))
+    assert "at least 16 px a side" in " ".join(photo.context["form"].errors["content"])
+    style = clients["owner"].post(reverse("gallery:job_new"), job_form({"upload": upload("tiny.png", tiny, "image/png")}))
+    assert "at least 16 px a side" in " ".join(style.context["form"].styles[0].errors["upload"])
+    assert not StyleJob.objects.exists() and not SourceImage.objects.exists()
+
+
+def test_it_leaves_a_stored_style_too_small_to_run_out_of_my_styles(clients, owner, make_job):
+    make_job(owner, preset=None, style=clean(image_bytes(size=(200, 12))))
+    form = clients["owner"].get(reverse("gallery:job_new")).context["form"]
+    assert not form.styles[0].fields["my_style"].queryset.exists()
