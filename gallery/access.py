@@ -14,18 +14,20 @@ from django.utils import timezone
 from gallery.models import Artwork, Like, Preset, Profile, SourceImage, StyleJob
 from gallery.moderation import can_moderate
 
-ARTWORK_RELATED = ("owner__profile", "job__content", "job__preset", "job__style_image")
+ARTWORK_RELATED = ("owner__profile", "job__content")
+STYLE_ROWS = ("styles__preset", "styles__image")  # a job's JobStyle rows, prefetched for its labels and pictures
+ARTWORK_STYLE_ROWS = tuple(f"job__{name}" for name in STYLE_ROWS)
 
 
 def get_job_for_user(user, job_id: int) -> StyleJob:
     return get_object_or_404(
-        StyleJob.objects.select_related("content", "preset", "style_image"), pk=job_id, owner_id=user.pk
+        StyleJob.objects.select_related("content").prefetch_related(*STYLE_ROWS), pk=job_id, owner_id=user.pk
     )
 
 
 def get_artwork_for_user(user, artwork_id: int) -> Artwork:
     return get_object_or_404(
-        Artwork.objects.select_related("job__content", "job__preset", "job__style_image"),
+        Artwork.objects.select_related("job__content").prefetch_related(*ARTWORK_STYLE_ROWS),
         pk=artwork_id,
         owner_id=user.pk,
     )
@@ -44,7 +46,9 @@ def get_profile_with_avatar(user_id: int) -> Profile:
 
 
 def artworks_of(user) -> QuerySet[Artwork]:
-    return Artwork.objects.filter(owner_id=user.pk).select_related("job__content", "job__preset", "job__style_image")
+    return (
+        Artwork.objects.filter(owner_id=user.pk).select_related("job__content").prefetch_related(*ARTWORK_STYLE_ROWS)
+    )
 
 
 def open_jobs_of(user) -> QuerySet[StyleJob]:
@@ -52,7 +56,7 @@ def open_jobs_of(user) -> QuerySet[StyleJob]:
     return (
         StyleJob.objects.filter(owner_id=user.pk, artwork__isnull=True)
         .exclude(status=StyleJob.Status.CANCELED)
-        .select_related("preset")
+        .prefetch_related(*STYLE_ROWS)
     )
 
 
@@ -60,7 +64,7 @@ def public_artworks() -> QuerySet[Artwork]:
     """Artworks on public surfaces: public, not hidden by a moderator, by an account that is not banned."""
     return Artwork.objects.filter(
         visibility=Artwork.Visibility.PUBLIC, hidden_at__isnull=True, owner__is_active=True
-    ).select_related(*ARTWORK_RELATED)
+    ).select_related(*ARTWORK_RELATED).prefetch_related(*ARTWORK_STYLE_ROWS)
 
 
 def with_like_counts(artworks: QuerySet[Artwork], user) -> QuerySet[Artwork]:
@@ -81,7 +85,9 @@ def explore_artworks(user, sort: str) -> QuerySet[Artwork]:
 
 def get_artwork_for_viewer(user, artwork_id: int) -> Artwork:
     """The owner sees their artwork in every state; everyone else only a public, visible one."""
-    artworks = with_like_counts(Artwork.objects.select_related(*ARTWORK_RELATED), user)
+    artworks = with_like_counts(
+        Artwork.objects.select_related(*ARTWORK_RELATED).prefetch_related(*ARTWORK_STYLE_ROWS), user
+    )
     artwork = get_object_or_404(artworks, pk=artwork_id)
     if artwork.owner_id == user.pk:
         return artwork
@@ -100,12 +106,15 @@ def get_shared_artwork(user, token: str) -> Artwork:
         hidden_at__isnull=True,
         owner__is_active=True,
     ).exclude(share_token="")
-    return get_object_or_404(with_like_counts(shareable.select_related(*ARTWORK_RELATED), user), share_token=token)
+    shareable = shareable.select_related(*ARTWORK_RELATED).prefetch_related(*ARTWORK_STYLE_ROWS)
+    return get_object_or_404(with_like_counts(shareable, user), share_token=token)
 
 
-def get_style_source(artwork: Artwork, viewer) -> SourceImage:
-    """The uploaded style image of an artwork a viewer may see, unless a moderator hid it from others."""
-    style = artwork.job.style_image
+def get_style_source(artwork: Artwork, viewer, position: int | None = None) -> SourceImage:
+    """An uploaded style image of an artwork a viewer may see (the first, or the row at ``position``), unless a
+    moderator hid it from others."""
+    rows = [row for row in artwork.job.styles.all() if row.image_id and position in (None, row.position)]
+    style = rows[0].image if rows else None
     if style is None or (style.is_hidden and artwork.owner_id != viewer.pk):
         raise Http404
     return style

@@ -14,7 +14,7 @@ def export_artworks(user) -> tempfile.SpooledTemporaryFile:
     """A zip of the user's artworks (full-size PNGs) and a manifest.json of their settings, rewound."""
     archive = tempfile.SpooledTemporaryFile(max_size=EXPORT_SPOOL_BYTES)
     manifest = []
-    artworks = Artwork.objects.filter(owner=user).select_related("job__preset").order_by("created_at", "pk")
+    artworks = Artwork.objects.filter(owner=user).prefetch_related("job__styles__preset", "job__styles__image").order_by("created_at", "pk")
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_STORED) as bundle:
         for artwork in artworks:
             name = f"artworks/atelier-{artwork.pk}.png"
@@ -27,6 +27,7 @@ def export_artworks(user) -> tempfile.SpooledTemporaryFile:
                     "created_at": artwork.created_at.isoformat(),
                     "visibility": artwork.visibility,
                     "style": job.style_label,
+                    "styles": [{"style": style.label, "weight": style.weight} for style in job.styles.all()],
                     "method": job.method,
                     "strength": job.strength,
                     "preserve_color": job.preserve_color,

@@ -11,6 +11,7 @@ from gallery.models import (
     Artwork,
     BlockedStyle,
     IllegalTransitionError,
+    JobStyle,
     ModerationAction,
     Preset,
     Profile,
@@ -69,14 +70,26 @@ class BlockedStyleAdmin(admin.ModelAdmin):
             self.message_user(request, f"{hidden} matching style image{'s' if hidden != 1 else ''} hidden.")
 
 
+class JobStyleInline(admin.TabularInline):
+    model = JobStyle
+    fields = ("position", "preset", "image", "weight")
+    raw_id_fields = ("image",)
+    extra = 0
+    max_num = JobStyle.MAX_PER_JOB
+
+
 @admin.register(StyleJob)
 class StyleJobAdmin(admin.ModelAdmin):
-    list_display = ("id", "owner", "status", "method", "preset", "progress", "attempts", "worker_id", "created_at")
+    list_display = ("id", "owner", "status", "method", "style_label", "progress", "attempts", "worker_id", "created_at")
     list_filter = ("status", "method")
-    raw_id_fields = ("owner", "content", "style_image")
+    raw_id_fields = ("owner", "content")
+    inlines = [JobStyleInline]
     # Status only changes through the model's mark_* methods, never by hand.
     readonly_fields = ("status", "progress", "error", "worker_id", "attempts", "started_at", "finished_at")
     actions = ["retry_failed", "cancel_queued"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("styles__preset", "styles__image")
 
     @admin.action(description="Retry the selected failed jobs")
     def retry_failed(self, request, queryset):

@@ -1,7 +1,12 @@
 """Writes of the social layer: visibility and share links, likes, remix look-ups."""
 
+from dataclasses import dataclass, field
+
+from django.db.models import F, QuerySet
+from django.http import Http404
+
 from gallery import access
-from gallery.models import Artwork, Like
+from gallery.models import Artwork, Like, SourceImage
 
 REMIXED_SETTINGS = ("method", "strength", "preserve_color", "max_side", "style_scale")
 
@@ -28,15 +33,46 @@ def change_sharing(artwork: Artwork, action: str) -> None:
         raise ValueError(f"Unknown sharing action {action!r}.")
 
 
-def remix_initial(user, artwork_id: str | None) -> dict:
-    """Initial values for the new-picture form: the style and settings of an artwork the user may see."""
-    if not (artwork_id or "").isdigit():
-        return {}
+@dataclass(frozen=True)
+class Remix:
+    """What the new-picture form starts from when remixing an artwork, and why a style was left out."""
+
+    artwork: Artwork | None = None
+    settings: dict = field(default_factory=dict)
+    rows: list[dict] = field(default_factory=list)  # initial values of the form's style rows
+    shared: QuerySet[SourceImage] = field(default_factory=SourceImage.objects.none)
+    notes: list[str] = field(default_factory=list)
+
+
+def remix(user, artwork_id: str | None) -> Remix:
+    """The style rows and settings of an artwork the user may see; Http404 for any other id.
+
+    Another user's uploaded style is offered too: the public artwork shows it. The form lists it as a shared style,
+    and the new job gets its own copy.
+    """
+    if not artwork_id:
+        return Remix()
+    if not (artwork_id.isascii() and artwork_id.isdigit()):  # "²".isdigit() is True, and int() refuses it
+        raise Http404
     artwork = access.get_artwork_for_viewer(user, int(artwork_id))
-    initial = {name: getattr(artwork.job, name) for name in REMIXED_SETTINGS}
-    if artwork.job.preset_id and artwork.job.preset.is_active:
-        initial["preset"] = artwork.job.preset_id
-    elif artwork.owner_id == user.pk and not artwork.job.style_image.is_hidden:
-        # Uploaded style images stay their uploader's ("My styles"); others remix the settings only.
-        initial["my_style"] = artwork.job.style_image_id
-    return initial
+    rows, shared, notes = [], [], []
+    for style in artwork.job.styles.select_related("preset", "image"):
+        if style.preset_id and not style.preset.is_active:
+            notes.append(f"{style.preset.title} is no longer offered, so the remix leaves it out.")
+        elif style.preset_id:
+            rows.append({"preset": style.preset_id, "weight": style.weight})
+        elif style.image.is_hidden:
+            notes.append("A moderator removed a style image of that picture, so the remix leaves it out.")
+        elif style.image.owner_id == user.pk:
+            rows.append({"my_style": style.image_id, "weight": style.weight})
+        else:
+            shared.append(style.image_id)
+            rows.append({"shared_style": style.image_id, "weight": style.weight})
+    if not rows:
+        notes.append("Pick a style for your picture.")
+    # remix_position: where the artwork's page serves each shared style, for the form's thumbnails.
+    offered = SourceImage.objects.filter(pk__in=shared, job_styles__job=artwork.job).annotate(
+        remix_position=F("job_styles__position")
+    )
+    settings = {name: getattr(artwork.job, name) for name in REMIXED_SETTINGS}
+    return Remix(artwork=artwork, settings=settings, rows=rows, shared=offered, notes=notes)

@@ -4,10 +4,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 
 from gallery import images, provenance
-from gallery.models import Preset, Profile, SourceImage, StyleJob
-from gallery.services import MIN_STYLE_SCALE, JobRequest, PreviewRequest
+from gallery.models import JobStyle, Preset, Profile, SourceImage, StyleJob
+from gallery.services import MIN_STYLE_SCALE, JobRequest, PreviewRequest, StyleChoice
 
 ACCEPT = "image/jpeg,image/png,image/webp,image/heic,image/heif"
+MIN_IMAGE_SIDE = 16  # px; the engine refuses smaller photos and styles (stylecore.imageio.check_image)
 
 
 class CleanImageField(forms.FileField):
@@ -38,6 +39,11 @@ class CleanImageField(forms.FileField):
             )
         except images.UploadError as exc:
             raise forms.ValidationError(str(exc), code="invalid_image") from None
+        width, height = clean.image.size
+        if min(width, height) < MIN_IMAGE_SIDE:
+            raise forms.ValidationError(
+                f"The image is {width} x {height} px; it must be at least {MIN_IMAGE_SIDE} px a side.", code="too_small"
+            )
         if self.max_side and max(clean.image.size) > self.max_side:
             raise forms.ValidationError(f"The image must be at most {self.max_side} px a side.", code="too_large")
         if self.style and images.is_flat(clean.image):
@@ -72,6 +78,11 @@ class MyStyleChoiceField(forms.ModelChoiceField):
         return source.original_name or f"Style #{source.pk}"
 
 
+class SharedStyleChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, source: SourceImage) -> str:
+        return source.credit_label
+
+
 METHOD_CHOICES = [
     (StyleJob.Method.FAST, "Fast (presets only)"),
     (StyleJob.Method.ARBITRARY, "Any style (about a second)"),
@@ -80,17 +91,21 @@ METHOD_CHOICES = [
 # The size at which the style image is encoded: a smaller encoding makes its brush strokes larger in the result.
 STYLE_SCALE_CHOICES = [(768, "Fine (small strokes)"), (512, "Medium"), (320, "Bold (large strokes)")]
 DEFAULT_STYLE_SCALE = 512
-DEFAULT_BLEND_WEIGHT = 0.5
-BLEND_PRESET, BLEND_STYLE = "preset", "style"
+STYLE_SOURCES = ("preset", "my_style", "shared_style", "upload")
 
 
 def my_styles(owner):
-    """Style images the owner uploaded before and may reuse; a style a moderator hid is not reused."""
-    return SourceImage.objects.filter(owner_id=owner.pk, kind=SourceImage.Kind.STYLE, hidden_at__isnull=True)
+    """Style images the owner uploaded before and may reuse: not hidden by a moderator, and large enough to run."""
+    return SourceImage.objects.filter(
+        owner_id=owner.pk,
+        kind=SourceImage.Kind.STYLE,
+        hidden_at__isnull=True,
+        width__gte=MIN_IMAGE_SIDE,
+        height__gte=MIN_IMAGE_SIDE,
+    )
+class StyleRowForm(forms.Form):
+    """One style of the job: a preset, one of My styles, the style of a remixed artwork, or a new upload."""
 
-
-class StyleJobForm(forms.Form):
-    content = CleanImageField(label="Your photo")
     preset = PresetChoiceField(
         queryset=Preset.objects.filter(is_active=True),
         required=False,
@@ -102,11 +117,81 @@ class StyleJobForm(forms.Form):
         queryset=SourceImage.objects.none(), required=False, widget=forms.RadioSelect, empty_label=None,
         label="My styles",
     )
-    style = CleanImageField(required=False, style=True, label="…or upload a new style image")
+    shared_style = SharedStyleChoiceField(
+        queryset=SourceImage.objects.none(), required=False, widget=forms.RadioSelect, empty_label=None,
+        label="The style of the picture you remix",
+    )
+    upload = CleanImageField(required=False, style=True, label="…or upload a new style image")
+    weight = forms.FloatField(
+        min_value=0.05,
+        max_value=1.0,
+        initial=1.0,
+        label="Weight in the blend",
+        widget=forms.NumberInput(attrs={"type": "range", "step": "0.05"}),
+    )
+
+    def __init__(self, *args, owner, shared, upload_max_side=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["my_style"].queryset = my_styles(owner)
+        self.fields["shared_style"].queryset = shared
+        self.fields["upload"].max_side = upload_max_side
+
+    def clean(self):
+        cleaned = super().clean()
+        if any(name in self.errors for name in STYLE_SOURCES):
+            return cleaned
+        if sum(1 for name in STYLE_SOURCES if cleaned.get(name)) != 1:
+            raise forms.ValidationError(
+                "Pick exactly one style here: a preset style, one of My styles, or a new upload.", code="one_style"
+            )
+        return cleaned
+
+    def to_choice(self) -> StyleChoice:
+        data = self.cleaned_data
+        upload = data.get("upload")
+        return StyleChoice(
+            preset=data.get("preset"),
+            image=data.get("my_style") or data.get("shared_style"),
+            upload=upload.clean_image if upload else None,
+            upload_name=upload.name if upload else "",
+            weight=data["weight"],
+        )
+
+
+class BaseStyleRowFormSet(forms.BaseFormSet):
+    default_error_messages = {"too_many_forms": "A blend takes at most %(num)d styles."}
+
+    def clean(self):
+        if any(self.errors):
+            return
+        if not self.filled():
+            raise forms.ValidationError("Pick a style.", code="no_style")
+        chosen = [row.cleaned_data.get("preset") or row.cleaned_data.get("my_style")
+                  or row.cleaned_data.get("shared_style") for row in self.filled()]
+        stored = [style for style in chosen if style is not None]
+        if len(stored) != len(set(stored)):
+            raise forms.ValidationError("Each style of a blend must differ from the others.", code="same_style")
+
+    def filled(self) -> list[StyleRowForm]:
+        """The rows with a style, in order: a row added in the page and left empty is no style."""
+        return [row for row in self.forms if row.cleaned_data]
+
+
+# A formset: one row for the common case, and rows the page adds for a blend, up to the engine's four.
+StyleRowFormSet = forms.formset_factory(
+    StyleRowForm, formset=BaseStyleRowFormSet, extra=0, min_num=1,
+    max_num=JobStyle.MAX_PER_JOB, validate_max=True,
+)
+
+
+class StyleJobForm(forms.Form):
+    """The new-picture form. Its styles are the formset ``styles``; ``is_valid`` checks both."""
+
+    content = CleanImageField(label="Your photo")
     method = forms.ChoiceField(
         choices=METHOD_CHOICES,
         initial=StyleJob.Method.FAST,
-        help_text="Fast uses the preset's own network; Any style takes any painting in one pass.",
+        help_text="Fast uses the preset's own network; Any style takes any painting, or a blend, in one pass.",
     )
     strength = forms.FloatField(
         min_value=0.1,
@@ -124,93 +209,59 @@ class StyleJobForm(forms.Form):
         label="Brush strokes",
         help_text="Any-style method only.",
     )
-    blend_with = forms.ChoiceField(required=False, label="Blend with a second style", help_text="Any-style method only.")
-    blend_weight = forms.FloatField(
-        min_value=0.05,
-        max_value=0.95,
-        initial=DEFAULT_BLEND_WEIGHT,
-        required=False,
-        label="Share of the second style",
-        widget=forms.NumberInput(attrs={"type": "range", "step": "0.05"}),
-    )
     max_side = forms.TypedChoiceField(coerce=int, label="Size (longest side)")
+    upload_max_side = None  # px; the preview takes small style uploads only
 
-    def __init__(self, *args, owner, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data=None, files=None, *, owner, style_rows=(), shared_styles=None, **kwargs):
+        super().__init__(data, files, **kwargs)
         sizes = settings.JOB_SIZE_CHOICES
         self.fields["max_side"].choices = [(size, f"{size} px") for size in sizes]
         self.fields["max_side"].initial = sizes[0]
-        presets = list(self.fields["preset"].queryset)
-        styles = list(my_styles(owner))
-        self.fields["my_style"].queryset = my_styles(owner)
-        self.fields["blend_with"].choices = [
-            ("", "No blend"),
-            ("Presets", [(f"{BLEND_PRESET}:{preset.name}", str(preset)) for preset in presets]),
-            ("My styles", [(f"{BLEND_STYLE}:{source.pk}", self.fields["my_style"].label_from_instance(source))
-                           for source in styles]),
-        ]
-        if not presets:
+        shared = SourceImage.objects.none() if shared_styles is None else shared_styles
+        self.styles = StyleRowFormSet(
+            data, files, prefix="styles", initial=list(style_rows) or None,
+            form_kwargs={"owner": owner, "shared": shared, "upload_max_side": self.upload_max_side},
+        )
+        if not Preset.objects.filter(is_active=True).exists():
             # Without presets only a style image can be used, and the fast method cannot take one.
             self.fields["method"].initial = StyleJob.Method.ARBITRARY
 
-    def clean_blend_weight(self) -> float:
-        value = self.cleaned_data["blend_weight"]
-        return DEFAULT_BLEND_WEIGHT if value is None else value
+    def is_valid(self) -> bool:
+        return self.styles.is_valid() & super().is_valid()  # both, so that every error is shown at once
 
-    def clean_blend_with(self) -> Preset | SourceImage | None:
-        value = self.cleaned_data["blend_with"]
-        if not value:
-            return None
-        kind, key = value.split(":", 1)
-        if kind == BLEND_PRESET:
-            chosen = self.fields["preset"].queryset.filter(name=key).first()
-        else:
-            chosen = self.fields["my_style"].queryset.filter(pk=key).first()
-        if chosen is None:  # removed since the form was shown
-            raise forms.ValidationError("That style is no longer available; pick another.", code="invalid_choice")
-        return chosen
+    def all_errors(self) -> list[str]:
+        rows = [msg for errors in self.styles.errors for field in errors.values() for msg in field]
+        return [msg for errors in self.errors.values() for msg in errors] + list(self.styles.non_form_errors()) + rows
 
     def clean(self):
         cleaned = super().clean()
-        if any(name in self.errors for name in ("preset", "my_style", "style", "blend_with")):
+        if not self.styles.is_valid():
             return cleaned
-        preset, blend = cleaned.get("preset"), cleaned.get("blend_with")
-        first = [choice for choice in (preset, cleaned.get("my_style"), cleaned.get("style")) if choice]
-        if len(first) != 1:
-            raise forms.ValidationError("Pick exactly one style: a preset style, one of My styles, or a new upload.")
+        rows = [row.cleaned_data for row in self.styles.filled()]
         method = cleaned.get("method")
-        if method == StyleJob.Method.FAST and (not preset or blend):
+        if method == StyleJob.Method.FAST and (len(rows) != 1 or not rows[0].get("preset")):
             self.add_error(
-                "method", "The fast method works with preset styles only, without a blend. Choose \"Any style\"."
+                "method", "The fast method works with one preset style, without a blend. Choose \"Any style\"."
             )
-        if blend is None:
-            return cleaned
-        if method == StyleJob.Method.OPTIMIZE:
-            self.add_error("blend_with", "Blending works with the \"Any style\" method only.")
-        elif blend == first[0]:
-            self.add_error("blend_with", "Pick a second style that differs from the first.")
-        elif preset and isinstance(blend, Preset):
-            self.add_error("blend_with", "Two presets cannot be blended; blend a preset with one of My styles.")
+        elif method == StyleJob.Method.OPTIMIZE and len(rows) != 1:
+            self.add_error(
+                "method",
+                "High quality paints with exactly one style. Remove the other styles, or choose \"Any style\" to "
+                "blend them.",
+            )
         return cleaned
 
     def to_request(self) -> JobRequest:
         data = self.cleaned_data
-        style, blend = data.get("style"), data.get("blend_with")
         return JobRequest(
             content=data["content"].clean_image,
             content_name=data["content"].name,
-            preset=data.get("preset"),
-            style=style.clean_image if style else None,
-            style_name=style.name if style else "",
-            style_source=data.get("my_style"),
+            styles=tuple(row.to_choice() for row in self.styles.filled()),
             method=data["method"],
             strength=data["strength"],
             preserve_color=data["preserve_color"],
             max_side=data["max_side"],
             style_scale=data["style_scale"],
-            blend_preset=blend if isinstance(blend, Preset) else None,
-            blend_style=blend if isinstance(blend, SourceImage) else None,
-            blend_weight=data["blend_weight"] if blend else 0.0,
         )
 
 
@@ -218,7 +269,7 @@ class PreviewForm(StyleJobForm):
     """The job form's fields for a live preview: small images only, and the any-style method only."""
 
     content = CleanImageField(label="Your photo", max_side=settings.PREVIEW_SIDE)
-    style = CleanImageField(required=False, style=True, max_side=2 * settings.PREVIEW_SIDE)
+    upload_max_side = 2 * settings.PREVIEW_SIDE
 
     def clean(self):
         cleaned = super().clean()
@@ -228,15 +279,14 @@ class PreviewForm(StyleJobForm):
 
     def to_preview(self) -> PreviewRequest:
         data = self.cleaned_data
-        style, blend = data.get("style"), data.get("blend_with")
+        choices = [row.to_choice() for row in self.styles.filled()]
         # The preview is the result scaled down to PREVIEW_SIDE, so the style is encoded scaled down alike:
         # brush strokes keep their size relative to the picture.
         scale = max(MIN_STYLE_SCALE, round(data["style_scale"] * settings.PREVIEW_SIDE / data["max_side"]))
         return PreviewRequest(
             content=data["content"].clean_image.image,
-            first=data.get("preset") or data.get("my_style") or style.clean_image.image,
-            second=blend,
-            blend_weight=data["blend_weight"] if blend else 0.0,
+            styles=tuple(choice.preset or choice.image or choice.upload.image for choice in choices),
+            weights=tuple(choice.weight for choice in choices),
             strength=data["strength"],
             preserve_color=data["preserve_color"],
             style_scale=scale,

@@ -30,7 +30,7 @@ class StyleCreditForm(forms.ModelForm):
 
     class Meta:
         model = SourceImage
-        fields = ("artist", "source", "licence")
+        fields = ("title", "artist", "source", "licence")
 
 
 class BlockedStyleForm(forms.ModelForm):

@@ -85,17 +85,19 @@ def _painting(engine: Engine, style: str | Image.Image) -> Image.Image:
 
 
 def _style_options(engine: Engine, job: StyleJob) -> dict:
-    if job.method != StyleJob.Method.ARBITRARY:
+    rows = list(job.styles.select_related("preset", "image"))
+    if job.method != StyleJob.Method.ARBITRARY and len(rows) == 1:
+        (row,) = rows
         return {
-            "preset": job.preset.name if job.preset_id else None,
-            "style": _open_rgb(job.style_image.file) if job.style_image_id else None,
+            "preset": row.preset.name if row.preset_id else None,
+            "style": _open_rgb(row.image.file) if row.image_id else None,
         }
-    styles = [_painting(engine, job.preset.name) if job.preset_id else _open_rgb(job.style_image.file)]
-    weights = None
-    if job.blend_style_id:
-        styles.append(_open_rgb(job.blend_style.file))
-        weights = [1.0 - job.blend_weight, job.blend_weight]
-    return {"style": styles, "style_weights": weights, "style_scale": job.style_scale}
+    # The any-style network blends the rows by weight; the other methods refuse a list with a StyleCoreError.
+    return {
+        "style": [_painting(engine, row.preset.name) if row.preset_id else _open_rgb(row.image.file) for row in rows],
+        "style_weights": [row.weight for row in rows] if len(rows) > 1 else None,
+        "style_scale": job.style_scale,
+    }
 
 
 def _stylize(job: StyleJob):
@@ -133,7 +135,7 @@ def render_preview(preview: services.PreviewRequest) -> Image.Image:
 def run_style_job(job_id: int) -> int | None:
     """Stylize one StyleJob row and store its Artwork. Returns the artwork id, or None if skipped or failed."""
     close_old_connections()
-    job = StyleJob.objects.select_related("content", "preset", "style_image", "blend_style").filter(pk=job_id).first()
+    job = StyleJob.objects.select_related("content").filter(pk=job_id).first()
     if job is None:
         log.info("Job %s no longer exists; skipping", job_id)
         return None

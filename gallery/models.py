@@ -106,6 +106,7 @@ class SourceImage(Hideable):
     created_at = models.DateTimeField(default=timezone.now)
     # Style images only: a 64-bit perceptual hash (16 hex digits), and the credit the uploader gives the work.
     perceptual_hash = models.CharField(max_length=16, blank=True, db_index=True)
+    title = models.CharField(max_length=200, blank=True, help_text="The work's title, if it has one.")
     artist = models.CharField(max_length=200, blank=True)
     source = models.URLField(max_length=500, blank=True, help_text="Where the work comes from, e.g. a museum page.")
     licence = models.CharField(max_length=200, blank=True, help_text="e.g. public domain, CC BY 4.0, my own work")
@@ -115,6 +116,13 @@ class SourceImage(Hideable):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def credit_label(self) -> str:
+        """The credited work ("Title (Artist)", "After Artist"), or a neutral label when the uploader gave none."""
+        if self.title:
+            return f"{self.title} ({self.artist})" if self.artist else self.title
+        return f"After {self.artist}" if self.artist else "An uploaded style"
 
 
 class StyleJob(models.Model):
@@ -134,21 +142,13 @@ class StyleJob(models.Model):
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="style_jobs")
     content = models.ForeignKey(SourceImage, on_delete=models.PROTECT, related_name="content_jobs")
-    preset = models.ForeignKey(Preset, null=True, blank=True, on_delete=models.PROTECT, related_name="jobs")
-    style_image = models.ForeignKey(
-        SourceImage, null=True, blank=True, on_delete=models.PROTECT, related_name="style_jobs"
-    )
+    # The styles are JobStyle rows (job.styles), one to four.
     method = models.CharField(max_length=12, choices=Method.choices, default=Method.FAST)
     strength = models.FloatField(default=1.0)
     preserve_color = models.BooleanField(default=False)
     max_side = models.PositiveIntegerField(default=1024)
-    # Arbitrary method only: the size at which the style is encoded (sets its brush-stroke size), and an optional
-    # second style blended in with weight `blend_weight` (the first style gets 1 - blend_weight).
+    # Arbitrary method only: the size at which the styles are encoded (sets their brush-stroke size).
     style_scale = models.PositiveIntegerField(default=512)
-    blend_style = models.ForeignKey(
-        SourceImage, null=True, blank=True, on_delete=models.PROTECT, related_name="blend_jobs"
-    )
-    blend_weight = models.FloatField(default=0.0)
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
     progress = models.PositiveSmallIntegerField(default=0)
@@ -162,10 +162,6 @@ class StyleJob(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(preset__isnull=False) ^ models.Q(style_image__isnull=False),
-                name="stylejob_exactly_one_style",
-            ),
             models.CheckConstraint(condition=models.Q(progress__lte=100), name="stylejob_progress_0_100"),
         ]
 
@@ -178,7 +174,8 @@ class StyleJob(models.Model):
 
     @property
     def style_label(self) -> str:
-        return str(self.preset) if self.preset_id else "Your style image"
+        """The styles' credited names, joined; reads the prefetched rows when there are any."""
+        return " + ".join(style.label for style in self.styles.all())
 
     def _transition(self, allowed_from: tuple[str, ...], extra_filter: dict | None = None, **changes) -> None:
         # A conditional UPDATE, not read-then-save: a cancel in the web process and a
@@ -247,6 +244,41 @@ class StyleJob(models.Model):
         percent = max(0, min(99, percent))
         type(self).objects.filter(pk=self.pk, status=self.Status.RUNNING).update(progress=percent)
         self.progress = percent
+
+
+MAX_STYLES_PER_JOB = 4  # the any-style network blends at most four styles (stylecore.arbitrary.MAX_STYLES)
+
+
+class JobStyle(models.Model):
+    """One of a job's one to four styles: a preset or an uploaded style image, with its share of the blend."""
+
+    MAX_PER_JOB = MAX_STYLES_PER_JOB
+
+    job = models.ForeignKey(StyleJob, on_delete=models.CASCADE, related_name="styles")
+    position = models.PositiveSmallIntegerField()
+    preset = models.ForeignKey(Preset, null=True, blank=True, on_delete=models.PROTECT, related_name="job_styles")
+    image = models.ForeignKey(
+        SourceImage, null=True, blank=True, on_delete=models.PROTECT, related_name="job_styles"
+    )
+    weight = models.FloatField(default=1.0, help_text="The style's share of the blend; a job's shares sum to 1.")
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(preset__isnull=False) ^ models.Q(image__isnull=False), name="jobstyle_preset_or_image"
+            ),
+            models.UniqueConstraint(fields=["job", "position"], name="jobstyle_one_per_position"),
+            models.CheckConstraint(condition=models.Q(position__lt=MAX_STYLES_PER_JOB), name="jobstyle_at_most_four"),
+            models.CheckConstraint(condition=models.Q(weight__gt=0, weight__lte=1), name="jobstyle_weight_is_a_share"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.weight:.0%})"
+
+    @property
+    def label(self) -> str:
+        return str(self.preset) if self.preset_id else self.image.credit_label
 
 
 class Artwork(Hideable):

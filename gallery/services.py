@@ -17,7 +17,7 @@ from rq.job import Job
 from rq.worker import Worker
 
 from gallery import fairqueue, images, provenance, quotas
-from gallery.models import Artwork, IllegalTransitionError, Preset, Profile, SourceImage, StyleJob
+from gallery.models import Artwork, IllegalTransitionError, JobStyle, Preset, Profile, SourceImage, StyleJob
 
 log = logging.getLogger(__name__)
 
@@ -27,29 +27,37 @@ MIN_STYLE_SCALE = 64  # the engine encodes a style at 64-2048 px
 
 
 @dataclass(frozen=True)
+class StyleChoice:
+    """One style of a job: a preset, a stored style image, or a new upload (exactly one), and its weight.
+
+    A stored image is the owner's own, or one another user shows on a public artwork that is being remixed.
+    Weights are relative: the job stores them as shares that sum to 1.
+    """
+
+    preset: Preset | None = None
+    image: SourceImage | None = None
+    upload: images.CleanImage | None = None
+    upload_name: str = ""
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
 class JobRequest:
     content: images.CleanImage
     content_name: str
-    preset: Preset | None
-    style: images.CleanImage | None
-    style_name: str
+    styles: tuple[StyleChoice, ...]  # one to JobStyle.MAX_PER_JOB
     method: str
     strength: float
     preserve_color: bool
     max_side: int
-    style_source: SourceImage | None = None  # one of the owner's earlier style uploads, reused
     style_scale: int = 512
-    blend_preset: Preset | None = None
-    blend_style: SourceImage | None = None
-    blend_weight: float = 0.0  # the second style's share; the first style gets the rest
 
 
 @dataclass(frozen=True)
 class PreviewRequest:
     content: Image.Image  # RGB, at most PREVIEW_SIDE px a side
-    first: Preset | SourceImage | Image.Image
-    second: Preset | SourceImage | None
-    blend_weight: float
+    styles: tuple[Preset | SourceImage | Image.Image, ...]
+    weights: tuple[float, ...]
     strength: float
     preserve_color: bool
     style_scale: int
@@ -114,6 +122,30 @@ def _store_source(owner, kind: str, clean: images.CleanImage, original_name: str
     return source
 
 
+def _copy_style(owner, style: SourceImage) -> SourceImage:
+    """The owner's own copy of another user's style image, with its hash and credit.
+
+    A remix keeps working when the uploader deletes the original or their account, and the copy stays under the
+    blocklist, which matches by hash.
+    """
+    copy = SourceImage(
+        owner=owner,
+        kind=SourceImage.Kind.STYLE,
+        width=style.width,
+        height=style.height,
+        original_name=style.original_name,
+        perceptual_hash=style.perceptual_hash,
+        title=style.title,
+        artist=style.artist,
+        source=style.source,
+        licence=style.licence,
+    )
+    with style.file.open("rb") as handle:
+        copy.file.save("upload.jpg", ContentFile(handle.read()), save=False)
+    copy.save()
+    return copy
+
+
 def _delete_files(*fields) -> None:
     for field in fields:
         if field:
@@ -133,30 +165,28 @@ def create_job(owner, request: JobRequest) -> StyleJob:
             quotas.check_job_quota(owner)
             content = _store_source(owner, SourceImage.Kind.CONTENT, request.content, request.content_name)
             stored.append(content.file)
-            style_image = request.style_source
-            if request.style is not None:
-                style_image = _store_source(owner, SourceImage.Kind.STYLE, request.style, request.style_name)
-                stored.append(style_image.file)
-            preset, blend_style, blend_weight = request.preset, request.blend_style, request.blend_weight
-            if request.blend_preset is not None:
-                # A job has one preset slot and one uploaded-blend slot, so "own style blended with a preset" is
-                # stored as "preset blended with own style" at the complementary weight. The result is the same:
-                # the engine mixes the styles' statistics with normalised weights, in any order.
-                preset, blend_style, blend_weight = request.blend_preset, style_image, 1.0 - request.blend_weight
-                style_image = None
             job = StyleJob.objects.create(
                 owner=owner,
                 content=content,
-                preset=preset,
-                style_image=style_image,
                 method=request.method,
                 strength=request.strength,
                 preserve_color=request.preserve_color,
                 max_side=request.max_side,
                 style_scale=request.style_scale,
-                blend_style=blend_style,
-                blend_weight=blend_weight,
             )
+            total = sum(choice.weight for choice in request.styles)
+            for position, choice in enumerate(request.styles):
+                image = choice.image
+                if choice.upload is not None:
+                    image = _store_source(owner, SourceImage.Kind.STYLE, choice.upload, choice.upload_name)
+                    stored.append(image.file)
+                elif image is not None and image.owner_id != owner.pk:
+                    image = _copy_style(owner, image)
+                    stored.append(image.file)
+                # Shares, as the engine normalises weights anyway (AdaIN sec. 7): pages can show them as they are.
+                JobStyle.objects.create(
+                    job=job, position=position, preset=choice.preset, image=image, weight=choice.weight / total
+                )
             transaction.on_commit(partial(_enqueue, job.pk))
     except Exception:
         _delete_files(*stored)
@@ -199,10 +229,12 @@ def delete_artwork(artwork: Artwork) -> None:
     job = artwork.job
     doomed_files = [artwork.image, artwork.thumbnail]
     with transaction.atomic():
+        sources = {job.content_id: job.content}
+        sources.update((style.image_id, style.image) for style in job.styles.select_related("image") if style.image_id)
         artwork.delete()
         job.delete()
-        for source in filter(None, (job.content, job.style_image, job.blend_style)):
-            if not (source.content_jobs.exists() or source.style_jobs.exists() or source.blend_jobs.exists()):
+        for source in sources.values():
+            if not (source.content_jobs.exists() or source.job_styles.exists()):
                 doomed_files.append(source.file)
                 source.delete()
         transaction.on_commit(partial(_delete_files, *doomed_files))
@@ -219,11 +251,8 @@ def _preview_style(style: Preset | SourceImage | Image.Image, side: int) -> str 
 
 def preview_styles(preview: PreviewRequest) -> tuple[list[str | Image.Image], list[float] | None]:
     """The preview's styles as preset names or RGB images, and their weights (None for a single style)."""
-    styles = [_preview_style(preview.first, preview.style_scale)]
-    if preview.second is None:
-        return styles, None
-    styles.append(_preview_style(preview.second, preview.style_scale))
-    return styles, [1.0 - preview.blend_weight, preview.blend_weight]
+    styles = [_preview_style(style, preview.style_scale) for style in preview.styles]
+    return styles, list(preview.weights) if len(styles) > 1 else None
 
 
 def delete_account(user) -> None:

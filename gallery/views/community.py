@@ -16,10 +16,10 @@ from gallery.ratelimit import limit_posts
 from gallery.views.helpers import safe_next, serve_file
 
 EXPLORE_SORTS = {"new": "Newest", "top": "Most liked this week"}
-ARTWORK_FILES = ("image", "thumbnail", "download", "content", "style")
+ARTWORK_FILES = ("image", "thumbnail", "download", "content")
 
 
-def _file_of(artwork: Artwork, kind: str, viewer):
+def _file_of(artwork: Artwork, kind: str):
     if kind == "image":
         return serve_file(artwork.image)
     if kind == "thumbnail":
@@ -28,8 +28,6 @@ def _file_of(artwork: Artwork, kind: str, viewer):
         return serve_file(artwork.image, download_name=f"atelier-{artwork.pk}.png")
     if kind == "content":
         return serve_file(artwork.job.content.file)
-    if kind == "style":
-        return serve_file(access.get_style_source(artwork, viewer).file)
     raise Http404
 
 
@@ -38,6 +36,14 @@ def _file_urls(artwork: Artwork, token: str | None = None) -> dict:
     if token:
         return {kind: reverse("gallery:shared_file", args=[token, kind]) for kind in ARTWORK_FILES}
     return {kind: reverse(f"gallery:artwork_{kind}", args=[artwork.pk]) for kind in ARTWORK_FILES}
+
+
+def _style_url(artwork: Artwork, style, token: str | None) -> str:
+    if style.preset_id:
+        return reverse("gallery:preset_preview", args=[style.preset.name])
+    if token:
+        return reverse("gallery:shared_style", args=[token, style.position])
+    return reverse("gallery:artwork_style", args=[artwork.pk, style.position])
 
 
 def explore(request):
@@ -56,6 +62,9 @@ def _artwork_page(request, artwork: Artwork, token: str | None = None):
         "artwork": artwork,
         "job": artwork.job,
         "urls": urls,
+        "styles": [(style, _style_url(artwork, style, token)) for style in artwork.job.styles.all()],
+        # The report form takes the artwork's first uploaded style (access.get_report_target).
+        "reportable_style": next((style.image for style in artwork.job.styles.all() if style.image_id), None),
         "is_owner": artwork.owner_id == request.user.pk,
         "og_image": request.build_absolute_uri(urls["image"]),
         "og_url": request.build_absolute_uri(page_url),
@@ -76,11 +85,21 @@ def shared_artwork(request, token: str):
 
 
 def artwork_file(request, artwork_id: int, kind: str):
-    return _file_of(access.get_artwork_for_viewer(request.user, artwork_id), kind, request.user)
+    return _file_of(access.get_artwork_for_viewer(request.user, artwork_id), kind)
 
 
 def shared_file(request, token: str, kind: str):
-    return _file_of(access.get_shared_artwork(request.user, token), kind, request.user)
+    return _file_of(access.get_shared_artwork(request.user, token), kind)
+
+
+def artwork_style(request, artwork_id: int, position: int):
+    artwork = access.get_artwork_for_viewer(request.user, artwork_id)
+    return serve_file(access.get_style_source(artwork, request.user, position).file)
+
+
+def shared_style(request, token: str, position: int):
+    artwork = access.get_shared_artwork(request.user, token)
+    return serve_file(access.get_style_source(artwork, request.user, position).file)
 
 
 def public_profile(request, username: str):

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from gallery import access, community, images, services
 from gallery.forms import PreviewForm, StyleJobForm
-from gallery.models import IllegalTransitionError
+from gallery.models import IllegalTransitionError, JobStyle
 from gallery.quotas import QuotaError
 from gallery.ratelimit import limit_posts
 
@@ -18,9 +18,19 @@ from gallery.ratelimit import limit_posts
 @limit_posts("upload", per="user")
 @login_required
 def job_new(request):
-    # ?remix=<artwork id>: start from the style and settings of an artwork the user may see.
-    initial = community.remix_initial(request.user, request.GET.get("remix"))
-    form = StyleJobForm(request.POST or None, request.FILES or None, initial=initial, owner=request.user)
+    # ?remix=<artwork id>: start from the styles and settings of an artwork the user may see.
+    remix = community.remix(request.user, request.GET.get("remix"))
+    if request.method != "POST":
+        for note in remix.notes:
+            messages.info(request, note)
+    form = StyleJobForm(
+        request.POST or None,
+        request.FILES or None,
+        initial=remix.settings,
+        style_rows=remix.rows,
+        shared_styles=remix.shared,
+        owner=request.user,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             job = services.create_job(request.user, form.to_request())
@@ -33,7 +43,8 @@ def job_new(request):
         "upload_limit_mp": settings.UPLOAD_MAX_PIXELS // 1_000_000,
         "preview_side": settings.PREVIEW_SIDE,
     }
-    return render(request, "gallery/job_new.html", {"form": form, **limits})
+    context = {"form": form, "remix": remix.artwork, "max_styles": JobStyle.MAX_PER_JOB, **limits}
+    return render(request, "gallery/job_new.html", context)
 
 
 @limit_posts("preview", per="user", json=True)
@@ -43,9 +54,11 @@ def job_preview(request):
     """A 256 px any-style render of the job form's current choices, as a JPEG. JSON errors otherwise."""
     if int(request.META.get("CONTENT_LENGTH") or 0) > settings.PREVIEW_MAX_BYTES:
         return JsonResponse({"error": "The preview images are too large."}, status=413)
-    form = PreviewForm(request.POST, request.FILES, owner=request.user)
+    # The page passes its ?remix=<artwork id> on, so a remixed artwork's style previews too.
+    remix = community.remix(request.user, request.GET.get("remix"))
+    form = PreviewForm(request.POST, request.FILES, owner=request.user, shared_styles=remix.shared)
     if not form.is_valid():
-        return JsonResponse({"error": " ".join(msg for errors in form.errors.values() for msg in errors)}, status=400)
+        return JsonResponse({"error": " ".join(form.all_errors())}, status=400)
     # Imported here: the engine (and PyTorch) loads into a web process only when it renders its first preview.
     from gallery import jobs
 

@@ -114,21 +114,18 @@ def make_job(preset):
     """Create a job through the service layer, as the upload view does, tiny enough to run in seconds."""
 
     def make(user, **options):
+        # One style by default: the test preset, or a new upload given as style=<CleanImage>.
+        style, chosen = options.pop("style", None), options.pop("preset", preset)
+        single = services.StyleChoice(upload=style) if style is not None else services.StyleChoice(preset=chosen)
         request = services.JobRequest(
             content=clean(),
             content_name="photo.jpg",
-            preset=options.pop("preset", preset),
-            style=options.pop("style", None),
-            style_name="",
+            styles=tuple(options.pop("styles", (single,))),
             method=options.pop("method", "optimize"),
             strength=options.pop("strength", 1.0),
             preserve_color=options.pop("preserve_color", False),
             max_side=options.pop("max_side", 64),
-            style_source=options.pop("style_source", None),
             style_scale=options.pop("style_scale", 512),
-            blend_preset=options.pop("blend_preset", None),
-            blend_style=options.pop("blend_style", None),
-            blend_weight=options.pop("blend_weight", 0.0),
         )
         assert not options, f"unknown options {options}"
         return services.create_job(user, request)

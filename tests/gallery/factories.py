@@ -41,3 +41,14 @@ def stored_files(root=None) -> set[str]:
         for folder, _, names in os.walk(base)
         for name in names
     }
+
+
+def job_form(*rows: dict, **fields) -> dict:
+    """POST data for the new-picture form: its fields, and one style row per dict, e.g. {"preset": preset.pk}."""
+    data = {"content": upload(), "method": "optimize", "strength": "1", "max_side": "64",
+            "styles-TOTAL_FORMS": str(len(rows)), "styles-INITIAL_FORMS": "0"}
+    for index, row in enumerate(rows):
+        data[f"styles-{index}-weight"] = "1"
+        data.update({f"styles-{index}-{name}": value for name, value in row.items()})
+    data.update(fields)
+    return {key: value for key, value in data.items() if value is not None}

@@ -37,14 +37,16 @@ def artwork(request, owner, other, moderator, make_artwork):
 
 def _surfaces(artwork) -> dict[str, tuple[str, str]]:
     """name -> (method, url)."""
-    pk, token, style = artwork.pk, artwork.share_token, artwork.job.style_image_id
+    pk, token, style = artwork.pk, artwork.share_token, artwork.job.styles.get().image_id
     urls = {
         "page": ("get", reverse("gallery:artwork_detail", args=[pk])),
         **{f"file-{kind}": ("get", reverse(f"gallery:artwork_{kind}", args=[pk])) for kind in
-           ("image", "thumbnail", "download", "content", "style")},
+           ("image", "thumbnail", "download", "content")},
+        "file-style": ("get", reverse("gallery:artwork_style", args=[pk, 0])),
         "shared-page": ("get", reverse("gallery:shared_artwork", args=[token])),
         **{f"shared-{kind}": ("get", reverse("gallery:shared_file", args=[token, kind])) for kind in
-           ("image", "thumbnail", "download", "content", "style")},
+           ("image", "thumbnail", "download", "content")},
+        "shared-style": ("get", reverse("gallery:shared_style", args=[token, 0])),
         "like": ("post", reverse("gallery:artwork_like", args=[pk])),
         "report": ("get", reverse("gallery:report", args=["artwork", pk])),
         "remix": ("get", reverse("gallery:job_new") + f"?remix={pk}"),

@@ -12,7 +12,7 @@ from django.utils import timezone
 from PIL import Image
 
 from gallery import community, services
-from gallery.models import Artwork, Like
+from gallery.models import Artwork, Like, SourceImage
 from tests.gallery.factories import clean
 
 pytestmark = pytest.mark.django_db
@@ -175,7 +175,7 @@ def test_it_keeps_like_counts_exact_under_concurrent_clicks(owner, make_artwork,
 def test_it_preselects_the_style_and_settings_when_remixing(owner, make_artwork, clients, preset):
     artwork = make_artwork(owner, "public", strength=0.6, preserve_color=True)
     form = clients["other"].get(reverse("gallery:job_new"), {"remix": artwork.pk}).context["form"]
-    assert form.initial["preset"] == preset.pk
+    assert [row.initial["preset"] for row in form.styles] == [preset.pk]
     assert form.initial["strength"] == 0.6 and form.initial["preserve_color"] is True
 
 
@@ -184,12 +184,14 @@ def test_it_refuses_to_remix_an_artwork_the_user_cannot_see(owner, make_artwork,
     assert clients["other"].get(reverse("gallery:job_new"), {"remix": artwork.pk}).status_code == 404
 
 
-def test_it_preselects_the_owners_own_style_image_but_not_someone_elses(owner, make_artwork, clients):
+def test_it_preselects_an_uploaded_style_as_mine_for_its_owner_and_as_shared_for_others(owner, make_artwork, clients):
     artwork = make_artwork(owner, "public", preset=None, style=clean(), method="optimize", strength=0.8)
+    style = artwork.job.styles.get().image
     mine = clients["owner"].get(reverse("gallery:job_new"), {"remix": artwork.pk}).context["form"]
     theirs = clients["other"].get(reverse("gallery:job_new"), {"remix": artwork.pk}).context["form"]
-    assert mine.initial["my_style"] == artwork.job.style_image_id
-    assert "my_style" not in theirs.initial and theirs.initial["strength"] == 0.8
+    assert mine.styles[0].initial["my_style"] == style.pk
+    assert theirs.styles[0].initial["shared_style"] == style.pk and theirs.initial["strength"] == 0.8
+    assert list(theirs.styles[0].fields["shared_style"].queryset) == [style]
 
 
 def test_it_pages_explore_and_keeps_the_sort(owner, make_artwork, client, settings):
@@ -201,3 +203,35 @@ def test_it_pages_explore_and_keeps_the_sort(owner, make_artwork, client, settin
     assert list(client.get(reverse("gallery:explore"), {"sort": "top", "page": 2}).context["page"].object_list) == [
         oldest
     ]
+
+
+@pytest.mark.parametrize("value", ["²", "١٢", "12a", "99999999999999999999"])
+def test_it_answers_a_remix_id_that_is_not_an_artwork_with_404(clients, value):
+    assert clients["owner"].get(reverse("gallery:job_new"), {"remix": value}).status_code == 404
+
+
+def test_it_remixes_an_artwork_whose_preset_was_withdrawn_with_a_message(owner, make_artwork, clients, preset):
+    artwork = make_artwork(owner, "public", strength=0.6)
+    preset.is_active = False
+    preset.save()
+    response = clients["owner"].get(reverse("gallery:job_new"), {"remix": artwork.pk})
+    assert response.status_code == 200
+    assert "Bands is no longer offered" in response.content.decode()
+    assert response.context["form"].initial["strength"] == 0.6
+
+
+def test_it_shows_the_credited_style_to_everyone_and_a_neutral_label_without_credit(owner, make_artwork, clients):
+    artwork = make_artwork(owner, "public", preset=None, style=clean())
+    style = SourceImage.objects.get(kind=SourceImage.Kind.STYLE)
+    url = reverse("gallery:artwork_detail", args=[artwork.pk])
+    for role in ("owner", "other", "anonymous"):
+        page = clients[role].get(url).content.decode()
+        assert "Your style image" not in page and "<h1>An uploaded style</h1>" in page
+    style.title, style.artist = "The Choppy Sea", "Jules Dupré"
+    style.save()
+    page = clients["anonymous"].get(url).content.decode()
+    credited = "The Choppy Sea (Jules Dupré)"
+    assert f"<title>{credited} by" in page and f'property="og:title" content="{credited} by' in page
+    assert f"<h1>{credited}</h1>" in page
+    card = clients["anonymous"].get(reverse("gallery:explore")).content.decode()
+    assert f'alt="{credited} by' in card

@@ -43,14 +43,14 @@ def test_it_lets_a_second_user_find_like_and_remix_a_public_artwork(
     assert page.url == url_before and artwork.likes.filter(user=other).exists()
 
     page.click("[data-role=remix]")
-    expect(page.locator(f"input[name=preset][value='{artwork.job.preset_id}']")).to_be_checked()
+    expect(page.locator(f"input[name=styles-0-preset][value='{artwork.job.styles.get().preset_id}']")).to_be_checked()
     photo = tmp_path / "mine.jpg"
     photo.write_bytes(image_bytes(size=(120, 90)))
     page.set_input_files("#id_content", str(photo))
     page.click("button:has-text('Paint it')")
     expect(page).to_have_url(re.compile(r"/jobs/\d+/$"))
     remix = StyleJob.objects.get(owner=other)
-    assert (remix.preset_id, remix.strength, remix.method) == (artwork.job.preset_id, 0.6, artwork.job.method)
+    assert (remix.styles.get().preset_id, remix.strength, remix.method) == (artwork.job.styles.get().preset_id, 0.6, artwork.job.method)
 
 
 def test_it_opens_an_unlisted_link_signed_out_until_the_owner_revokes_it(
@@ -116,3 +116,56 @@ def test_it_takes_a_reported_artwork_off_every_public_surface_once_a_moderator_h
     assert Artwork.objects.get(pk=artwork.pk).is_hidden
     for context in (desk.context, visitor.context):
         context.close()
+
+
+def _drop_file(page, zone: str, name: str, data: bytes, mime: str) -> None:
+    """Drop a file on an element, as a user dragging it from their desktop does."""
+    transfer = page.evaluate_handle(
+        "([name, bytes, mime]) => { const transfer = new DataTransfer();"
+        " transfer.items.add(new File([new Uint8Array(bytes)], name, { type: mime })); return transfer; }",
+        [name, list(data), mime],
+    )
+    page.dispatch_event(zone, "dragover", {"dataTransfer": transfer})
+    page.dispatch_event(zone, "drop", {"dataTransfer": transfer})
+
+
+def test_it_remixes_another_users_uploaded_style_into_a_blend_with_a_dropped_photo(
+    page, live_server, owner, other, make_artwork, preset
+):
+    from tests.gallery.factories import clean
+    from tests.gallery.test_style_options import _paint
+
+    artwork = make_artwork(owner, "public", preset=None, style=clean(_paint()), method="arbitrary", strength=0.7)
+    theirs = artwork.job.styles.get().image
+    _log_in(page, live_server.url, other)
+    page.goto(f"{live_server.url}/artworks/{artwork.pk}/")
+    page.click("[data-role=remix]")
+
+    shared = page.locator(f"input[name=styles-0-shared_style][value='{theirs.pk}']")
+    expect(shared).to_be_checked()
+    page.wait_for_function(
+        "() => document.querySelector('input[name=styles-0-shared_style]').closest('label').querySelector('img')"
+        ".naturalWidth > 0"
+    )
+    _drop_file(page, "[data-role=drop-zone]:has(#id_content)", "mine.jpg", image_bytes(size=(120, 90)), "image/jpeg")
+    thumb = page.locator("[data-role=drop-zone]:has(#id_content) [data-role=upload-thumb]")
+    expect(thumb).to_be_visible()
+    page.wait_for_function(
+        "() => document.querySelector('[data-role=drop-zone]:has(#id_content) [data-role=upload-thumb]').naturalWidth > 0"
+    )
+    assert page.eval_on_selector("#id_content", "input => input.files.length") == 1
+
+    expect(page.locator("[data-role=style-row] .style-weight")).to_be_hidden()  # one style: no weights shown
+    page.click("[data-role=add-style]")
+    second = page.locator("[data-role=style-row]").nth(1)
+    second.locator(f".preset-option:has(input[value='{preset.pk}'])").click()
+    expect(page.locator("#id_method")).to_have_value("arbitrary")
+    page.fill("#id_styles-1-weight", "0.35")
+    expect(second.locator("[data-role=share]")).to_have_text("26 %")
+    page.select_option("#id_max_side", "64")
+    page.click("button:has-text('Paint it')")
+    expect(page).to_have_url(re.compile(r"/jobs/\d+/$"))
+
+    first, blended = StyleJob.objects.get(owner=other).styles.all()
+    assert first.image.owner == other and first.image.perceptual_hash == theirs.perceptual_hash
+    assert blended.preset == preset and (first.weight, blended.weight) == pytest.approx((1 / 1.35, 0.35 / 1.35))

@@ -11,7 +11,7 @@ from gallery.fairqueue import fair_position
 from gallery.models import StyleJob
 from gallery.quotas import QuotaError
 from gallery.worker import AtelierWorker
-from tests.gallery.factories import PASSWORD, upload
+from tests.gallery.factories import PASSWORD, job_form
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def _post_job(client, preset):
     return client.post(
         reverse("gallery:job_new"),
-        {"content": upload(), "preset": preset.pk, "method": "optimize", "strength": 1.0, "max_side": 64},
+        job_form({"preset": preset.pk}),
         follow=True,
     )
 
@@ -137,3 +137,17 @@ def test_it_rate_limits_likes_with_a_json_answer(owner, make_artwork, clients, s
         assert clients["other"].post(url, {"liked": "1"}).status_code == 200
     response = clients["other"].post(url, {"liked": "0"})
     assert response.status_code == 429 and "Too many attempts" in response.json()["error"]
+
+
+def test_it_keeps_every_choice_when_the_quota_refuses_a_job(owner, make_job, clients, preset, settings):
+    settings.JOB_QUOTA_ACTIVE = 1
+    make_job(owner)
+    response = clients["owner"].post(
+        reverse("gallery:job_new"),
+        job_form({"preset": preset.pk}, method="optimize", max_side="512", strength="0.45", preserve_color="on"),
+    )
+    page = response.content.decode()
+    assert "at once" in page
+    assert f'name="styles-0-preset" value="{preset.pk}" id="id_styles-0-preset_0" checked' in page
+    assert '<option value="optimize" selected>' in page and '<option value="512" selected>' in page
+    assert 'value="0.45"' in page and 'name="preserve_color" id="id_preserve_color" checked' in page

@@ -47,7 +47,7 @@ def test_it_reports_style_images_and_users(owner, other, make_artwork, clients):
     artwork = make_artwork(owner, "public", preset=None, style=clean(), method="optimize")
     clients["other"].post(reverse("gallery:report", args=["style", artwork.pk]), {"reason": "copyright"})
     clients["other"].post(reverse("gallery:report", args=["user", owner.username]), {"reason": "harassment"})
-    assert Report.objects.get(style_image__isnull=False).style_image == artwork.job.style_image
+    assert Report.objects.get(style_image__isnull=False).style_image == artwork.job.styles.get().image
     assert Report.objects.get(reported_user__isnull=False).reported_user == owner
 
 

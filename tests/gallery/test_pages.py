@@ -41,7 +41,7 @@ def test_it_takes_a_new_user_from_sign_up_to_a_painted_picture(page, live_server
     widths = page.eval_on_selector_all(".card.artwork img", "imgs => imgs.map(img => img.naturalWidth)")
     assert len(widths) == 3 and all(width > 0 for width in widths)
     job = StyleJob.objects.get(owner__username="painter")
-    assert job.preset.name == TEST_PRESET and Artwork.objects.filter(job=job).exists()
+    assert job.styles.get().preset.name == TEST_PRESET and Artwork.objects.filter(job=job).exists()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -79,7 +79,7 @@ def test_it_previews_an_uploaded_style_live_as_the_strength_slider_moves(
     page.on("response", lambda response: "/jobs/preview/" in response.url and previews.append(response.status))
 
     page.set_input_files("#id_content", str(photo))
-    page.set_input_files("#id_style", str(style))
+    page.set_input_files("#id_styles-0-upload", str(style))
     expect(page.locator("#id_method")).to_have_value("arbitrary")
     image = page.locator("[data-role=preview-image]")
     expect(image).to_have_attribute("data-strength", "1", timeout=15_000)
@@ -100,4 +100,4 @@ def test_it_previews_an_uploaded_style_live_as_the_strength_slider_moves(
     run_worker()
     expect(page.locator("[data-role=status]")).to_have_text("Done", timeout=15_000)
     job = StyleJob.objects.get(owner=owner)
-    assert (job.method, job.strength, job.style_image.kind) == ("arbitrary", 0.4, "style")
+    assert (job.method, job.strength, job.styles.get().image.kind) == ("arbitrary", 0.4, "style")

@@ -9,7 +9,7 @@ from PIL import Image
 
 from gallery import provenance, services
 from gallery.models import BlockedStyle, StyleJob
-from tests.gallery.factories import clean, image_bytes, upload
+from tests.gallery.factories import clean, image_bytes, job_form, upload
 from tests.gallery.test_style_options import _paint
 
 pytestmark = pytest.mark.django_db
@@ -22,11 +22,11 @@ def ready(arbitrary_weights, redis_queue):
     return arbitrary_weights
 
 
-def _data(**fields) -> dict:
-    data = {"content": upload("p.jpg", image_bytes(size=(160, 120))), "style": upload("s.png", _paint(), "image/png"),
-            "method": "arbitrary", "strength": "1", "max_side": "512", "style_scale": "512", "blend_weight": "0.5"}
-    data.update(fields)
-    return {key: value for key, value in data.items() if value is not None}
+def _data(*rows, **fields) -> dict:
+    rows = rows or ({"upload": upload("s.png", _paint(), "image/png")},)
+    fields = {"content": upload("p.jpg", image_bytes(size=(160, 120))), "method": "arbitrary", "max_side": "512",
+              "style_scale": "512", **fields}
+    return job_form(*rows, **fields)
 
 
 def _image(response) -> Image.Image:
@@ -42,12 +42,12 @@ def test_it_renders_a_small_preview_for_the_owner(clients, ready):
 
 def test_it_previews_my_styles_and_blends_with_a_preset(clients, owner, preset, ready):
     mine = services.create_job(owner, services.JobRequest(
-        content=clean(), content_name="c.jpg", preset=None, style=clean(_paint()), style_name="s.png",
-        method="arbitrary", strength=1.0, preserve_color=False, max_side=64)).style_image
-    preview = _image(clients["owner"].post(URL, _data(style=None, my_style=mine.pk, blend_with=f"preset:{preset.name}",
+        content=clean(), content_name="c.jpg", styles=(services.StyleChoice(upload=clean(_paint())),),
+        method="arbitrary", strength=1.0, preserve_color=False, max_side=64)).styles.get().image
+    preview = _image(clients["owner"].post(URL, _data({"my_style": mine.pk, "weight": "0.3"}, {"preset": preset.pk},
                                                       preserve_color="on", style_scale="320")))
     assert preview.size == (160, 120)
-    theirs = clients["other"].post(URL, _data(style=None, my_style=mine.pk))
+    theirs = clients["other"].post(URL, _data({"my_style": mine.pk}))
     assert theirs.status_code == 400 and "valid choice" in theirs.json()["error"]
 
 
@@ -68,14 +68,14 @@ def test_it_refuses_oversized_previews(clients, ready, settings):
 
 
 def test_it_previews_the_any_style_method_only(clients, preset, ready):
-    response = clients["owner"].post(URL, _data(style=None, preset=preset.pk, method="optimize"))
+    response = clients["owner"].post(URL, _data({"preset": preset.pk}, method="optimize"))
     assert response.status_code == 400 and "Any style" in response.json()["error"]
     assert not StyleJob.objects.exists()
 
 
 def test_it_explains_a_flat_style(clients, ready):
     flat = image_bytes("PNG", size=(64, 64), mode="RGBA", color=(20, 20, 20, 255))
-    response = clients["owner"].post(URL, _data(style=upload("flat.png", flat, "image/png")))
+    response = clients["owner"].post(URL, _data({"upload": upload("flat.png", flat, "image/png")}))
     assert response.status_code == 400 and "single flat colour" in response.json()["error"]
 
 
@@ -90,3 +90,12 @@ def test_it_limits_previews_per_user_per_minute(clients, ready, settings):
     statuses = [clients["owner"].post(URL, _data()).status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
     assert clients["other"].post(URL, _data()).status_code == 200
+
+
+def test_it_previews_the_style_of_another_users_artwork_being_remixed(clients, owner, make_artwork, ready):
+    artwork = make_artwork(owner, "public", preset=None, style=clean(_paint()))
+    theirs = artwork.job.styles.get().image
+    refused = clients["other"].post(URL, _data({"shared_style": theirs.pk}))
+    assert refused.status_code == 400
+    remixing = clients["other"].post(f"{URL}?remix={artwork.pk}", _data({"shared_style": theirs.pk}))
+    assert _image(remixing).size == (160, 120)

@@ -8,7 +8,7 @@ from PIL import Image, ImageDraw
 
 from gallery import provenance
 from gallery.models import BlockedStyle, SourceImage, StyleJob
-from tests.gallery.factories import clean, image_bytes, upload
+from tests.gallery.factories import clean, image_bytes, job_form, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -27,14 +27,14 @@ def _stripes(size=(200, 160), quality=95) -> bytes:
 def _post_style(client, data):
     return client.post(
         reverse("gallery:job_new"),
-        {"content": upload(), "style": upload("style.jpg", data), "method": "optimize", "strength": 1, "max_side": 64},
+        job_form({"upload": upload("style.jpg", data)}),
         follow=True,
     )
 
 
 def test_it_stores_a_perceptual_hash_with_each_style_upload(owner, make_job):
     job = make_job(owner, preset=None, style=clean(_stripes()))
-    stored = job.style_image
+    stored = job.styles.get().image
     assert len(stored.perceptual_hash) == 16 and stored.owner == owner
     assert stored.perceptual_hash == provenance.perceptual_hash(clean(_stripes()).image)
     assert job.content.perceptual_hash == ""
@@ -70,18 +70,33 @@ def test_it_hides_stored_copies_of_a_work_once_it_is_blocked(owner, make_artwork
     other = make_artwork(owner, "public", preset=None, style=clean(image_bytes(size=(200, 160))))
     client.force_login(django_user_model.objects.create_superuser("root", "root@example.com", "x"))
     client.post(reverse("admin:gallery_blockedstyle_add"), {"note": "Ada Painter", "image": upload("w.jpg", _stripes())})
-    copy.job.style_image.refresh_from_db()
-    other.job.style_image.refresh_from_db()
-    assert copy.job.style_image.is_hidden and "Ada Painter" in copy.job.style_image.hidden_reason
-    assert not other.job.style_image.is_hidden
-    style_url = reverse("gallery:artwork_style", args=[copy.pk])
+    copy.job.styles.get().image.refresh_from_db()
+    other.job.styles.get().image.refresh_from_db()
+    assert copy.job.styles.get().image.is_hidden and "Ada Painter" in copy.job.styles.get().image.hidden_reason
+    assert not other.job.styles.get().image.is_hidden
+    style_url = reverse("gallery:artwork_style", args=[copy.pk, 0])
     assert client.get(style_url).status_code == 404
 
 
 def test_it_credits_the_style_on_public_pages(owner, make_artwork, clients):
     artwork = make_artwork(owner, "public", preset=None, style=clean(_stripes()))
-    url = reverse("gallery:style_credit", args=[artwork.job.style_image_id])
+    url = reverse("gallery:style_credit", args=[artwork.job.styles.get().image_id])
     assert clients["other"].get(url).status_code == 404
     clients["owner"].post(url, {"artist": "Ada Painter", "source": "https://example.org/work", "licence": "CC BY 4.0"})
     page = clients["anonymous"].get(reverse("gallery:artwork_detail", args=[artwork.pk])).content.decode()
     assert "After <em>Ada Painter</em>" in page and "https://example.org/work" in page and "CC BY 4.0" in page
+
+
+def test_it_keeps_every_other_choice_when_it_refuses_a_blocked_style(clients, preset):
+    BlockedStyle.objects.create(perceptual_hash=provenance.perceptual_hash(clean(_stripes()).image), note="opt-out")
+    response = clients["owner"].post(
+        reverse("gallery:job_new"),
+        job_form({"preset": preset.pk}, {"upload": upload("style.jpg", _stripes())}, method="arbitrary",
+                 max_side="512", style_scale="320"),
+    )
+    page = response.content.decode()
+    assert "asked not to be used as a style" in page
+    assert f'name="styles-0-preset" value="{preset.pk}" id="id_styles-0-preset_0" checked' in page
+    assert 'name="styles-TOTAL_FORMS" value="2"' in page, "the blend's second row is still there"
+    assert '<option value="arbitrary" selected>' in page and '<option value="512" selected>' in page
+    assert '<option value="320" selected>' in page

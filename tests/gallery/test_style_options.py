@@ -1,4 +1,4 @@
-"""The job form's style options: own styles, My styles, blends, strength, style scale, and their validation."""
+"""The job form's style rows: presets, My styles, uploads and blends, strength, style scale, and their validation."""
 
 import io
 
@@ -7,8 +7,8 @@ from django.urls import reverse
 from PIL import Image
 
 from gallery import services
-from gallery.models import Artwork, SourceImage, StyleJob
-from tests.gallery.factories import clean, image_bytes, upload
+from gallery.models import Artwork, JobStyle, SourceImage, StyleJob
+from tests.gallery.factories import clean, image_bytes, job_form, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -23,125 +23,143 @@ def _paint(colours=((200, 40, 40), (30, 60, 160)), size=(96, 96)) -> bytes:
     return buffer.getvalue()
 
 
-def _form(**fields) -> dict:
-    data = {"content": upload(), "method": "arbitrary", "strength": "1", "max_side": "64", "style_scale": "512",
-            "blend_weight": "0.5"}
-    data.update(fields)
-    return {key: value for key, value in data.items() if value is not None}
+def _post(client, *rows, **fields):
+    fields = {"method": "arbitrary", "style_scale": "512", **fields}
+    return client.post(reverse("gallery:job_new"), job_form(*rows, **fields))
 
 
-def _post(client, **fields):
-    return client.post(reverse("gallery:job_new"), _form(**fields))
+def _form(response):
+    assert response.status_code == 200, "the form was accepted"
+    return response.context["form"]
 
 
 def _errors(response) -> dict:
-    assert response.status_code == 200, "the form was accepted"
-    return response.context["form"].errors
+    return _form(response).errors
+
+
+def _all_errors(response) -> str:
+    return " ".join(_form(response).all_errors())
 
 
 @pytest.fixture
 def my_style(owner):
-    return services.create_job(owner, _request(style=clean(_paint()))).style_image
+    return services.create_job(owner, _request(_upload())).styles.get().image
 
 
 @pytest.fixture
 def their_style(other):
-    return services.create_job(other, _request(style=clean(_paint()))).style_image
+    return services.create_job(other, _request(_upload())).styles.get().image
 
 
-def _request(**options) -> services.JobRequest:
+def _upload(colours=((200, 40, 40), (30, 60, 160)), weight=1.0) -> services.StyleChoice:
+    return services.StyleChoice(upload=clean(_paint(colours)), upload_name="style.png", weight=weight)
+
+
+def _request(*styles, **options) -> services.JobRequest:
     return services.JobRequest(
-        content=clean(), content_name="photo.jpg", preset=options.pop("preset", None), style=options.pop("style", None),
-        style_name="style.png", method=options.pop("method", "arbitrary"), strength=1.0, preserve_color=False,
-        max_side=64, **options,
+        content=clean(), content_name="photo.jpg", styles=styles, method=options.pop("method", "arbitrary"),
+        strength=1.0, preserve_color=False, max_side=64, **options,
     )
 
 
 @pytest.mark.parametrize("strength", ["1.5", "0", "-1", "strong"])
 def test_it_rejects_a_bad_strength(clients, preset, strength):
-    errors = _errors(_post(clients["owner"], preset=preset.pk, strength=strength))
+    errors = _errors(_post(clients["owner"], {"preset": preset.pk}, strength=strength))
     assert "strength" in errors
     assert not StyleJob.objects.exists()
 
 
 @pytest.mark.parametrize("scale", ["999", "64", "large"])
 def test_it_rejects_a_style_scale_it_does_not_offer(clients, preset, scale):
-    errors = _errors(_post(clients["owner"], preset=preset.pk, style_scale=scale))
+    errors = _errors(_post(clients["owner"], {"preset": preset.pk}, style_scale=scale))
     assert "Select a valid choice" in " ".join(errors["style_scale"])
 
 
-@pytest.mark.parametrize("weight", ["0", "1", "1.2", "-0.5", "half"])
+@pytest.mark.parametrize("weight", ["0", "1.2", "-0.5", "half"])
 def test_it_rejects_a_blend_weight_out_of_range(clients, preset, my_style, weight):
-    errors = _errors(_post(clients["owner"], my_style=my_style.pk, blend_with=f"preset:{preset.name}",
-                           blend_weight=weight))
-    assert "blend_weight" in errors
+    response = _post(clients["owner"], {"my_style": my_style.pk}, {"preset": preset.pk, "weight": weight})
+    assert "weight" in _form(response).styles[1].errors
 
 
-def test_it_rejects_a_blend_whose_second_style_is_the_first(clients, preset, my_style):
-    same_style = _errors(_post(clients["owner"], my_style=my_style.pk, blend_with=f"style:{my_style.pk}"))
-    same_preset = _errors(_post(clients["owner"], preset=preset.pk, blend_with=f"preset:{preset.name}"))
-    for errors in (same_style, same_preset):
-        assert "differs from the first" in " ".join(errors["blend_with"])
+def test_it_rejects_a_blend_of_a_style_with_itself(clients, preset, my_style):
+    same_style = _post(clients["owner"], {"my_style": my_style.pk}, {"my_style": my_style.pk})
+    same_preset = _post(clients["owner"], {"preset": preset.pk}, {"preset": preset.pk})
+    for response in (same_style, same_preset):
+        assert "must differ" in _all_errors(response)
+    assert StyleJob.objects.count() == 1  # the fixture's upload only
 
 
-def test_it_rejects_a_blend_without_a_real_second_style(clients, preset, my_style):
-    errors = _errors(_post(clients["owner"], my_style=my_style.pk, blend_with="preset:no-such-painting"))
-    assert "Select a valid choice" in " ".join(errors["blend_with"])
+def test_it_rejects_a_row_without_a_real_style(clients, preset, my_style):
+    response = _post(clients["owner"], {"my_style": my_style.pk}, {"preset": "999999"})
+    assert "Select a valid choice" in " ".join(_form(response).styles[1].errors["preset"])
+
+
+def test_it_refuses_more_than_four_styles(clients, preset, my_style):
+    rows = [{"my_style": my_style.pk}] + [{"upload": upload(f"s{index}.png", _paint(), "image/png")} for index in range(4)]
+    assert "at most 4 styles" in _all_errors(_post(clients["owner"], *rows))
 
 
 def test_it_blends_only_with_the_any_style_method(clients, preset, my_style):
-    optimize = _errors(_post(clients["owner"], my_style=my_style.pk, blend_with=f"preset:{preset.name}",
-                             method="optimize"))
-    fast = _errors(_post(clients["owner"], preset=preset.pk, blend_with=f"style:{my_style.pk}", method="fast"))
-    assert "Any style" in " ".join(optimize["blend_with"])
-    assert "preset styles only, without a blend" in " ".join(fast["method"])
+    optimize = _errors(_post(clients["owner"], {"my_style": my_style.pk}, {"preset": preset.pk}, method="optimize"))
+    fast = _errors(_post(clients["owner"], {"preset": preset.pk}, {"my_style": my_style.pk}, method="fast"))
+    assert "High quality paints with exactly one style" in " ".join(optimize["method"])
+    assert "one preset style, without a blend" in " ".join(fast["method"])
+
+
+def test_it_ignores_a_row_added_in_the_page_and_left_empty(clients, preset):
+    response = _post(clients["owner"], {"preset": preset.pk}, {}, method="optimize")
+    assert response.status_code == 302
+    assert [style.preset_id for style in StyleJob.objects.get().styles.all()] == [preset.pk]
 
 
 def test_it_explains_that_a_flat_single_colour_style_has_nothing_to_copy(clients):
     flat = image_bytes("PNG", size=(80, 80), mode="RGBA", color=(200, 40, 40, 255))
-    errors = _errors(_post(clients["owner"], style=upload("flat.png", flat, "image/png")))
-    assert "single flat colour" in " ".join(errors["style"])
+    response = _post(clients["owner"], {"upload": upload("flat.png", flat, "image/png")})
+    assert "single flat colour" in " ".join(_form(response).styles[0].errors["upload"])
     assert not SourceImage.objects.filter(kind=SourceImage.Kind.STYLE).exists()
 
 
 def test_it_does_not_let_anyone_use_another_users_style(clients, their_style):
-    as_style = _errors(_post(clients["owner"], my_style=their_style.pk))
-    as_blend = _errors(_post(clients["owner"], style=upload("s.png", _paint(), "image/png"),
-                             blend_with=f"style:{their_style.pk}"))
-    assert "Select a valid choice" in " ".join(as_style["my_style"])
-    assert "Select a valid choice" in " ".join(as_blend["blend_with"])
-    assert StyleJob.objects.filter(owner__username="olive").count() == 0
+    as_style = _post(clients["owner"], {"my_style": their_style.pk})
+    as_blend = _post(clients["owner"], {"upload": upload("s.png", _paint(), "image/png")}, {"my_style": their_style.pk},
+                     {"shared_style": their_style.pk})
+    assert "Select a valid choice" in " ".join(_form(as_style).styles[0].errors["my_style"])
+    assert "Select a valid choice" in " ".join(_form(as_blend).styles[1].errors["my_style"])
+    assert "Select a valid choice" in " ".join(_form(as_blend).styles[2].errors["shared_style"])
+    assert not StyleJob.objects.filter(owner__username="olive").exists()
 
 
 def test_it_does_not_reuse_a_style_a_moderator_hid(clients, my_style):
     my_style.hide("copied from a living artist")
-    errors = _errors(_post(clients["owner"], my_style=my_style.pk))
-    assert "Select a valid choice" in " ".join(errors["my_style"])
+    response = _post(clients["owner"], {"my_style": my_style.pk})
+    assert "Select a valid choice" in " ".join(_form(response).styles[0].errors["my_style"])
 
 
 def test_it_keeps_uploaded_styles_in_my_styles_for_reuse(clients, owner):
-    first = _post(clients["owner"], style=upload("waves.png", _paint(), "image/png"))
+    first = _post(clients["owner"], {"upload": upload("waves.png", _paint(), "image/png")})
     assert first.status_code == 302
     style = SourceImage.objects.get(owner=owner, kind=SourceImage.Kind.STYLE)
 
     page = clients["owner"].get(reverse("gallery:job_new"))
-    assert list(page.context["form"].fields["my_style"].queryset) == [style]
+    assert list(page.context["form"].styles[0].fields["my_style"].queryset) == [style]
     assert reverse("gallery:source_image", args=[style.pk]) in page.content.decode()
 
-    again = _post(clients["owner"], my_style=style.pk, strength="0.6", style_scale="320")
+    again = _post(clients["owner"], {"my_style": style.pk}, strength="0.6", style_scale="320")
     assert again.status_code == 302
     assert SourceImage.objects.filter(kind=SourceImage.Kind.STYLE).count() == 1
     job = StyleJob.objects.get(pk=again["Location"].rstrip("/").split("/")[-1])
-    assert (job.style_image_id, job.method, job.strength, job.style_scale) == (style.pk, "arbitrary", 0.6, 320)
+    assert (job.styles.get().image_id, job.method, job.strength, job.style_scale) == (style.pk, "arbitrary", 0.6, 320)
 
 
-def test_it_stores_a_blend_with_a_preset_in_the_preset_slot(clients, preset, my_style):
-    response = _post(clients["owner"], my_style=my_style.pk, blend_with=f"preset:{preset.name}", blend_weight="0.3")
+def test_it_stores_a_blend_as_rows_with_their_shares(clients, preset, my_style):
+    response = _post(clients["owner"], {"my_style": my_style.pk, "weight": "0.7"}, {"preset": preset.pk, "weight": "0.35"},
+                     {"upload": upload("s.png", _paint(((20, 40, 160), (30, 200, 220))), "image/png"), "weight": "0.35"})
     assert response.status_code == 302
-    job = StyleJob.objects.latest("created_at")
-    # 70 % my style + 30 % preset, stored as the preset blended with 70 % of my style.
-    assert (job.preset_id, job.style_image_id, job.blend_style_id) == (preset.pk, None, my_style.pk)
-    assert job.blend_weight == pytest.approx(0.7)
+    rows = list(StyleJob.objects.latest("created_at").styles.all())
+    assert [(row.position, row.preset_id, row.image_id is not None) for row in rows] == [
+        (0, None, True), (1, preset.pk, False), (2, None, True)]
+    assert rows[0].image == my_style
+    assert [row.weight for row in rows] == pytest.approx([0.5, 0.25, 0.25])
 
 
 def _finish(job) -> Artwork:
@@ -150,9 +168,9 @@ def _finish(job) -> Artwork:
 
 
 def test_it_keeps_a_style_that_another_job_blends_when_an_artwork_is_deleted(owner, preset):
-    first = services.create_job(owner, _request(style=clean(_paint())))
-    style = first.style_image
-    blending = services.create_job(owner, _request(preset=preset, blend_style=style, blend_weight=0.5))
+    first = services.create_job(owner, _request(_upload()))
+    style = first.styles.get().image
+    blending = services.create_job(owner, _request(services.StyleChoice(preset=preset), services.StyleChoice(image=style)))
 
     services.delete_artwork(_finish(first))
     assert SourceImage.objects.filter(pk=style.pk).exists()
@@ -163,10 +181,10 @@ def test_it_keeps_a_style_that_another_job_blends_when_an_artwork_is_deleted(own
 
 @pytest.mark.django_db(transaction=True)
 def test_it_runs_an_uploaded_style_with_the_any_style_network(clients, owner, arbitrary_weights, run_worker):
-    response = _post(clients["owner"], style=upload("waves.png", _paint(), "image/png"), method="fast",
+    response = _post(clients["owner"], {"upload": upload("waves.png", _paint(), "image/png")}, method="fast",
                      strength="0.8", preserve_color="on", style_scale="768")
     assert response.status_code == 200, "an uploaded style with the fast method is refused"
-    response = _post(clients["owner"], style=upload("waves.png", _paint(), "image/png"), strength="0.8",
+    response = _post(clients["owner"], {"upload": upload("waves.png", _paint(), "image/png")}, strength="0.8",
                      preserve_color="on", style_scale="768")
     assert response.status_code == 302
 
@@ -187,18 +205,20 @@ def _result(job) -> Image.Image:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_runs_blends_of_two_own_styles_and_of_a_preset_with_an_own_style(owner, preset, arbitrary_weights,
-                                                                            run_worker, settings):
+def test_it_runs_blends_of_own_styles_and_presets(owner, preset, arbitrary_weights, run_worker, settings):
     settings.JOB_QUOTA_ACTIVE = 4  # four jobs wait at once here; the default quota is three
     # The test network is trained for three steps only: too little for a blend to look different, so this checks
     # that blends of every stored shape reach the engine as valid style lists with matching weights.
-    warm = services.create_job(owner, _request(style=clean(_paint(((230, 60, 20), (250, 200, 30))))))
-    cool = services.create_job(owner, _request(style=clean(_paint(((20, 40, 160), (30, 200, 220))))))
-    two_own = services.create_job(owner, _request(style_source=warm.style_image, blend_style=cool.style_image,
-                                                  blend_weight=0.5, style_scale=320))
-    with_preset = services.create_job(owner, _request(preset=preset, blend_style=warm.style_image, blend_weight=0.4))
+    warm = services.create_job(owner, _request(_upload(((230, 60, 20), (250, 200, 30)))))
+    warm_style = services.StyleChoice(image=warm.styles.get().image, weight=0.6)
+    three = services.create_job(owner, _request(warm_style, _upload(((20, 40, 160), (30, 200, 220)), weight=0.2),
+                                                services.StyleChoice(preset=preset, weight=0.2), style_scale=320))
+    one_preset = services.create_job(owner, _request(services.StyleChoice(preset=preset)))
+    four = services.create_job(owner, _request(warm_style, services.StyleChoice(preset=preset), _upload(), _upload(
+        ((10, 10, 10), (240, 240, 240)))))
 
     run_worker()
 
-    for job in (warm, cool, two_own, with_preset):
+    assert JobStyle.objects.filter(job=four).count() == 4
+    for job in (warm, three, one_preset, four):
         assert max(_result(job).size) == 64

@@ -7,15 +7,13 @@ from django.urls import reverse
 from PIL import Image
 
 from gallery.models import SourceImage, StyleJob
-from tests.gallery.factories import image_bytes, stored_files, upload
+from tests.gallery.factories import clean, image_bytes, job_form, stored_files, upload
 
 pytestmark = pytest.mark.django_db
 
 
 def _post_job(client, preset, content, **extra):
-    data = {"content": content, "preset": preset.pk, "method": "optimize", "strength": "1", "max_side": "64"}
-    data.update(extra)
-    return client.post(reverse("gallery:job_new"), data)
+    return client.post(reverse("gallery:job_new"), job_form({"preset": preset.pk}, content=content, **extra))
 
 
 def _bomb_png() -> bytes:
@@ -63,35 +61,22 @@ def test_it_rejects_a_file_over_the_byte_limit(clients, preset, settings):
 
 
 def test_it_rejects_a_bad_style_image_too(clients, preset):
-    response = clients["owner"].post(
-        reverse("gallery:job_new"),
-        {"content": upload(), "style": upload("style.jpg", b"nope"), "method": "optimize", "strength": "1",
-         "max_side": "64"},
-    )
-    assert "not an image we can read" in " ".join(response.context["form"].errors["style"])
+    response = clients["owner"].post(reverse("gallery:job_new"), job_form({"upload": upload("style.jpg", b"nope")}))
+    assert "not an image we can read" in " ".join(response.context["form"].styles[0].errors["upload"])
     assert not SourceImage.objects.exists()
 
 
 def test_it_requires_exactly_one_style(clients, preset):
-    both = clients["owner"].post(
-        reverse("gallery:job_new"),
-        {"content": upload(), "preset": preset.pk, "style": upload("s.jpg"), "method": "optimize",
-         "strength": "1", "max_side": "64"},
-    )
-    neither = clients["owner"].post(
-        reverse("gallery:job_new"), {"content": upload(), "method": "optimize", "strength": "1", "max_side": "64"}
-    )
+    both = clients["owner"].post(reverse("gallery:job_new"), job_form({"preset": preset.pk, "upload": upload("s.jpg")}))
+    neither = clients["owner"].post(reverse("gallery:job_new"), job_form({}))
     for response in (both, neither):
-        assert "Pick exactly one style" in str(response.context["form"].non_field_errors())
+        assert "Pick exactly one style" in str(response.context["form"].styles[0].non_field_errors())
     assert not StyleJob.objects.exists()
 
 
 def test_it_refuses_the_fast_method_without_a_preset(clients, preset):
-    response = clients["owner"].post(
-        reverse("gallery:job_new"),
-        {"content": upload(), "style": upload("s.jpg"), "method": "fast", "strength": "1", "max_side": "64"},
-    )
-    assert "preset styles only" in " ".join(response.context["form"].errors["method"])
+    response = clients["owner"].post(reverse("gallery:job_new"), job_form({"upload": upload("s.jpg")}, method="fast"))
+    assert "one preset style" in " ".join(response.context["form"].errors["method"])
 
 
 def _stored_content(client, preset, data, name="photo"):
@@ -154,3 +139,18 @@ def test_it_offers_the_fast_method_first_only_when_presets_exist(clients, preset
     preset.save()
     without_presets = clients["owner"].get(reverse("gallery:job_new")).context["form"]
     assert without_presets["method"].initial == StyleJob.Method.ARBITRARY
+
+
+def test_it_refuses_photos_and_styles_under_16_px_a_side(clients, preset):
+    tiny = image_bytes("PNG", size=(12, 40))
+    photo = _post_job(clients["owner"], preset, upload("tiny.png", tiny, "image/png"))
+    assert "at least 16 px a side" in " ".join(photo.context["form"].errors["content"])
+    style = clients["owner"].post(reverse("gallery:job_new"), job_form({"upload": upload("tiny.png", tiny, "image/png")}))
+    assert "at least 16 px a side" in " ".join(style.context["form"].styles[0].errors["upload"])
+    assert not StyleJob.objects.exists() and not SourceImage.objects.exists()
+
+
+def test_it_leaves_a_stored_style_too_small_to_run_out_of_my_styles(clients, owner, make_job):
+    make_job(owner, preset=None, style=clean(image_bytes(size=(200, 12))))
+    form = clients["owner"].get(reverse("gallery:job_new")).context["form"]
+    assert not form.styles[0].fields["my_style"].queryset.exists()

@@ -1,0 +1,71 @@
+"""The migration from a job's style slots (preset or style image, blend image and share) to its style rows."""
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+SLOTS = [("gallery", "0006_audit_log_names")]
+ROWS = [("gallery", "0009_remove_style_slots")]
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _migrate(target):
+    executor = MigrationExecutor(connection)
+    executor.migrate(target)
+    return executor.loader.project_state(target).apps
+
+
+def _old_jobs(apps) -> dict:
+    """Jobs of every shape the old schema allowed, made with the old models."""
+    user = apps.get_model("auth", "User").objects.create(username="olive")
+    preset = apps.get_model("gallery", "Preset").objects.create(name="bands", title="Bands")
+    SourceImage = apps.get_model("gallery", "SourceImage")
+
+    def source(kind):
+        return SourceImage.objects.create(owner=user, kind=kind, file=f"sources/{kind}.jpg", width=64, height=48)
+
+    content, first, second = source("content"), source("style"), source("style")
+    StyleJob = apps.get_model("gallery", "StyleJob")
+
+    def job(**slots):
+        return StyleJob.objects.create(owner=user, content=content, method="arbitrary", strength=0.7, **slots).pk
+
+    return {
+        "ids": {"preset": preset.pk, "first": first.pk, "second": second.pk},
+        "preset only": job(preset=preset),
+        "image only": job(style_image=first),
+        "preset and image": job(preset=preset, blend_style=second, blend_weight=0.3),
+        "two images": job(style_image=first, blend_style=second, blend_weight=0.25),
+    }
+
+
+def _slots(apps, pk) -> tuple:
+    job = apps.get_model("gallery", "StyleJob").objects.get(pk=pk)
+    return job.preset_id, job.style_image_id, job.blend_style_id, job.blend_weight, job.strength
+
+
+def test_it_turns_every_jobs_style_slots_into_rows_and_back():
+    old = _migrate(SLOTS)
+    made = _old_jobs(old)
+    before = {name: _slots(old, pk) for name, pk in made.items() if name != "ids"}
+    ids = made["ids"]
+
+    new = _migrate(ROWS)
+    JobStyle = new.get_model("gallery", "JobStyle")
+
+    def rows(name):
+        styles = JobStyle.objects.filter(job_id=made[name]).order_by("position")
+        return [(style.position, style.preset_id, style.image_id, pytest.approx(style.weight)) for style in styles]
+
+    assert rows("preset only") == [(0, ids["preset"], None, 1.0)]
+    assert rows("image only") == [(0, None, ids["first"], 1.0)]
+    assert rows("preset and image") == [(0, ids["preset"], None, 0.7), (1, None, ids["second"], 0.3)]
+    assert rows("two images") == [(0, None, ids["first"], 0.75), (1, None, ids["second"], 0.25)]
+    assert set(new.get_model("gallery", "StyleJob").objects.values_list("strength", flat=True)) == {0.7}
+
+    old = _migrate(SLOTS)
+    after = {name: _slots(old, pk) for name, pk in made.items() if name != "ids"}
+    for name in before:
+        assert after[name][:3] == before[name][:3] and after[name][3:] == pytest.approx(before[name][3:])
+    _migrate(ROWS)
