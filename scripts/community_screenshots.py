@@ -83,9 +83,7 @@ def _populate(photos: list[Path]) -> dict:
         request = services.JobRequest(
             content=clean_upload(io.BytesIO(data), size=len(data), max_bytes=10**8, max_pixels=10**8),
             content_name=photo.name,
-            preset=presets[index % len(presets)],
-            style=None,
-            style_name="",
+            styles=(services.StyleChoice(preset=presets[index % len(presets)]),),
             method="fast",
             strength=1.0,
             preserve_color=False,
@@ -96,7 +94,7 @@ def _populate(photos: list[Path]) -> dict:
         artwork = Artwork.objects.get(job=job)
         artwork.set_visibility("public")
         artworks.append(artwork)
-        print(f"painted {photo.name} in {request.preset.title}", flush=True)
+        print(f"painted {photo.name} in {request.styles[0].preset.title}", flush=True)
     for index, artwork in enumerate(artworks):
         for fan in users[: (index * 3) % len(users) + 1]:
             if fan.pk != artwork.owner_id:

@@ -85,7 +85,7 @@ def main() -> int:
 
         page.set_input_files("#id_content", str(photo))
         if style_image:
-            page.set_input_files("#id_style", style_image)
+            page.set_input_files("#id_styles-0-upload", style_image)
         else:
             option = page.locator(".preset-option")
             if preset:
