@@ -8,7 +8,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
 from PIL import Image
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
@@ -65,11 +64,12 @@ def all_queues() -> list:
 def enqueue_job(job: StyleJob) -> None:
     """Put the row's RQ job at the back of its queue, then at its fair place. Call only once the row is committed.
 
-    The RQ job id is the row id, so the row alone is enough to find, cancel or re-run it. A stale copy of the id
-    left in the list is removed first, so the id is not waiting twice. The function is named by
-    path so web processes never import the engine.
+    The RQ job id is the row id, so the row alone is enough to find, cancel or re-run it. An earlier RQ job of the
+    row (failed, or a stale id left in the list) is deleted first, so the id is never waiting twice. The function is
+    named by path so web processes never import the engine.
     """
     queue = queue_for(job.method)
+    forget_rq_job(job.pk)
     queue.remove(str(job.pk))
     queue.enqueue(
         "gallery.jobs.run_style_job",
@@ -180,7 +180,6 @@ def retry_job(job: StyleJob) -> None:
     """Re-run a failed job. Raises IllegalTransitionError unless it failed."""
     with transaction.atomic():
         job.mark_retried()
-        transaction.on_commit(partial(forget_rq_job, job.pk))
         transaction.on_commit(partial(enqueue_job, job))
 
 
