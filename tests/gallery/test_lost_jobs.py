@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import zlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -149,8 +150,8 @@ def test_it_routes_optimize_jobs_to_their_own_queue_in_json(owner, make_job, red
     slow, fast = make_job(owner), make_job(owner, method="fast")
     assert services.queue_for("optimize").get_job_ids() == [str(slow.pk)]
     assert services.queue_for("fast").get_job_ids() == [str(fast.pk)]
-    data = redis_queue.connection.hget(Job.key_for(str(slow.pk)), "data")
-    assert json.loads(data)[0] == "gallery.jobs.run_style_job" and json.loads(data)[2] == [slow.pk]
+    data = json.loads(zlib.decompress(redis_queue.connection.hget(Job.key_for(str(slow.pk)), "data")))
+    assert data[0] == "gallery.jobs.run_style_job" and data[2] == [slow.pk]
 
 
 def test_it_refuses_to_start_a_worker_that_would_read_pickle(redis_queue):
