@@ -66,15 +66,27 @@ DATABASES = {"default": parse_database_url(env_url("DATABASE_URL", schemes=("pos
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_url("REDIS_URL", schemes=("redis", "rediss", "unix"))
+# RQ and job recovery (docs/reliability.md). Two queues, so a 1-second job never waits behind a 7-minute one: fast
+# and any-style jobs on STYLE_QUEUE, the optimize method on OPTIMIZE_QUEUE, each with its own worker(s).
 STYLE_QUEUE = "styles"
+OPTIMIZE_QUEUE = "optimize"
+# Jobs carry row ids only, so JSON is enough; a worker started without `--serializer` this class refuses to run.
+RQ_SERIALIZER = "rq.serializers.JSONSerializer"
 STYLE_JOB_TIMEOUT = env_int("STYLE_JOB_TIMEOUT", 900, minimum=10)
 RQ = {"COMMIT_MODE": "auto"}  # services.py enqueues inside transaction.on_commit itself
-RQ_QUEUES = {STYLE_QUEUE: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": STYLE_JOB_TIMEOUT}}
+RQ_QUEUES = {
+    name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": STYLE_JOB_TIMEOUT, "SERIALIZER": RQ_SERIALIZER}
+    for name in (STYLE_QUEUE, OPTIMIZE_QUEUE)
+}
 # How often a busy worker proves it is alive, and how old that proof may get
 # before its running jobs count as stuck (see gallery/recovery.py).
 WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 5, minimum=1)
 WORKER_STALE_SECONDS = env_int("WORKER_STALE_SECONDS", 30, minimum=2)
 JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 2, minimum=1)
+# A queued row with no RQ job is enqueued again once it has waited this long (the web enqueues right after commit).
+JOB_LOST_AFTER_SECONDS = env_int("JOB_LOST_AFTER_SECONDS", 30, minimum=1)
+# How long a job waits for an unreachable database before it gives its turn back.
+JOB_DATABASE_WAIT_SECONDS = env_int("JOB_DATABASE_WAIT_SECONDS", 60, minimum=0)
 # Per-user quotas: jobs waiting or running at once, and jobs started per day (UTC).
 JOB_QUOTA_ACTIVE = env_int("JOB_QUOTA_ACTIVE", 3, minimum=1)
 JOB_QUOTA_DAILY = env_int("JOB_QUOTA_DAILY", 50, minimum=1)

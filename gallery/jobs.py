@@ -8,11 +8,11 @@ import time
 from functools import lru_cache
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import InterfaceError, OperationalError, close_old_connections, connection
 from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 from PIL import Image
-from stylecore import Engine, OptimizeConfig, StyleCoreError, get_preset
+from stylecore import Engine, OptimizeConfig, StyleCoreError, check_weights, get_preset
 
 from gallery import images, services
 from gallery.models import IllegalTransitionError, StyleJob
@@ -24,6 +24,36 @@ PROGRESS_INTERVAL_SECONDS = 0.5
 STYLIZE_SHARE = 95
 UNEXPECTED_MESSAGE = "Something went wrong on our side while painting this picture. Please try again."
 TIMEOUT_MESSAGE = "This picture took longer than allowed. Try a smaller size or the fast method."
+BROKEN_PRESET_MESSAGE = (
+    "The network for this style is damaged on this server, and our staff have been told. Please pick another style "
+    "or the high-quality method for now."
+)
+BROKEN_ARBITRARY_MESSAGE = (
+    "The any-style network is damaged on this server, and our staff have been told. Please pick a preset for now."
+)
+# Errors of a database out of reach (a restart, a network cut), as opposed to errors in a query.
+DATABASE_DOWN = (OperationalError, InterfaceError)
+
+
+class DatabaseUnavailableError(Exception):
+    """The database stayed out of reach for JOB_DATABASE_WAIT_SECONDS; the row is untouched and recovery re-runs it."""
+
+
+def wait_for_database() -> None:
+    """Return once the database answers, retrying with back-off for up to JOB_DATABASE_WAIT_SECONDS."""
+    deadline = time.monotonic() + settings.JOB_DATABASE_WAIT_SECONDS
+    delay = 0.5
+    while True:
+        try:
+            connection.ensure_connection()
+            return
+        except DATABASE_DOWN as exc:
+            connection.close()  # a broken connection is not reused
+            if time.monotonic() + delay > deadline:
+                raise DatabaseUnavailableError(f"the database stayed out of reach: {exc}") from exc
+            log.warning("Database out of reach (%s); retrying in %.1f s", exc, delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 8)
 
 
 @lru_cache(maxsize=1)
@@ -39,6 +69,42 @@ def get_engine() -> Engine:
 def get_preview_engine() -> Engine:
     """The web process's engine for live previews. One thread: a preview must not take the CPU from the workers."""
     return Engine.load(settings.STYLECORE_WEIGHTS, threads=1)
+
+
+@lru_cache(maxsize=1)
+def read_weights_problems() -> dict[str, str]:
+    """What is wrong with the weights files, against their folders' manifests; read once per process."""
+    return check_weights(settings.STYLECORE_WEIGHTS)
+
+
+def broken_presets() -> set[str]:
+    """Presets whose own network (``presets/<name>.pt`` or ``.onnx``) does not match the manifest."""
+    return {key.split("/")[1].split(".")[0] for key in read_weights_problems() if key.startswith("presets/")}
+
+
+def is_arbitrary_broken() -> bool:
+    return any(key.startswith("arbitrary/") for key in read_weights_problems())
+
+
+def check_weights_at_start() -> None:
+    """Tell the operator about damaged weights files, and hide the presets they belong to from the form."""
+    for key, problem in read_weights_problems().items():
+        log.error("Weights file %s is damaged (%s): restore it from the release", key, problem)
+    hidden = services.hide_presets(broken_presets())
+    if hidden:
+        log.error("Hidden from the form until their weights are restored: %s", ", ".join(hidden))
+    if is_arbitrary_broken():
+        log.error("The any-style method is refused until weights/arbitrary is restored")
+
+
+def _refusal(job: StyleJob) -> str | None:
+    presets = job.styles.filter(preset__isnull=False).values_list("preset__name", flat=True)
+    if job.method == StyleJob.Method.FAST and set(presets) & set(broken_presets()):
+        return BROKEN_PRESET_MESSAGE
+    # The high-quality method starts from the any-style network's render.
+    if job.method in (StyleJob.Method.ARBITRARY, StyleJob.Method.OPTIMIZE) and is_arbitrary_broken():
+        return BROKEN_ARBITRARY_MESSAGE
+    return None
 
 
 def read_engine_presets() -> list[dict]:
@@ -68,7 +134,12 @@ class ProgressReporter:
         if now - self.last_write < PROGRESS_INTERVAL_SECONDS or total <= 0:
             return
         self.last_write = now
-        self.job.record_progress(STYLIZE_SHARE * done // total)
+        try:
+            self.job.record_progress(STYLIZE_SHARE * done // total)
+        except DATABASE_DOWN as exc:
+            # Progress is for show: the picture goes on, and the result is saved once the database is back.
+            connection.close()
+            log.warning("Progress of job %s not recorded: %s", self.job.pk, exc)
 
 
 def _open_rgb(field):
@@ -115,6 +186,8 @@ def _stylize(job: StyleJob):
 
 def render_preview(preview: services.PreviewRequest) -> Image.Image:
     """A synchronous any-style render of a small photo. Raises services.PreviewError with a message for the user."""
+    if is_arbitrary_broken():
+        raise services.PreviewError(BROKEN_ARBITRARY_MESSAGE)
     engine = get_preview_engine()
     styles, style_weights = services.preview_styles(preview)
     try:
@@ -132,9 +205,22 @@ def render_preview(preview: services.PreviewRequest) -> Image.Image:
         raise services.PreviewError(str(exc)) from exc
 
 
+def _save_artwork(job: StyleJob, result: Image.Image):
+    try:
+        return services.save_artwork(job, result)
+    except DATABASE_DOWN:
+        wait_for_database()
+        return services.save_artwork(job, result)
+
+
 def run_style_job(job_id: int) -> int | None:
-    """Stylize one StyleJob row and store its Artwork. Returns the artwork id, or None if skipped or failed."""
+    """Stylize one StyleJob row and store its Artwork. Returns the artwork id, or None if skipped or failed.
+
+    A job that cannot reach the database leaves its row as it was (queued, or running for gallery.recovery to re-queue
+    without counting the attempt); a cold shutdown re-queues its row at once, without counting the attempt either.
+    """
     close_old_connections()
+    wait_for_database()
     job = StyleJob.objects.select_related("content").filter(pk=job_id).first()
     if job is None:
         log.info("Job %s no longer exists; skipping", job_id)
@@ -145,13 +231,25 @@ def run_style_job(job_id: int) -> int | None:
     except IllegalTransitionError as exc:
         log.info("Skipping job %s: %s", job_id, exc)
         return None
+    refusal = _refusal(job)
+    if refusal:
+        job.mark_failed(refusal)
+        return None
     try:
-        artwork = services.save_artwork(job, _stylize(job))
+        artwork = _save_artwork(job, _stylize(job))
     except StyleCoreError as exc:
         job.mark_failed(str(exc))
         return None
     except JobTimeoutException:
         job.mark_failed(TIMEOUT_MESSAGE)
+        raise
+    except (DatabaseUnavailableError, *DATABASE_DOWN):
+        log.exception("Job %s could not reach the database; recovery will re-queue it", job_id)
+        raise
+    except SystemExit:
+        # RQ's cold shutdown (a second SIGTERM once the grace period is over) raises this in the job.
+        log.warning("Job %s interrupted by a shutdown; re-queued", job_id)
+        job.mark_requeued(refund_attempt=True)
         raise
     except Exception:
         log.exception("Job %s failed unexpectedly", job_id)

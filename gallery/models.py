@@ -158,6 +158,9 @@ class StyleJob(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # When the row last became queued: recovery leaves a row alone this long before it counts its RQ job as lost,
+    # since the web enqueues only after its transaction commits.
+    queued_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-created_at"]
@@ -216,8 +219,11 @@ class StyleJob(models.Model):
     def mark_canceled(self) -> None:
         self._transition((self.Status.QUEUED,), status=self.Status.CANCELED, finished_at=timezone.now())
 
-    def mark_requeued(self) -> None:
-        """Give a job whose worker died another go. Only the dead worker's claim is released."""
+    def mark_requeued(self, *, refund_attempt: bool = False) -> None:
+        """Give a job whose run ended unfinished another go. Only that run's worker's claim is released.
+
+        ``refund_attempt``: the run was stopped from outside (a clean shutdown, a lost database), so it does not count.
+        """
         self._transition(
             (self.Status.RUNNING,),
             extra_filter={"worker_id": self.worker_id},
@@ -225,6 +231,8 @@ class StyleJob(models.Model):
             worker_id="",
             progress=0,
             started_at=None,
+            queued_at=timezone.now(),
+            **({"attempts": models.F("attempts") - 1} if refund_attempt else {}),
         )
 
     def mark_retried(self) -> None:
@@ -238,6 +246,7 @@ class StyleJob(models.Model):
             attempts=0,
             started_at=None,
             finished_at=None,
+            queued_at=timezone.now(),
         )
 
     def record_progress(self, percent: int) -> None:

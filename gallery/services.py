@@ -1,8 +1,6 @@
 """Every write that spans models, every file written to storage, and every enqueue."""
 
-import logging
 from dataclasses import dataclass
-from datetime import timedelta
 from functools import partial
 
 import django_rq
@@ -10,18 +8,13 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
 from PIL import Image
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
-from rq.worker import Worker
 
 from gallery import fairqueue, images, provenance, quotas
 from gallery.models import Artwork, IllegalTransitionError, JobStyle, Preset, Profile, SourceImage, StyleJob
 
-log = logging.getLogger(__name__)
-
-WORKER_DIED_MESSAGE = "The worker processing this job stopped unexpectedly, twice. Please try again."
 AVATAR_SIDE = 256
 MIN_STYLE_SCALE = 64  # the engine encodes a style at 64-2048 px
 
@@ -67,22 +60,34 @@ class PreviewError(Exception):
     """A preview the engine could not render; the message is shown to the user."""
 
 
-def style_queue():
-    return django_rq.get_queue(settings.STYLE_QUEUE)
+def queue_for(method: str):
+    """The RQ queue a job of ``method`` runs on: optimize jobs take minutes, so they have their own."""
+    return django_rq.get_queue(settings.OPTIMIZE_QUEUE if method == StyleJob.Method.OPTIMIZE else settings.STYLE_QUEUE)
 
 
-def _enqueue(job_id: int) -> None:
-    # The RQ job id is the row id, so the row alone is enough to find, cancel or re-run it.
-    # The function is named by path so web processes never import the engine.
-    style_queue().enqueue(
+def all_queues() -> list:
+    return [django_rq.get_queue(name) for name in (settings.STYLE_QUEUE, settings.OPTIMIZE_QUEUE)]
+
+
+def enqueue_job(job: StyleJob) -> None:
+    """Put the row's RQ job at the back of its queue, then at its fair place. Call only once the row is committed.
+
+    The RQ job id is the row id, so the row alone is enough to find, cancel or re-run it. An earlier RQ job of the
+    row (failed, or a stale id left in the list) is deleted first, so the id is never waiting twice. The function is
+    named by path so web processes never import the engine.
+    """
+    queue = queue_for(job.method)
+    forget_rq_job(job.pk)
+    queue.remove(str(job.pk))
+    queue.enqueue(
         "gallery.jobs.run_style_job",
-        job_id,
-        job_id=str(job_id),
+        job.pk,
+        job_id=str(job.pk),
         job_timeout=settings.STYLE_JOB_TIMEOUT,
         result_ttl=3600,
         failure_ttl=7 * 24 * 3600,
     )
-    fairqueue.interleave(style_queue(), str(job_id))
+    fairqueue.interleave(queue, str(job.pk))
 
 
 def queue_position(job: StyleJob) -> int | None:
@@ -92,13 +97,14 @@ def queue_position(job: StyleJob) -> int | None:
     """
     if job.status != StyleJob.Status.QUEUED:
         return None
-    position = style_queue().get_job_position(str(job.pk))
+    position = queue_for(job.method).get_job_position(str(job.pk))
     return None if position is None else position + 1
 
 
-def _forget_rq_job(job_id: int) -> None:
+def forget_rq_job(job_id: int) -> None:
+    queue = queue_for(StyleJob.Method.FAST)  # any queue: a job is fetched by id alone
     try:
-        Job.fetch(str(job_id), connection=style_queue().connection).delete()
+        Job.fetch(str(job_id), connection=queue.connection, serializer=queue.serializer).delete()
     except NoSuchJobError:
         pass
 
@@ -187,7 +193,7 @@ def create_job(owner, request: JobRequest) -> StyleJob:
                 JobStyle.objects.create(
                     job=job, position=position, preset=choice.preset, image=image, weight=choice.weight / total
                 )
-            transaction.on_commit(partial(_enqueue, job.pk))
+            transaction.on_commit(partial(enqueue_job, job))
     except Exception:
         _delete_files(*stored)
         raise
@@ -197,15 +203,14 @@ def create_job(owner, request: JobRequest) -> StyleJob:
 def cancel_job(job: StyleJob) -> None:
     """Cancel a queued job. Raises IllegalTransitionError once a worker has picked it up."""
     job.mark_canceled()
-    _forget_rq_job(job.pk)
+    forget_rq_job(job.pk)
 
 
 def retry_job(job: StyleJob) -> None:
     """Re-run a failed job. Raises IllegalTransitionError unless it failed."""
     with transaction.atomic():
         job.mark_retried()
-        transaction.on_commit(partial(_forget_rq_job, job.pk))
-        transaction.on_commit(partial(_enqueue, job.pk))
+        transaction.on_commit(partial(enqueue_job, job))
 
 
 def save_artwork(job: StyleJob, result: Image.Image) -> Artwork:
@@ -271,7 +276,7 @@ def delete_account(user) -> None:
         user.delete()
         transaction.on_commit(partial(_delete_files, *files))
         for job_id in waiting:
-            transaction.on_commit(partial(_forget_rq_job, job_id))
+            transaction.on_commit(partial(forget_rq_job, job_id))
 
 
 def update_profile(profile: Profile, display_name: str, avatar: images.CleanImage | None) -> Profile:
@@ -310,6 +315,14 @@ def seed_presets(entries: list[dict]) -> list[Preset]:
     return seeded
 
 
+def hide_presets(names: set[str]) -> list[str]:
+    """Take presets off the form (their weights are damaged). Returns the names of those that were shown."""
+    shown = Preset.objects.filter(name__in=names, is_active=True)
+    hidden = sorted(shown.values_list("name", flat=True))
+    shown.update(is_active=False)
+    return hidden
+
+
 def ensure_demo_user(username: str, password: str, email: str):
     """Create the demo account, or reset its password, so the login `make run` prints always works."""
     user, _ = get_user_model().objects.get_or_create(username=username, defaults={"email": email})
@@ -320,39 +333,3 @@ def ensure_demo_user(username: str, password: str, email: str):
         profile.display_name = "Demo Artist"
         profile.save(update_fields=["display_name"])
     return user
-
-
-def is_worker_alive(worker_name: str, *, connection, stale_after: float) -> bool:
-    """True when RQ still knows the worker and it sent a heartbeat within ``stale_after`` seconds."""
-    if not worker_name:
-        return False
-    worker = Worker.find_by_key(Worker.redis_worker_namespace_prefix + worker_name, connection=connection)
-    if worker is None or worker.last_heartbeat is None:
-        return False
-    return timezone.now() - worker.last_heartbeat < timedelta(seconds=stale_after)
-
-
-def recover_stuck_jobs(*, stale_after: float | None = None) -> list[StyleJob]:
-    """Re-queue (or, after JOB_MAX_ATTEMPTS, fail) running jobs whose worker is gone."""
-    stale_after = settings.WORKER_STALE_SECONDS if stale_after is None else stale_after
-    connection = style_queue().connection
-    recovered = []
-    for job in StyleJob.objects.filter(status=StyleJob.Status.RUNNING):
-        if is_worker_alive(job.worker_id, connection=connection, stale_after=stale_after):
-            continue
-        try:
-            with transaction.atomic():
-                if job.attempts < settings.JOB_MAX_ATTEMPTS:
-                    log.warning("Re-queueing job %s: worker %s is gone", job.pk, job.worker_id)
-                    job.mark_requeued()
-                    transaction.on_commit(partial(_forget_rq_job, job.pk))
-                    transaction.on_commit(partial(_enqueue, job.pk))
-                else:
-                    log.warning("Failing job %s: worker %s is gone, attempts used up", job.pk, job.worker_id)
-                    job.mark_failed(WORKER_DIED_MESSAGE)
-                    transaction.on_commit(partial(_forget_rq_job, job.pk))
-        except IllegalTransitionError:
-            # Another worker's start-up check, or the job itself, got there first.
-            continue
-        recovered.append(job)
-    return recovered

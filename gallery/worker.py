@@ -1,13 +1,19 @@
-"""The RQ worker class Atelier runs: ``manage.py rqworker --worker-class gallery.worker.AtelierWorker``."""
+"""The RQ worker class Atelier runs (scripts/run.py starts it):
+``manage.py rqworker styles --worker-class gallery.worker.AtelierWorker --serializer rq.serializers.JSONSerializer``.
+"""
 
 import logging
 import threading
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DatabaseError
 from redis.exceptions import RedisError
+from rq.serializers import resolve_serializer
 from rq.worker import SimpleWorker, WorkerStatus
 
-from gallery import services
+from gallery import recovery, services
+from gallery.models import StyleJob
 
 log = logging.getLogger(__name__)
 
@@ -18,14 +24,29 @@ class AtelierWorker(SimpleWorker):
     RQ's default Worker forks a fresh work-horse per job, which would load the networks
     again for every picture. SimpleWorker does not heartbeat while a job runs, so a
     thread does it here: that keeps RQ from treating long jobs as abandoned, and lets
-    services.recover_stuck_jobs tell a busy worker from a dead one. Job timeouts still
+    gallery.recovery tell a busy worker from a dead one. Job timeouts still
     work: SimpleWorker arms SIGALRM in this, the main, thread.
     """
 
+    def __init__(self, *args, serializer=settings.RQ_SERIALIZER, **kwargs):
+        # rqworker's default is pickle: a worker with it could not read the site's JSON jobs, so it must not start.
+        if resolve_serializer(serializer) is not resolve_serializer(settings.RQ_SERIALIZER):
+            raise ImproperlyConfigured(f"Start the worker with --serializer {settings.RQ_SERIALIZER}.")
+        super().__init__(*args, serializer=serializer, **kwargs)
+
     def work(self, *args, **kwargs):
-        recovered = services.recover_stuck_jobs()
-        if recovered:
-            log.warning("Recovered %d stuck job(s) at start-up", len(recovered))
+        # Imported here: gallery.jobs loads stylecore, which only a worker that runs jobs needs.
+        from gallery.jobs import check_weights_at_start
+
+        try:
+            check_weights_at_start()
+            recovered = recovery.recover_jobs()
+        except (DatabaseError, RedisError):
+            # Not fatal: the periodic check (manage.py recover_jobs --every) does it once the server is back.
+            log.exception("Start-up job check failed")
+        else:
+            if recovered:
+                log.warning("Recovered %d job(s) at start-up", len(recovered))
         return super().work(*args, **kwargs)
 
     def execute_job(self, job, queue):
@@ -38,7 +59,20 @@ class AtelierWorker(SimpleWorker):
         finally:
             stop.set()
             beat.join()
+            self._enqueue_if_given_back(job.id)
         self.set_state(WorkerStatus.IDLE)
+
+    def _enqueue_if_given_back(self, job_id: str) -> None:
+        """A run that ends with its row queued (a cold shutdown) gave its turn back: enqueue it again right away.
+
+        Only now, once RQ has recorded the end of this run, so that record cannot overwrite the new one.
+        """
+        try:
+            row = StyleJob.objects.filter(pk=int(job_id), status=StyleJob.Status.QUEUED).first()
+            if row is not None:
+                services.enqueue_job(row)
+        except (DatabaseError, RedisError):
+            log.exception("Could not enqueue job %s again; the periodic check will", job_id)
 
     def _beat(self, job, execution, stop: threading.Event) -> None:
         while not stop.wait(settings.WORKER_HEARTBEAT_SECONDS):

@@ -1,8 +1,9 @@
 """`make run`: start Atelier locally with everything it needs, and stop it all on Ctrl-C.
 
 Starts embedded PostgreSQL and Redis (unless DATABASE_URL / REDIS_URL are set),
-migrates, seeds presets and the demo account, then runs gunicorn, RQ worker(s) and
-the stuck-job checker until interrupted. Run as ``python -m scripts.run``.
+migrates, seeds presets and the demo account, then runs gunicorn, RQ workers for each
+queue and the job checker, restarting any that exits, until interrupted. Run as
+``python -m scripts.run``.
 """
 
 import os
@@ -10,6 +11,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -21,6 +23,11 @@ VAR = ROOT / "var"
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "atelier-demo"
 RECOVER_EVERY_SECONDS = 60
+STABLE_SECONDS = 60  # a process that ran this long before exiting is restarted after 1 s again
+MAX_BACKOFF_SECONDS = 60
+COLD_STOP_SECONDS = 10
+WORKER = ("manage.py", "rqworker", "--worker-class", "gallery.worker.AtelierWorker",
+          "--serializer", "rq.serializers.JSONSerializer")
 
 
 def _secret_key() -> str:
@@ -37,26 +44,97 @@ def _manage(env: dict, *args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
 
 
-def _spawn(env: dict, *args: str) -> subprocess.Popen:
-    # Own session: the runner decides the shutdown order instead of the terminal's SIGINT.
-    return subprocess.Popen(list(args), cwd=ROOT, env=env, start_new_session=True)
+class Supervisor:
+    """Keeps the site's processes running: a process that exits is started again after a back-off (1 s, doubling
+    up to a minute, reset once it has run for a minute), so a crash-looping worker does not spin the CPU.
+
+    RQ's WorkerPool restarts dead workers too, but every second without back-off, for workers only, forked from one
+    Django process; this one treats gunicorn, both kinds of worker and the job checker alike.
+    """
+
+    def __init__(self, env: dict):
+        self.env = env
+        self.children: list[dict] = []
+
+    def add(self, name: str, *args: str) -> None:
+        child = {"name": name, "args": list(args), "failures": 0, "restart_at": 0.0}
+        self.children.append(child)
+        self._start(child)
+
+    def _start(self, child: dict) -> None:
+        # Own session: the runner decides the shutdown order instead of the terminal's SIGINT.
+        child["process"] = subprocess.Popen(child["args"], cwd=ROOT, env=self.env, start_new_session=True)
+        child["started_at"] = time.monotonic()
+
+    def watch(self) -> None:
+        now = time.monotonic()
+        for child in self.children:
+            process = child["process"]
+            if process is None:
+                if now >= child["restart_at"]:
+                    print(f"Starting {child['name']} again.", file=sys.stderr, flush=True)
+                    self._start(child)
+            elif process.poll() is not None:
+                if now - child["started_at"] > STABLE_SECONDS:
+                    child["failures"] = 0
+                delay = min(2 ** child["failures"], MAX_BACKOFF_SECONDS)
+                child["failures"] += 1
+                child["process"], child["restart_at"] = None, now + delay
+                print(f"{child['name']} exited with {process.returncode}; restarting in {delay} s.", file=sys.stderr,
+                      flush=True)
+
+    def stop(self, grace: float) -> None:
+        """SIGTERM: gunicorn and the checker stop, RQ workers finish their job (warm shutdown). After ``grace``
+        seconds a second SIGTERM makes the workers stop at once (cold shutdown), which gives the job back without
+        counting the attempt; what still runs 10 s later is killed."""
+        running = [child["process"] for child in self.children if child["process"] is not None]
+        for process in running:
+            _signal(process, signal.SIGTERM)
+        if _wait(running, grace):
+            return
+        print(f"Jobs still running after {grace:.0f} s: interrupting them; they are queued again.", flush=True)
+        for process in running:
+            _signal(process, signal.SIGTERM)
+        if not _wait(running, COLD_STOP_SECONDS):
+            for process in running:
+                _signal(process, signal.SIGKILL)
+            _wait(running, COLD_STOP_SECONDS)
 
 
-def _stop_all(processes: list[subprocess.Popen], timeout: float = 20.0) -> None:
-    for process in processes:
-        if process.poll() is None:
-            process.terminate()
+def _signal(process: subprocess.Popen, signum: int) -> None:
+    if process.poll() is None:
+        process.send_signal(signum)
+
+
+def _wait(processes: list[subprocess.Popen], timeout: float) -> bool:
+    """True once every process has exited; False after ``timeout`` s or when a signal asks to hurry."""
     deadline = time.monotonic() + timeout
-    for process in processes:
-        try:
-            process.wait(max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    while any(process.poll() is None for process in processes):
+        if time.monotonic() > deadline or _hurry.is_set():
+            _hurry.clear()
+            return False
+        time.sleep(0.2)
+    return True
+
+
+_hurry = threading.Event()
+_stop_requested_at = 0.0
 
 
 def _interrupt(signum, frame):
+    global _stop_requested_at
+    _stop_requested_at = time.monotonic()
+    # From here on a signal hurries the stop along instead of breaking it off.
+    signal.signal(signal.SIGINT, _hurry_up)
+    signal.signal(signal.SIGTERM, _hurry_up)
     raise KeyboardInterrupt
+
+
+def _hurry_up(signum, frame):
+    # A second Ctrl-C (or SIGTERM) skips to the next, firmer step, keeping the order. One within a second is the
+    # same stop arriving twice: a group SIGTERM reaches make, which passes it on to this process as well.
+    if time.monotonic() - _stop_requested_at > 1:
+        _hurry.set()
 
 
 def main() -> int:
@@ -64,6 +142,8 @@ def main() -> int:
     host = env.get("HOST", "127.0.0.1")
     port = env.get("PORT", "8000")
     workers = int(env.get("RQ_WORKERS", "1"))
+    optimize_workers = int(env.get("RQ_OPTIMIZE_WORKERS", "1"))
+    grace = float(env.get("SHUTDOWN_GRACE_SECONDS", "20"))
     env.setdefault("SECRET_KEY", _secret_key())
     env.setdefault("MEDIA_ROOT", str(VAR / "media"))
     env.setdefault("SITE_URL", f"http://{host}:{port}")
@@ -71,6 +151,7 @@ def main() -> int:
     # numpy's work here is small (the any-style method's 256 x 256 statistics); a multithreaded OpenBLAS spins its
     # threads and takes the cores from ONNX Runtime and from the other processes (docs/engine.md).
     env.setdefault("OPENBLAS_NUM_THREADS", "1")
+    signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
 
     with ExitStack() as stack:
@@ -88,32 +169,31 @@ def main() -> int:
         _manage(env, "seed_presets")
         _manage(env, "seed_demo", "--username", DEMO_USERNAME, "--password", DEMO_PASSWORD)
 
-        processes = [
-            _spawn(env, sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"{host}:{port}",
-                   "--workers", "2", "--threads", "4", "--access-logfile", "-"),
-            *(
-                _spawn(env, sys.executable, "manage.py", "rqworker", "styles",
-                       "--worker-class", "gallery.worker.AtelierWorker")
-                for _ in range(workers)
-            ),
-            _spawn(env, sys.executable, "manage.py", "recover_jobs", "--every", str(RECOVER_EVERY_SECONDS)),
-        ]
-        stack.callback(_stop_all, processes)
+        supervisor = Supervisor(env)
+        supervisor.add("gunicorn", sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"{host}:{port}",
+                       "--workers", "2", "--threads", "4", "--access-logfile", "-")
+        for index in range(workers):
+            supervisor.add(f"worker styles-{index + 1}", sys.executable, *WORKER, "styles")
+        for index in range(optimize_workers):
+            supervisor.add(f"worker optimize-{index + 1}", sys.executable, *WORKER, "optimize")
+        supervisor.add("job checker", sys.executable, "manage.py", "recover_jobs", "--every", str(RECOVER_EVERY_SECONDS))
 
         print(
             f"\n  Atelier is running at http://{host}:{port}/\n"
             f"  Demo login: {DEMO_USERNAME} / {DEMO_PASSWORD}\n"
-            f"  {workers} RQ worker(s). Press Ctrl-C to stop.\n",
+            f"  RQ workers: {workers} for fast and any-style jobs, {optimize_workers} for high-quality ones."
+            " Press Ctrl-C to stop.\n",
             flush=True,
         )
         try:
-            while all(process.poll() is None for process in processes):
+            while True:
+                supervisor.watch()
                 time.sleep(0.5)
-            print("A process exited unexpectedly; stopping Atelier.", file=sys.stderr)
-            return 1
         except KeyboardInterrupt:
             print("\nStopping Atelier…", flush=True)
-            return 0
+        # Web and workers first; then, as the ExitStack unwinds, Redis (which writes its snapshot) and PostgreSQL.
+        supervisor.stop(grace)
+        return 0
 
 
 if __name__ == "__main__":

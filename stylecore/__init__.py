@@ -4,5 +4,6 @@ from .configs import OptimizeConfig
 from .errors import StyleCoreError
 from .inference import Engine, EngineConfig
 from .presets import Preset, get_preset
+from .sidecars import check_weights
 
-__all__ = ["Engine", "EngineConfig", "OptimizeConfig", "Preset", "StyleCoreError", "get_preset"]
+__all__ = ["Engine", "EngineConfig", "OptimizeConfig", "Preset", "StyleCoreError", "check_weights", "get_preset"]

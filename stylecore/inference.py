@@ -62,7 +62,8 @@ class Engine:
         fast: the preset's feed-forward network. optimize: Gatys with the preset's painting or ``style``.
         arbitrary: any painting(s) in one pass; ``style`` may be a list of 2-4 images blended by ``style_weights``,
         encoded at ``style_scale`` px (larger -> finer brush strokes). A preset name also works as the style.
-        ``strength`` 0-1: for arbitrary, a mix in feature space (AdaIN's alpha); otherwise a blend toward the photo.
+        ``strength`` 0-1: a blend of the result toward the photo, for every method, so equal steps of the control
+        make equal changes of the picture (docs/engine.md).
         ``preserve_color`` keeps the content's colours.
         """
         if method not in METHODS:
@@ -81,9 +82,7 @@ class Engine:
             out = self._fast(get_preset(self._presets, preset), x, progress)
         elif method == "arbitrary":
             styles = [self._style_image(preset, None)] if style is None else _as_list(style)
-            out = self.arbitrary.stylize(x, styles, style_weights, strength=strength, style_scale=style_scale,
-                                         progress=progress)
-            strength = 1.0  # already applied in feature space
+            out = self.arbitrary.stylize(x, styles, style_weights, style_scale=style_scale, progress=progress)
         else:
             out = self._optimize(x, self._style_image(preset, style), seed, progress)
         if preserve_color:
@@ -125,7 +124,7 @@ class Engine:
         if self._vgg is None:
             self._vgg = load_backbone(cache_dir=self.cache_dir)
         try:
-            init = torch.from_numpy(self.arbitrary.stylize(x, [style_image], None, strength=1.0,
+            init = torch.from_numpy(self.arbitrary.stylize(x, [style_image], None,
                                                            style_scale=self.config.optimize.style_size, progress=None))
         except MethodUnavailableError:
             init = None

@@ -49,3 +49,20 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def check_weights(weights_dir: Path) -> dict[str, str]:
+    """What is wrong with each weights file the manifests under ``weights_dir`` list (one per sub-folder): missing,
+    another size, or another SHA-256; by path relative to ``weights_dir``. Empty when everything matches."""
+    problems = {}
+    for manifest in sorted(Path(weights_dir).glob(f"*/{MANIFEST}")):
+        for name, entry in read_manifest(manifest.parent).items():
+            path = manifest.parent / name
+            key = f"{manifest.parent.name}/{name}"
+            if not path.is_file():
+                problems[key] = "missing"
+            elif path.stat().st_size != entry["bytes"]:
+                problems[key] = f"{path.stat().st_size} bytes, the manifest says {entry['bytes']}"
+            elif file_sha256(path) != entry["sha256"]:
+                problems[key] = "its SHA-256 differs from the manifest's"
+    return problems

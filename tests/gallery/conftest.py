@@ -83,7 +83,8 @@ def page(browser):
 
 @pytest.fixture
 def redis_queue():
-    queue = django_rq.get_queue(settings.STYLE_QUEUE)
+    """An empty Redis, and the queue make_job's jobs (the optimize method, by default) go to."""
+    queue = django_rq.get_queue(settings.OPTIMIZE_QUEUE)
     queue.connection.flushdb()
     yield queue
     queue.connection.flushdb()
@@ -91,10 +92,10 @@ def redis_queue():
 
 @pytest.fixture
 def run_worker(redis_queue):
-    """Run every queued job now, in this process, through a real Redis and a burst worker."""
+    """Run every queued job of both queues now, in this process, through a real Redis and a burst worker."""
 
     def run():
-        worker = AtelierWorker([redis_queue], connection=redis_queue.connection)
+        worker = AtelierWorker(services.all_queues(), connection=redis_queue.connection)
         worker.work(burst=True)
         return worker
 

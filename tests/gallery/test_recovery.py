@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connection
 from rq.worker import Worker
 
-from gallery import services
+from gallery import recovery
 from gallery.models import StyleJob
 from gallery.worker import AtelierWorker
 
@@ -46,8 +46,8 @@ def test_it_requeues_a_job_whose_worker_was_killed_mid_job(owner, make_job, redi
         "STYLECORE_OPTIMIZE": '{"stage_iterations": [5000], "style_size": 64}',
     }
     worker = subprocess.Popen(
-        [sys.executable, "manage.py", "rqworker", settings.STYLE_QUEUE, "--worker-class",
-         "gallery.worker.AtelierWorker"],
+        [sys.executable, "manage.py", "rqworker", settings.OPTIMIZE_QUEUE, "--worker-class",
+         "gallery.worker.AtelierWorker", "--serializer", settings.RQ_SERIALIZER],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:
@@ -56,7 +56,7 @@ def test_it_requeues_a_job_whose_worker_was_killed_mid_job(owner, make_job, redi
             timeout=120,
             what="the worker to make progress on the job",
         )
-        assert services.recover_stuck_jobs(stale_after=30) == []  # alive and beating: left alone
+        assert recovery.recover_stuck_jobs(stale_after=30) == []  # alive and beating: left alone
         os.kill(worker.pid, signal.SIGKILL)
         worker.wait()
     finally:
@@ -65,7 +65,7 @@ def test_it_requeues_a_job_whose_worker_was_killed_mid_job(owner, make_job, redi
             worker.wait()
 
     time.sleep(2.5)
-    recovered = services.recover_stuck_jobs(stale_after=2)
+    recovered = recovery.recover_stuck_jobs(stale_after=2)
 
     assert [j.pk for j in recovered] == [job.pk]
     job.refresh_from_db()
@@ -81,11 +81,11 @@ def test_it_fails_a_stuck_job_once_its_attempts_are_used_up(owner, make_job, red
     job.mark_running("another-dead-worker")
     assert job.attempts == settings.JOB_MAX_ATTEMPTS
 
-    services.recover_stuck_jobs()
+    recovery.recover_stuck_jobs()
 
     job.refresh_from_db()
     assert job.status == StyleJob.Status.FAILED
-    assert job.error == services.WORKER_DIED_MESSAGE
+    assert job.error == recovery.WORKER_STOPPED_MESSAGE.format(attempts=2)
 
 
 def test_it_leaves_jobs_of_live_workers_alone(owner, make_job, redis_queue):
@@ -93,8 +93,9 @@ def test_it_leaves_jobs_of_live_workers_alone(owner, make_job, redis_queue):
     worker.register_birth()
     job = make_job(owner)
     job.mark_running(worker.name)
+    worker.prepare_execution(redis_queue.fetch_job(str(job.pk)))  # the worker is on this job
 
-    assert services.recover_stuck_jobs() == []
+    assert recovery.recover_stuck_jobs() == []
     assert StyleJob.objects.get(pk=job.pk).status == StyleJob.Status.RUNNING
     worker.register_death()
 

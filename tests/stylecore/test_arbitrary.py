@@ -39,12 +39,17 @@ def test_it_keeps_the_photo_size_for_odd_sizes(engine, styles):
     assert engine.stylize(photo, style=styles[0], method="arbitrary").size == (45, 37)
 
 
-def test_it_ignores_the_style_at_strength_zero(engine, styles):
-    # Strength interpolates in feature space: at 0 the decoder sees the photo's own features, whatever the style.
+def test_it_gives_the_photo_back_at_strength_zero(engine, styles):
     photo = draw_photo((48, 40), seed=2)
-    a = _stylize(engine, photo, styles[0], strength=0.0)
-    b = _stylize(engine, photo, styles[1], strength=0.0)
-    assert np.abs(a - b).max() < 1e-5
+    assert np.array_equal(_stylize(engine, photo, styles[0], strength=0.0), _array(photo))
+
+
+def test_each_step_of_strength_changes_the_picture_by_the_same_visible_amount(engine, styles):
+    photo = draw_photo((64, 48), seed=2)
+    renders = [_stylize(engine, photo, styles[0], strength=s) for s in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)]
+    steps = [np.abs(b - a).mean() for a, b in zip(renders, renders[1:])]
+    assert min(steps) > 1 / 255
+    assert max(steps) < 1.1 * min(steps)
 
 
 def test_it_changes_with_the_style_at_full_strength(engine, styles):

@@ -1,0 +1,54 @@
+"""Damaged weights files: hidden or refused with a message, logged for the operator; the preview answers JSON."""
+
+import shutil
+
+import pytest
+from django.urls import reverse
+
+from gallery import jobs
+from gallery.models import Preset, StyleJob
+from stylecore.sidecars import write_sidecar
+from tests.gallery.factories import TEST_PRESET
+from tests.gallery.test_preview import _data
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def damaged_weights(arbitrary_weights, tmp_path, settings):
+    """A copy of the site's weights whose test preset network and any-style decoder no longer match the manifests."""
+    weights = tmp_path / "weights"
+    shutil.copytree(settings.STYLECORE_WEIGHTS, weights)
+    network = weights / "presets" / f"{TEST_PRESET}.onnx"
+    network.write_bytes(b"a network")
+    write_sidecar(network, {"network": {}})
+    network.write_bytes(b"a damaged network")
+    decoder = weights / "arbitrary" / "decoder.onnx"
+    decoder.write_bytes(decoder.read_bytes()[: decoder.stat().st_size // 2])
+    settings.STYLECORE_WEIGHTS = weights
+    for cached in (jobs.read_weights_problems, jobs.get_engine, jobs.get_preview_engine):
+        cached.cache_clear()
+    yield weights
+    for cached in (jobs.read_weights_problems, jobs.get_engine, jobs.get_preview_engine):
+        cached.cache_clear()
+
+
+def test_it_hides_and_refuses_presets_with_damaged_weights_at_worker_start(
+    owner, make_job, run_worker, damaged_weights, caplog
+):
+    fast, arbitrary = make_job(owner, method="fast"), make_job(owner, method="arbitrary")
+
+    run_worker()
+
+    assert not Preset.objects.get(name=TEST_PRESET).is_active
+    assert f"Weights file presets/{TEST_PRESET}.onnx is damaged" in caplog.text
+    assert "Weights file arbitrary/decoder.onnx is damaged" in caplog.text
+    fast.refresh_from_db(), arbitrary.refresh_from_db()
+    assert (fast.status, fast.error) == (StyleJob.Status.FAILED, jobs.BROKEN_PRESET_MESSAGE)
+    assert (arbitrary.status, arbitrary.error) == (StyleJob.Status.FAILED, jobs.BROKEN_ARBITRARY_MESSAGE)
+
+
+def test_it_answers_a_preview_with_damaged_weights_with_a_json_error(clients, damaged_weights, redis_queue):
+    response = clients["owner"].post(reverse("gallery:job_preview"), _data())
+    assert response.status_code == 400
+    assert response.json() == {"error": jobs.BROKEN_ARBITRARY_MESSAGE}
