@@ -30,9 +30,10 @@ def change_sharing(artwork: Artwork, action: str) -> None:
 
 def remix_initial(user, artwork_id: str | None) -> dict:
     """Initial values for the new-picture form: the style and settings of an artwork the user may see."""
-    if not (artwork_id or "").isdigit():
+    pk = access.parse_id(artwork_id)
+    if pk is None:
         return {}
-    artwork = access.get_artwork_for_viewer(user, int(artwork_id))
+    artwork = access.get_artwork_for_viewer(user, pk)
     initial = {name: getattr(artwork.job, name) for name in REMIXED_SETTINGS}
     if artwork.job.preset_id and artwork.job.preset.is_active:
         initial["preset"] = artwork.job.preset_id
