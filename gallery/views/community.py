@@ -1,5 +1,7 @@
 """Pages and endpoints of the social layer: explore, artwork pages, share links, profiles, likes."""
 
+import json
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -121,10 +123,16 @@ def artwork_share(request, artwork_id: int):
 @require_POST
 @limit_posts("like", per="user", json=True)
 def artwork_like(request, artwork_id: int):
+    """Body: JSON ``{"liked": true}`` or ``{"liked": false}``; anything else is a 400, never a silent unlike."""
     artwork = access.get_public_artwork(request.user, artwork_id)
-    liked = request.POST.get("liked") == "1"
-    count = community.set_like(request.user, artwork, liked)
-    return JsonResponse({"liked": liked, "count": count})
+    try:
+        body = json.loads(request.body)
+    except ValueError:
+        body = None
+    if not isinstance(body, dict) or set(body) != {"liked"} or not isinstance(body["liked"], bool):
+        return JsonResponse({"error": 'Send a JSON body {"liked": true} or {"liked": false}.'}, status=400)
+    count = community.set_like(request.user, artwork, body["liked"])
+    return JsonResponse({"liked": body["liked"], "count": count})
 
 
 @login_required

@@ -17,8 +17,8 @@
     try {
       const response = await fetch(like.dataset.url, {
         method: "POST",
-        headers: { "X-CSRFToken": csrf ? csrf.split("=")[1] : "", "Content-Type": "application/x-www-form-urlencoded" },
-        body: "liked=" + (wanted ? "1" : "0"),
+        headers: { "X-CSRFToken": csrf ? csrf.split("=")[1] : "", "Content-Type": "application/json" },
+        body: JSON.stringify({ liked: wanted }),
       });
       if (!response.ok) throw new Error(response.status === 429 ? "Too many likes; wait a minute." : "Could not save the like.");
       const body = await response.json();

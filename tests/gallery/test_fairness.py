@@ -134,6 +134,6 @@ def test_it_rate_limits_likes_with_a_json_answer(owner, make_artwork, clients, s
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "like": [2, 60]}
     url = reverse("gallery:artwork_like", args=[make_artwork(owner, "public").pk])
     for _ in range(2):
-        assert clients["other"].post(url, {"liked": "1"}).status_code == 200
-    response = clients["other"].post(url, {"liked": "0"})
+        assert clients["other"].post(url, {"liked": True}, content_type="application/json").status_code == 200
+    response = clients["other"].post(url, {"liked": False}, content_type="application/json")
     assert response.status_code == 429 and "Too many attempts" in response.json()["error"]
