@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -35,11 +37,10 @@ class CleanImageField(forms.FileField):
                 size=uploaded.size,
                 max_bytes=settings.UPLOAD_MAX_BYTES,
                 max_pixels=settings.UPLOAD_MAX_PIXELS,
+                max_side=self.max_side,
             )
         except images.UploadError as exc:
             raise forms.ValidationError(str(exc), code="invalid_image") from None
-        if self.max_side and max(clean.image.size) > self.max_side:
-            raise forms.ValidationError(f"The image must be at most {self.max_side} px a side.", code="too_large")
         if self.style and images.is_flat(clean.image):
             raise forms.ValidationError(
                 "This style image is a single flat colour, so there is no style to copy. Pick one with some texture.",
@@ -47,7 +48,7 @@ class CleanImageField(forms.FileField):
             )
         if self.style:
             try:
-                provenance.check_style_allowed(clean.image)
+                clean = replace(clean, perceptual_hash=provenance.check_style_allowed(clean.image))
             except provenance.BlockedStyleError as exc:
                 raise forms.ValidationError(str(exc), code="blocked_style") from None
         uploaded.clean_image = clean

@@ -29,8 +29,8 @@ def job_new(request):
         else:
             return redirect("gallery:job_detail", job_id=job.pk)
     limits = {
-        "upload_limit_mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024),
-        "upload_limit_mp": settings.UPLOAD_MAX_PIXELS // 1_000_000,
+        "upload_limit_mb": images.megabytes(settings.UPLOAD_MAX_BYTES),
+        "upload_limit_mp": f"{settings.UPLOAD_MAX_PIXELS / 1e6:g}",
         "preview_side": settings.PREVIEW_SIDE,
     }
     return render(request, "gallery/job_new.html", {"form": form, **limits})
