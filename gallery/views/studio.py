@@ -15,7 +15,7 @@ from gallery.quotas import QuotaError
 from gallery.ratelimit import limit_posts
 
 
-@limit_posts("upload", per="user")
+@limit_posts("upload", key="user_or_ip")
 @login_required
 def job_new(request):
     # ?remix=<artwork id>: start from the style and settings of an artwork the user may see.
@@ -36,7 +36,7 @@ def job_new(request):
     return render(request, "gallery/job_new.html", {"form": form, **limits})
 
 
-@limit_posts("preview", per="user", json=True)
+@limit_posts("preview", key="user_or_ip", json=True)
 @login_required
 @require_POST
 def job_preview(request):

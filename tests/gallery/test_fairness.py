@@ -105,7 +105,7 @@ def test_it_reports_queue_positions_in_run_order(owner, other, make_job, redis_q
     assert [services.queue_position(job) for job in (first, second, third)] == [None, 2, 1]
 
 
-def test_it_rate_limits_logins_per_address(client, owner, settings):
+def test_it_rate_limits_failed_logins(client, owner, settings):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login": [3, 60]}
     url = reverse("login")
     statuses = [client.post(url, {"username": owner.username, "password": "wrong"}).status_code for _ in range(4)]
