@@ -1,4 +1,4 @@
-"""django-rq's dashboard at /admin/rq/, for superusers only.
+"""django-rq's dashboard at /admin/rq/, for superusers only, with the CSP its templates need.
 
 django-rq lets any staff account in, and its pages can empty a queue or delete jobs; moderators are staff. Its views
 also index the queue list with the number in the address, so a made-up number would be an IndexError (a 500).
@@ -6,6 +6,8 @@ also index the queue list with the number in the address, so a made-up number wo
 
 from functools import wraps
 
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -17,6 +19,9 @@ INDEX_ARGUMENTS = ("queue_index", "scheduler_index", "connection_index")
 
 
 def superusers_only(view):
+    # django-rq's templates carry inline scripts and styles: allowed on these pages alone.
+    view = csp_update({"script-src": [UNSAFE_INLINE], "style-src": [UNSAFE_INLINE]})(view)
+
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not request.user.is_authenticated:

@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from gallery import access, community
@@ -73,6 +74,7 @@ def artwork_detail(request, artwork_id: int):
     return _artwork_page(request, access.get_artwork_for_viewer(request.user, artwork_id))
 
 
+@never_cache  # a revoked link must stop working at once, also for a visitor who is not signed in
 def shared_artwork(request, token: str):
     return _artwork_page(request, access.get_shared_artwork(request.user, token), token=token)
 

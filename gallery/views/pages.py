@@ -58,11 +58,11 @@ def source_image(request, source_id: int):
 
 
 def preset_preview(request, name: str):
-    return serve_file(access.get_preset(name).preview)
+    return serve_file(access.get_preset(name).preview, public=True)
 
 
 def avatar(request, user_id: int):
-    return serve_file(access.get_profile_with_avatar(user_id).avatar)
+    return serve_file(access.get_profile_with_avatar(user_id).avatar, public=True)
 
 
 @login_required

@@ -2,11 +2,16 @@
 (function () {
   const compare = document.querySelector("[data-role=compare]");
   if (compare) {
+    // Set here, not in a style attribute, which the Content-Security-Policy refuses.
+    compare.style.aspectRatio = `${compare.dataset.width} / ${compare.dataset.height}`;
     const range = compare.querySelector("[data-role=compare-range]");
     const split = () => compare.style.setProperty("--split", range.value + "%");
     range.addEventListener("input", split);
     split();
   }
+
+  const share = document.querySelector("[data-role=share-url]");
+  if (share) share.addEventListener("click", () => share.select());
 
   const like = document.querySelector("[data-role=like]");
   if (!like) return;
