@@ -1,6 +1,6 @@
 """Acceptance run against a live `make run` site: sign up, upload, pick a preset, watch, see the gallery.
 
-Saves PNG screenshots to docs/screenshots/. Run ``python -m scripts.e2e_screenshots`` while
+Saves PNG screenshots to docs/screenshots/, the last two at a phone's width (390 px). Run ``python -m scripts.e2e_screenshots`` while
 `make run` is up. Environment: BASE_URL (default http://127.0.0.1:8000), E2E_METHOD
 (default optimize, whose progress moves visibly), E2E_SIZE (default 512), E2E_PRESET
 (default: the first preset on the page), E2E_STYLE_IMAGE (upload this style image instead of
@@ -95,6 +95,8 @@ def main() -> int:
         page.select_option("#id_max_side", size)
         _shot(page, "02-new-picture")
         page.click("button:has-text('Paint it')")
+        page.wait_for_url("**/jobs/*/")
+        job_url = page.url
 
         seen = _watch_job(page, timeout=float(os.environ.get("E2E_TIMEOUT", "900")))
         print(f"progress seen: {seen}", flush=True)
@@ -107,6 +109,18 @@ def main() -> int:
         page.wait_for_load_state("networkidle")
         expect(page.locator(".card.artwork")).to_have_count(1)
         _shot(page, "05-gallery")
+
+        # The same result on a phone (390 px, signed in as the same user), and the site's 404 page there.
+        phone = browser.new_context(
+            viewport={"width": 390, "height": 844}, is_mobile=True, storage_state=page.context.storage_state()
+        ).new_page()
+        phone.goto(job_url)
+        phone.wait_for_load_state("networkidle")
+        if phone.evaluate("document.documentElement.scrollWidth") > 390:
+            raise SystemExit("the job page is wider than a 390 px phone screen")
+        _shot(phone, "09-phone-result")
+        phone.goto(f"{base}/no-such-page/")
+        _shot(phone, "10-phone-not-found")
         browser.close()
     return 0
 
