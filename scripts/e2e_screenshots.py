@@ -27,6 +27,9 @@ PASSWORD = "a-long-e2e-passphrase"
 
 
 def _shot(page, name: str) -> None:
+    # A full-page shot does not scroll, so lazy images below the fold would stay blank: load every image first.
+    page.evaluate("document.querySelectorAll('img[loading=lazy]').forEach((img) => { img.loading = 'eager'; })")
+    page.wait_for_function("() => [...document.images].every((img) => img.complete)")
     path = SHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     print(f"saved {path.relative_to(ROOT)}", flush=True)
@@ -102,7 +105,11 @@ def main() -> int:
         print(f"progress seen: {seen}", flush=True)
         if len([value for value in seen if 0 < value < 100]) < 2:
             raise SystemExit(f"the progress bar did not visibly advance: {seen}")
-        page.wait_for_load_state("networkidle")
+        # "networkidle" fired once when the page loaded; the result image starts loading only now.
+        page.wait_for_function(
+            "() => { const img = document.querySelector('[data-role=result-image]'); return img.complete && img.naturalWidth; }"
+        )
+        page.wait_for_timeout(600)  # the progress bar's width transition (0.4 s)
         _shot(page, "04-result")
 
         page.click("text=See it in my gallery")
