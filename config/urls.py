@@ -1,14 +1,19 @@
 from django.contrib import admin
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import LoginView, PasswordResetView
 from django.urls import include, path
 
-from gallery.ratelimit import limit_posts
+from gallery import rq_dashboard
+from gallery.forms_community import LoginForm
+from gallery.ratelimit import limit_login_failures, limit_password_resets
 
 urlpatterns = [
-    # django-rq's queue dashboard; its views are for staff only.
-    path("admin/rq/", include("django_rq.urls")),
+    # django-rq's queue dashboard, for superusers only.
+    path("admin/rq/", include((rq_dashboard.urlpatterns, "django_rq"))),
+    # Before admin.site.urls, so the admin's log-in is rate limited like the site's.
+    path("admin/login/", limit_login_failures(admin.site.login)),
     path("admin/", admin.site.urls),
-    path("accounts/login/", limit_posts("login")(LoginView.as_view()), name="login"),
+    path("accounts/login/", limit_login_failures(LoginView.as_view(authentication_form=LoginForm)), name="login"),
+    path("accounts/password_reset/", limit_password_resets(PasswordResetView.as_view()), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("gallery.urls")),
 ]

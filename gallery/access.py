@@ -139,12 +139,18 @@ def get_style_image_for_moderator(user, source_id: int) -> SourceImage:
     return get_object_or_404(_moderated(SourceImage.objects.filter(kind=SourceImage.Kind.STYLE), user), pk=source_id)
 
 
+def parse_id(key: str | None) -> int | None:
+    """An id from a URL or query string, or None: ASCII digits only ("²".isdigit() is true, int("²") fails)."""
+    return int(key) if key and key.isascii() and key.isdigit() else None
+
+
 def get_report_target(user, kind: str, key: str):
     """The item a signed-in user wants to report: someone else's, and public."""
-    if kind == "artwork" and key.isdigit():
-        item = get_public_artwork(user, int(key))
-    elif kind == "style" and key.isdigit():
-        item = get_style_source(get_public_artwork(user, int(key)), user)
+    item_id = parse_id(key)
+    if kind == "artwork" and item_id is not None:
+        item = get_public_artwork(user, item_id)
+    elif kind == "style" and item_id is not None:
+        item = get_style_source(get_public_artwork(user, item_id), user)
     elif kind == "user":
         item = get_public_profile(key)
     else:

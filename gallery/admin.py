@@ -6,7 +6,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 
 from gallery import moderation, provenance, services
-from gallery.forms_community import BlockedStyleForm, ModerationForm
+from gallery.forms_community import AdminLoginForm, BlockedStyleForm, ModerationForm
 from gallery.models import (
     Artwork,
     BlockedStyle,
@@ -23,6 +23,7 @@ from gallery.models import (
 
 admin.site.site_header = "Atelier administration"
 admin.site.site_title = "Atelier admin"
+admin.site.login_form = AdminLoginForm  # counts failures against the log-in rate limits (config/urls.py)
 
 
 @admin.register(Profile)

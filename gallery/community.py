@@ -52,9 +52,10 @@ def remix(user, artwork_id: str | None) -> Remix:
     """
     if not artwork_id:
         return Remix()
-    if not (artwork_id.isascii() and artwork_id.isdigit()):  # "²".isdigit() is True, and int() refuses it
+    pk = access.parse_id(artwork_id)
+    if pk is None:
         raise Http404
-    artwork = access.get_artwork_for_viewer(user, int(artwork_id))
+    artwork = access.get_artwork_for_viewer(user, pk)
     rows, shared, notes = [], [], []
     for style in artwork.job.styles.select_related("preset", "image"):
         if style.preset_id and not style.preset.is_active:

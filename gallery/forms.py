@@ -1,7 +1,10 @@
+from dataclasses import replace
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
+from django.db import connection
 
 from gallery import images, provenance
 from gallery.models import JobStyle, Preset, Profile, SourceImage, StyleJob
@@ -36,6 +39,7 @@ class CleanImageField(forms.FileField):
                 size=uploaded.size,
                 max_bytes=settings.UPLOAD_MAX_BYTES,
                 max_pixels=settings.UPLOAD_MAX_PIXELS,
+                max_side=self.max_side,
             )
         except images.UploadError as exc:
             raise forms.ValidationError(str(exc), code="invalid_image") from None
@@ -44,8 +48,6 @@ class CleanImageField(forms.FileField):
             raise forms.ValidationError(
                 f"The image is {width} x {height} px; it must be at least {MIN_IMAGE_SIDE} px a side.", code="too_small"
             )
-        if self.max_side and max(clean.image.size) > self.max_side:
-            raise forms.ValidationError(f"The image must be at most {self.max_side} px a side.", code="too_large")
         if self.style and images.is_flat(clean.image):
             raise forms.ValidationError(
                 "This style image is a single flat colour, so there is no style to copy. Pick one with some texture.",
@@ -53,7 +55,7 @@ class CleanImageField(forms.FileField):
             )
         if self.style:
             try:
-                provenance.check_style_allowed(clean.image)
+                clean = replace(clean, perceptual_hash=provenance.check_style_allowed(clean.image))
             except provenance.BlockedStyleError as exc:
                 raise forms.ValidationError(str(exc), code="blocked_style") from None
         uploaded.clean_image = clean
@@ -61,11 +63,24 @@ class CleanImageField(forms.FileField):
 
 
 class SignUpForm(UserCreationForm):
+    """One account per e-mail address, compared case-insensitively. The view validates and saves in one transaction."""
+
     email = forms.EmailField(required=True, help_text="Used only to reset your password.")
 
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
         fields = ("username", "email")
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"]
+        # Two sign-ups with one address at once: the second waits here until the first commits, then sees it.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"signup-email:{email.casefold()}"])
+        if get_user_model().objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(
+                "An account with this e-mail address already exists. Log in, or reset its password.", code="unique"
+            )
+        return email
 
 
 class PresetChoiceField(forms.ModelChoiceField):

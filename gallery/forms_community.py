@@ -1,6 +1,9 @@
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import AuthenticationForm
 
-from gallery import images, provenance
+from gallery import images, provenance, ratelimit
 from gallery.models import BlockedStyle, Report, SourceImage
 
 
@@ -73,3 +76,36 @@ class DeleteAccountForm(forms.Form):
         if not self.user.check_password(password):
             raise forms.ValidationError("That is not your password.")
         return password
+
+
+SUSPENDED_MESSAGE = "This account is suspended: a moderator banned it. You cannot log in with it."
+
+
+class LoginFailuresMixin:
+    """For a log-in form: count each failure against the rate limits, and tell a banned user why they are refused.
+
+    Django's backend refuses an inactive account as if the password were wrong; a banned account is inactive. Only
+    someone who typed that account's right password learns it is suspended.
+    """
+
+    def clean(self):
+        try:
+            return super().clean()
+        except forms.ValidationError as error:
+            ratelimit.count_login_failure(self.request)
+            if error.code == "invalid_login" and self._is_suspended():
+                raise forms.ValidationError(SUSPENDED_MESSAGE, code="suspended") from None
+            raise
+
+    def _is_suspended(self) -> bool:
+        model = get_user_model()
+        user = model._default_manager.filter(**{model.USERNAME_FIELD: self.cleaned_data.get("username")}).first()
+        return user is not None and not user.is_active and user.check_password(self.cleaned_data.get("password"))
+
+
+class LoginForm(LoginFailuresMixin, AuthenticationForm):
+    pass
+
+
+class AdminLoginForm(LoginFailuresMixin, AdminAuthenticationForm):
+    pass

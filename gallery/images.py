@@ -4,21 +4,25 @@ Nothing here touches the database or Django's storage; forms and services call i
 """
 
 import io
+import math
 import warnings
 from dataclasses import dataclass
 
 from PIL import Image, ImageOps, ImageStat, UnidentifiedImageError
+from pillow_heif import register_heif_opener
 
-ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP"}
+# Phones save HEIC by default; pillow-heif's opener reports those files as "HEIF".
+register_heif_opener()
+ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "HEIF"}
+ACCEPTED_DESCRIPTION = "a JPEG, PNG, WebP or HEIC image"
+# The one unit of every byte limit a user reads: "20 MB" is 20 × 1024² bytes, as UPLOAD_MAX_BYTES's default.
+MB = 1024 * 1024
 
-try:
-    # HEIC support is optional: only when the pillow-heif wheel is installed.
-    from pillow_heif import register_heif_opener
-except ImportError:
-    pass
-else:
-    register_heif_opener()
-    ACCEPTED_FORMATS |= {"HEIF", "HEIC"}
+
+def megabytes(count: int, *, round_up: bool = False) -> str:
+    """``count`` bytes in MB with at most one decimal: "20", "20.5". Round a file's size up, a limit down."""
+    tenths = (math.ceil if round_up else math.floor)(count * 10 / MB)
+    return f"{tenths / 10:.1f}".removesuffix(".0")
 
 
 class UploadError(ValueError):
@@ -29,6 +33,7 @@ class UploadError(ValueError):
 class CleanImage:
     image: Image.Image  # RGB, orientation applied, no metadata
     source_format: str
+    perceptual_hash: str = ""  # set once a style upload was checked against the blocklist, so it is hashed once
 
 
 def _flatten_onto_white(image: Image.Image) -> Image.Image:
@@ -47,14 +52,20 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def clean_upload(data: io.BufferedIOBase, *, size: int, max_bytes: int, max_pixels: int) -> CleanImage:
-    """Decode an uploaded file fully and return an RGB copy with orientation applied.
+def clean_upload(
+    data: io.BufferedIOBase, *, size: int, max_bytes: int, max_pixels: int, max_side: int | None = None
+) -> CleanImage:
+    """Decode an uploaded file once and return an RGB copy with orientation applied.
 
-    Raises UploadError for anything that is too large, not an image, not an accepted
-    format, or corrupt. Pillow's own decompression-bomb guard stays active too.
+    The byte size, the format and the dimensions (``max_pixels`` in area, ``max_side`` px a side) are checked from
+    the file's header, which Pillow reads without decoding, so an image over a limit is never decoded. Raises
+    UploadError for anything too large, not an image, not an accepted format, or corrupt. Pillow's own
+    decompression-bomb guard stays active too.
     """
     if size > max_bytes:
-        raise UploadError(f"The file is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB.")
+        raise UploadError(
+            f"The file is {megabytes(size, round_up=True)} MB; the limit is {megabytes(max_bytes)} MB."
+        )
     if size == 0:
         raise UploadError("The file is empty.")
     try:
@@ -63,15 +74,8 @@ def clean_upload(data: io.BufferedIOBase, *, size: int, max_bytes: int, max_pixe
             with Image.open(data) as opened:
                 source_format = opened.format or ""
                 if source_format not in ACCEPTED_FORMATS:
-                    raise UploadError(
-                        f"{source_format or 'This'} files are not accepted; upload a JPEG, PNG or WebP image."
-                    )
-                width, height = opened.size
-                if width * height > max_pixels:
-                    raise UploadError(
-                        f"The image has {width * height / 1e6:.1f} megapixels; "
-                        f"the limit is {max_pixels / 1e6:.0f} megapixels."
-                    )
+                    raise UploadError(f"{source_format or 'This'} files are not accepted; upload {ACCEPTED_DESCRIPTION}.")
+                _check_dimensions(*opened.size, max_pixels=max_pixels, max_side=max_side)
                 opened.load()
                 oriented = ImageOps.exif_transpose(opened)
                 rgb = _to_rgb(oriented)
@@ -87,6 +91,15 @@ def clean_upload(data: io.BufferedIOBase, *, size: int, max_bytes: int, max_pixe
     clean = Image.new("RGB", rgb.size)
     clean.paste(rgb)
     return CleanImage(image=clean, source_format=source_format)
+
+
+def _check_dimensions(width: int, height: int, *, max_pixels: int, max_side: int | None) -> None:
+    if max_side is not None and max(width, height) > max_side:
+        raise UploadError(f"The image is {width} × {height} px; it must be at most {max_side} px a side.")
+    if width * height > max_pixels:
+        raise UploadError(
+            f"The image has {width * height / 1e6:.1f} megapixels; the limit is {max_pixels / 1e6:g} megapixels."
+        )
 
 
 def encode(image: Image.Image, fmt: str, **options) -> bytes:

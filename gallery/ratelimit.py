@@ -1,41 +1,54 @@
-"""Fixed-window rate limits, counted in the Django cache (Redis), so every web process shares them."""
+"""Rate limits: django-ratelimit's fixed windows, counted in the Django cache (Redis) so every web process shares them.
 
+Each scope's limit is ``RATE_LIMITS[scope] = [requests, seconds]``, read at every request.
+"""
+
+import ipaddress
 from functools import wraps
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import JsonResponse
 from django.shortcuts import render
-
-
-def allow(scope: str, key: str) -> bool:
-    """Count one request against ``scope`` for ``key``; False once RATE_LIMITS[scope] is spent for this window."""
-    limit, window = settings.RATE_LIMITS[scope]
-    counter = f"ratelimit:{scope}:{key}"
-    # add() is SET NX: the first request of a window creates the counter with its expiry; incr() is atomic.
-    cache.add(counter, 0, timeout=window)
-    try:
-        return cache.incr(counter) <= limit
-    except ValueError:
-        # The counter expired between add() and incr(): this request opens a new window.
-        cache.add(counter, 1, timeout=window)
-        return True
+from django_ratelimit.core import get_usage, is_ratelimited
 
 
 def client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "unknown")
+    """The client's address (RATELIMIT_IP_META_KEY points here).
+
+    Behind ``TRUSTED_PROXIES`` proxies, each appends the address it was reached from to X-Forwarded-For, so the
+    client is the n-th entry from the right; entries further left are whatever the client sent, and are ignored.
+    """
+    remote = request.META.get("REMOTE_ADDR", "")
+    proxies = settings.TRUSTED_PROXIES
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    if proxies and len(forwarded) >= proxies:
+        try:
+            return str(ipaddress.ip_address(forwarded[-proxies]))
+        except ValueError:
+            pass  # a proxy that writes something else: fall back to the address the request came from
+    return remote
 
 
-def limit_posts(scope: str, *, per: str = "ip", json: bool = False):
-    """Decorate a view so its POSTs are rate limited per client IP or per signed-in user (answers 429)."""
+def _rate(scope: str, request) -> tuple[int, int]:
+    limit, window = settings.RATE_LIMITS[scope]
+    return limit, window
+
+
+def _over(request, scope: str, key, *, increment: bool) -> bool:
+    return is_ratelimited(request, group=scope, key=key, rate=_rate, increment=increment)
+
+
+def limit_posts(scope: str, *, key="ip", json: bool = False):
+    """Decorate a view so its POSTs are rate limited (answers 429).
+
+    ``key`` is a django-ratelimit key: "ip", "user_or_ip", or a function ``(scope, request) -> str``.
+    """
 
     def decorate(view):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
-            if request.method == "POST":
-                key = str(request.user.pk) if per == "user" and request.user.is_authenticated else client_ip(request)
-                if not allow(scope, key):
-                    return too_many(request, scope, json=json)
+            if request.method == "POST" and _over(request, scope, key, increment=True):
+                return too_many(request, scope, json=json)
             return view(request, *args, **kwargs)
 
         return wrapper
@@ -43,12 +56,52 @@ def limit_posts(scope: str, *, per: str = "ip", json: bool = False):
     return decorate
 
 
+def _account_and_client(scope: str, request) -> str:
+    return f"{request.POST.get('username', '').strip().casefold()}|{client_ip(request)}"
+
+
+# Failed log-ins are counted per account and client (guessing one account's password), and per client across
+# accounts (trying one password on many). Successes are never counted, so people behind one address (an office,
+# a phone carrier's NAT) do not lock each other out by logging in.
+LOGIN_FAILURE_LIMITS = (("login", _account_and_client), ("login_client", "ip"))
+
+
+def count_login_failure(request) -> None:
+    """Called by the log-in forms when a log-in fails."""
+    for scope, key in LOGIN_FAILURE_LIMITS:
+        _over(request, scope, key, increment=True)
+
+
+def limit_login_failures(view):
+    """Decorate a log-in view (the site's or the admin's): refuse with 429 once too many attempts failed."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method == "POST":
+            for scope, key in LOGIN_FAILURE_LIMITS:
+                usage = get_usage(request, group=scope, key=key, rate=_rate)
+                if usage["count"] >= usage["limit"]:
+                    return too_many(request, scope, json=False)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _email(scope: str, request) -> str:
+    return request.POST.get("email", "").strip().casefold()
+
+
+def limit_password_resets(view):
+    """Password-reset mails: limited per client and per address, so nobody can flood an inbox."""
+    return limit_posts("password_reset", key="ip")(limit_posts("password_reset_email", key=_email)(view))
+
+
 def too_many(request, scope: str, *, json: bool):
     limit, window = settings.RATE_LIMITS[scope]
     message = f"Too many attempts: the limit is {limit} every {_duration(window)}. Please wait and try again."
     if json:
         return JsonResponse({"error": message}, status=429)
-    return render(request, "gallery/too_many.html", {"message": message}, status=429)
+    return render(request, "429.html", {"message": message}, status=429)
 
 
 def _duration(seconds: int) -> str:

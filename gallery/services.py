@@ -122,7 +122,7 @@ def _store_source(owner, kind: str, clean: images.CleanImage, original_name: str
         original_name=original_name[:255],
     )
     if kind == SourceImage.Kind.STYLE:
-        source.perceptual_hash = provenance.perceptual_hash(clean.image)
+        source.perceptual_hash = clean.perceptual_hash or provenance.perceptual_hash(clean.image)
     source.file.save("upload.jpg", ContentFile(images.encode_jpeg(clean.image, quality=95)), save=False)
     source.save()
     return source

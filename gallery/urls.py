@@ -1,6 +1,28 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from gallery.views import account, community, moderation, pages, studio
+
+
+class UsernameConverter:
+    """What Django's username validator allows: a crafted name (a NUL byte, a slash) is a 404 before any query."""
+
+    regex = r"[\w.@+-]+"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value) -> str:
+        return str(value)
+
+
+class TokenConverter(UsernameConverter):
+    """A share token, as secrets.token_urlsafe makes them."""
+
+    regex = r"[\w-]+"
+
+
+register_converter(UsernameConverter, "username")
+register_converter(TokenConverter, "token")
 
 app_name = "gallery"
 
@@ -25,13 +47,13 @@ urlpatterns = [
     path("artworks/<int:artwork_id>/visibility/", community.artwork_visibility, name="artwork_visibility"),
     path("artworks/<int:artwork_id>/share/", community.artwork_share, name="artwork_share"),
     path("artworks/<int:artwork_id>/like/", community.artwork_like, name="artwork_like"),
-    path("s/<str:token>/", community.shared_artwork, name="shared_artwork"),
-    path("s/<str:token>/styles/<int:position>/", community.shared_style, name="shared_style"),
-    path("s/<str:token>/<str:kind>/", community.shared_file, name="shared_file"),
+    path("s/<token:token>/", community.shared_artwork, name="shared_artwork"),
+    path("s/<token:token>/styles/<int:position>/", community.shared_style, name="shared_style"),
+    path("s/<token:token>/<slug:kind>/", community.shared_file, name="shared_file"),
     path("explore/", community.explore, name="explore"),
-    path("u/<str:username>/", community.public_profile, name="public_profile"),
+    path("u/<username:username>/", community.public_profile, name="public_profile"),
     path("styles/<int:source_id>/credit/", community.style_credit, name="style_credit"),
-    path("report/<str:kind>/<str:key>/", moderation.report, name="report"),
+    path("report/<slug:kind>/<username:key>/", moderation.report, name="report"),
     path(
         "moderation/artworks/<int:artwork_id>/thumbnail/",
         moderation.moderation_artwork_thumbnail,

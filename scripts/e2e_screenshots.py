@@ -1,6 +1,6 @@
 """Acceptance run against a live `make run` site: sign up, upload, pick a preset, watch, see the gallery.
 
-Saves PNG screenshots to docs/screenshots/. Run ``python -m scripts.e2e_screenshots`` while
+Saves PNG screenshots to docs/screenshots/, the last two at a phone's width (390 px). Run ``python -m scripts.e2e_screenshots`` while
 `make run` is up. Environment: BASE_URL (default http://127.0.0.1:8000), E2E_METHOD
 (default optimize, whose progress moves visibly), E2E_SIZE (default 512), E2E_PRESET
 (default: the first preset on the page), E2E_STYLE_IMAGE (upload this style image instead of
@@ -27,6 +27,9 @@ PASSWORD = "a-long-e2e-passphrase"
 
 
 def _shot(page, name: str) -> None:
+    # A full-page shot does not scroll, so lazy images below the fold would stay blank: load every image first.
+    page.evaluate("document.querySelectorAll('img[loading=lazy]').forEach((img) => { img.loading = 'eager'; })")
+    page.wait_for_function("() => [...document.images].every((img) => img.complete)")
     path = SHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     print(f"saved {path.relative_to(ROOT)}", flush=True)
@@ -95,18 +98,36 @@ def main() -> int:
         page.select_option("#id_max_side", size)
         _shot(page, "02-new-picture")
         page.click("button:has-text('Paint it')")
+        page.wait_for_url("**/jobs/*/")
+        job_url = page.url
 
         seen = _watch_job(page, timeout=float(os.environ.get("E2E_TIMEOUT", "900")))
         print(f"progress seen: {seen}", flush=True)
         if len([value for value in seen if 0 < value < 100]) < 2:
             raise SystemExit(f"the progress bar did not visibly advance: {seen}")
-        page.wait_for_load_state("networkidle")
+        # "networkidle" fired once when the page loaded; the result image starts loading only now.
+        page.wait_for_function(
+            "() => { const img = document.querySelector('[data-role=result-image]'); return img.complete && img.naturalWidth; }"
+        )
+        page.wait_for_timeout(600)  # the progress bar's width transition (0.4 s)
         _shot(page, "04-result")
 
         page.click("text=See it in my gallery")
         page.wait_for_load_state("networkidle")
         expect(page.locator(".card.artwork")).to_have_count(1)
         _shot(page, "05-gallery")
+
+        # The same result on a phone (390 px, signed in as the same user), and the site's 404 page there.
+        phone = browser.new_context(
+            viewport={"width": 390, "height": 844}, is_mobile=True, storage_state=page.context.storage_state()
+        ).new_page()
+        phone.goto(job_url)
+        phone.wait_for_load_state("networkidle")
+        if phone.evaluate("document.documentElement.scrollWidth") > 390:
+            raise SystemExit("the job page is wider than a 390 px phone screen")
+        _shot(phone, "09-phone-result")
+        phone.goto(f"{base}/no-such-page/")
+        _shot(phone, "10-phone-not-found")
         browser.close()
     return 0
 

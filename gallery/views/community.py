@@ -1,5 +1,7 @@
 """Pages and endpoints of the social layer: explore, artwork pages, share links, profiles, likes."""
 
+import json
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -7,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from gallery import access, community
@@ -80,6 +83,7 @@ def artwork_detail(request, artwork_id: int):
     return _artwork_page(request, access.get_artwork_for_viewer(request.user, artwork_id))
 
 
+@never_cache  # a revoked link must stop working at once, also for a visitor who is not signed in
 def shared_artwork(request, token: str):
     return _artwork_page(request, access.get_shared_artwork(request.user, token), token=token)
 
@@ -138,12 +142,18 @@ def artwork_share(request, artwork_id: int):
 
 @login_required
 @require_POST
-@limit_posts("like", per="user", json=True)
+@limit_posts("like", key="user_or_ip", json=True)
 def artwork_like(request, artwork_id: int):
+    """Body: JSON ``{"liked": true}`` or ``{"liked": false}``; anything else is a 400, never a silent unlike."""
     artwork = access.get_public_artwork(request.user, artwork_id)
-    liked = request.POST.get("liked") == "1"
-    count = community.set_like(request.user, artwork, liked)
-    return JsonResponse({"liked": liked, "count": count})
+    try:
+        body = json.loads(request.body)
+    except ValueError:
+        body = None
+    if not isinstance(body, dict) or set(body) != {"liked"} or not isinstance(body["liked"], bool):
+        return JsonResponse({"error": 'Send a JSON body {"liked": true} or {"liked": false}.'}, status=400)
+    count = community.set_like(request.user, artwork, body["liked"])
+    return JsonResponse({"liked": body["liked"], "count": count})
 
 
 @login_required

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -23,12 +24,16 @@ def home(request):
 @limit_posts("signup")
 def signup(request):
     form = SignUpForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        user = form.save()
-        services.ensure_profile(user)
-        login(request, user)
-        messages.success(request, "Welcome to Atelier. Upload a photo to paint your first picture.")
-        return redirect("gallery:job_new")
+    if request.method == "POST":
+        # One transaction from validation to insert: the form's lock on the e-mail address holds until commit.
+        with transaction.atomic():
+            user = form.save() if form.is_valid() else None
+            if user is not None:
+                services.ensure_profile(user)
+        if user is not None:
+            login(request, user)
+            messages.success(request, "Welcome to Atelier. Upload a photo to paint your first picture.")
+            return redirect("gallery:job_new")
     return render(request, "registration/signup.html", {"form": form})
 
 
@@ -53,11 +58,11 @@ def source_image(request, source_id: int):
 
 
 def preset_preview(request, name: str):
-    return serve_file(access.get_preset(name).preview)
+    return serve_file(access.get_preset(name).preview, public=True)
 
 
 def avatar(request, user_id: int):
-    return serve_file(access.get_profile_with_avatar(user_id).avatar)
+    return serve_file(access.get_profile_with_avatar(user_id).avatar, public=True)
 
 
 @login_required
@@ -65,7 +70,7 @@ def profile(request):
     return render(request, "gallery/profile.html", {"profile": services.ensure_profile(request.user)})
 
 
-@limit_posts("upload", per="user")
+@limit_posts("upload", key="user_or_ip")
 @login_required
 def profile_edit(request):
     current = services.ensure_profile(request.user)

@@ -15,7 +15,7 @@ from gallery.quotas import QuotaError
 from gallery.ratelimit import limit_posts
 
 
-@limit_posts("upload", per="user")
+@limit_posts("upload", key="user_or_ip")
 @login_required
 def job_new(request):
     # ?remix=<artwork id>: start from the styles and settings of an artwork the user may see.
@@ -39,15 +39,15 @@ def job_new(request):
         else:
             return redirect("gallery:job_detail", job_id=job.pk)
     limits = {
-        "upload_limit_mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024),
-        "upload_limit_mp": settings.UPLOAD_MAX_PIXELS // 1_000_000,
+        "upload_limit_mb": images.megabytes(settings.UPLOAD_MAX_BYTES),
+        "upload_limit_mp": f"{settings.UPLOAD_MAX_PIXELS / 1e6:g}",
         "preview_side": settings.PREVIEW_SIDE,
     }
     context = {"form": form, "remix": remix.artwork, "max_styles": JobStyle.MAX_PER_JOB, **limits}
     return render(request, "gallery/job_new.html", context)
 
 
-@limit_posts("preview", per="user", json=True)
+@limit_posts("preview", key="user_or_ip", json=True)
 @login_required
 @require_POST
 def job_preview(request):

@@ -2,11 +2,16 @@
 (function () {
   const compare = document.querySelector("[data-role=compare]");
   if (compare) {
+    // Set here, not in a style attribute, which the Content-Security-Policy refuses.
+    compare.style.aspectRatio = `${compare.dataset.width} / ${compare.dataset.height}`;
     const range = compare.querySelector("[data-role=compare-range]");
     const split = () => compare.style.setProperty("--split", range.value + "%");
     range.addEventListener("input", split);
     split();
   }
+
+  const share = document.querySelector("[data-role=share-url]");
+  if (share) share.addEventListener("click", () => share.select());
 
   const like = document.querySelector("[data-role=like]");
   if (!like) return;
@@ -17,8 +22,8 @@
     try {
       const response = await fetch(like.dataset.url, {
         method: "POST",
-        headers: { "X-CSRFToken": csrf ? csrf.split("=")[1] : "", "Content-Type": "application/x-www-form-urlencoded" },
-        body: "liked=" + (wanted ? "1" : "0"),
+        headers: { "X-CSRFToken": csrf ? csrf.split("=")[1] : "", "Content-Type": "application/json" },
+        body: JSON.stringify({ liked: wanted }),
       });
       if (!response.ok) throw new Error(response.status === 429 ? "Too many likes; wait a minute." : "Could not save the like.");
       const body = await response.json();

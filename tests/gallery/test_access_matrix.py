@@ -88,7 +88,10 @@ def _may_see(role: str, state: str, surface: str) -> bool:
 def test_it_shows_an_artwork_exactly_to_those_allowed(role, artwork, clients):
     leaks, blocked = [], []
     for surface, (method, url) in _surfaces(artwork).items():
-        response = getattr(clients[role], method)(url, {"liked": "1"} if method == "post" else None)
+        if method == "post":
+            response = clients[role].post(url, {"liked": True}, content_type="application/json")
+        else:
+            response = clients[role].get(url)
         seen = 200 <= response.status_code < 300
         expected = _may_see(role, artwork.state, surface)
         if seen and not expected:

@@ -88,3 +88,53 @@ def test_it_rejects_an_avatar_that_is_not_an_image(clients, owner):
     )
     assert response.status_code == 200 and response.context["form"].errors["avatar"]
     assert not Profile.objects.get(user=owner).avatar
+
+
+def test_it_tells_a_banned_user_their_account_is_suspended(client, owner, moderator):
+    from gallery import moderation
+
+    moderation.ban_user(moderator, owner, "Spam account")
+    response = client.post(reverse("login"), {"username": owner.username, "password": PASSWORD})
+    assert response.status_code == 200 and "This account is suspended" in response.content.decode()
+    # A wrong password learns nothing about the account.
+    response = client.post(reverse("login"), {"username": owner.username, "password": "wrong"})
+    page = response.content.decode()
+    assert "Please enter a correct username and password" in page and "suspended" not in page
+    assert client.get(reverse("gallery:gallery")).status_code == 302
+
+
+@pytest.mark.parametrize("email", ["olive@example.com", "Olive@Example.COM"])
+def test_it_allows_one_account_per_email_address(email, client, owner):
+    response = client.post(
+        reverse("gallery:signup"),
+        {"username": "olive2", "email": email, "password1": PASSWORD, "password2": PASSWORD},
+    )
+    assert response.status_code == 200 and "already exists" in " ".join(response.context["form"].errors["email"])
+    assert not get_user_model().objects.filter(username="olive2").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_keeps_one_account_per_address_when_two_sign_ups_race():
+    import threading
+
+    from django.db import connection
+    from django.test import Client
+
+    barrier, statuses = threading.Barrier(4), []
+
+    def sign_up(index):
+        email = "tWIN@eXAMPLE.COM" if index % 2 else "twin@example.com"
+        data = {"username": f"twin{index}", "email": email, "password1": PASSWORD, "password2": PASSWORD}
+        barrier.wait()
+        try:
+            statuses.append(Client().post(reverse("gallery:signup"), data, REMOTE_ADDR=f"10.0.1.{index}").status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sign_up, args=(index,)) for index in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [200, 200, 200, 302]
+    assert get_user_model().objects.filter(email__iexact="twin@example.com").count() == 1

@@ -127,18 +127,34 @@ def test_it_shows_a_public_profile_of_public_artworks(owner, make_artwork, clien
     assert client.get(reverse("gallery:public_profile", args=[owner.username])).status_code == 404
 
 
+def _like(client, artwork, body):
+    return client.post(reverse("gallery:artwork_like", args=[artwork.pk]), body, content_type="application/json")
+
+
 def test_it_toggles_a_like_as_json(owner, make_artwork, clients):
     artwork = make_artwork(owner, "public")
-    url = reverse("gallery:artwork_like", args=[artwork.pk])
-    assert clients["other"].post(url, {"liked": "1"}).json() == {"liked": True, "count": 1}
-    assert clients["other"].post(url, {"liked": "1"}).json() == {"liked": True, "count": 1}
-    assert clients["moderator"].post(url, {"liked": "1"}).json()["count"] == 2
-    assert clients["other"].post(url, {"liked": "0"}).json() == {"liked": False, "count": 1}
+    assert _like(clients["other"], artwork, {"liked": True}).json() == {"liked": True, "count": 1}
+    assert _like(clients["other"], artwork, {"liked": True}).json() == {"liked": True, "count": 1}
+    assert _like(clients["moderator"], artwork, {"liked": True}).json()["count"] == 2
+    assert _like(clients["other"], artwork, {"liked": False}).json() == {"liked": False, "count": 1}
+
+
+@pytest.mark.parametrize(
+    "body",
+    ['{"liked": "1"}', '{"liked": 0}', "{not json", "", "[true]", '{"liked": true, "extra": 1}', "liked=1"],
+    ids=["string", "number", "malformed", "empty", "array", "extra-key", "form-encoded"],
+)
+def test_it_answers_400_to_a_like_body_it_does_not_understand(body, owner, other, make_artwork, clients):
+    artwork = make_artwork(owner, "public")
+    community.set_like(other, artwork, True)
+    response = _like(clients["other"], artwork, body)
+    assert response.status_code == 400 and "liked" in response.json()["error"]
+    assert Like.objects.filter(user=other, artwork=artwork).exists()
 
 
 def test_it_refuses_likes_on_artworks_others_cannot_see(owner, make_artwork, clients):
     artwork = make_artwork(owner, "unlisted")
-    assert clients["other"].post(reverse("gallery:artwork_like", args=[artwork.pk]), {"liked": "1"}).status_code == 404
+    assert _like(clients["other"], artwork, {"liked": True}).status_code == 404
     assert not Like.objects.exists()
 
 
@@ -155,7 +171,7 @@ def test_it_keeps_like_counts_exact_under_concurrent_clicks(owner, make_artwork,
         client.force_login(user)
         barrier.wait()
         try:
-            assert client.post(url, {"liked": "1"}).status_code == 200
+            assert client.post(url, {"liked": True}, content_type="application/json").status_code == 200
         except Exception as exc:  # a failing thread must fail the test, so collect it
             errors.append(exc)
         finally:
@@ -235,3 +251,13 @@ def test_it_shows_the_credited_style_to_everyone_and_a_neutral_label_without_cre
     assert f"<h1>{credited}</h1>" in page
     card = clients["anonymous"].get(reverse("gallery:explore")).content.decode()
     assert f'alt="{credited} by' in card
+
+
+def test_it_says_a_share_link_was_revoked_only_when_it_was(owner, make_artwork, clients):
+    public = make_artwork(owner, "public")
+    page = clients["owner"].get(reverse("gallery:artwork_detail", args=[public.pk])).content.decode()
+    assert "No share link yet" in page and "revoked" not in page
+    unlisted = make_artwork(owner, "unlisted")
+    unlisted.revoke_share_token()
+    page = clients["owner"].get(reverse("gallery:artwork_detail", args=[unlisted.pk])).content.decode()
+    assert "it was revoked" in page

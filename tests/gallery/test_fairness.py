@@ -105,7 +105,7 @@ def test_it_reports_queue_positions_in_run_order(owner, other, make_job, redis_q
     assert [services.queue_position(job) for job in (first, second, third)] == [None, 2, 1]
 
 
-def test_it_rate_limits_logins_per_address(client, owner, settings):
+def test_it_rate_limits_failed_logins(client, owner, settings):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login": [3, 60]}
     url = reverse("login")
     statuses = [client.post(url, {"username": owner.username, "password": "wrong"}).status_code for _ in range(4)]
@@ -134,8 +134,8 @@ def test_it_rate_limits_likes_with_a_json_answer(owner, make_artwork, clients, s
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "like": [2, 60]}
     url = reverse("gallery:artwork_like", args=[make_artwork(owner, "public").pk])
     for _ in range(2):
-        assert clients["other"].post(url, {"liked": "1"}).status_code == 200
-    response = clients["other"].post(url, {"liked": "0"})
+        assert clients["other"].post(url, {"liked": True}, content_type="application/json").status_code == 200
+    response = clients["other"].post(url, {"liked": False}, content_type="application/json")
     assert response.status_code == 429 and "Too many attempts" in response.json()["error"]
 
 

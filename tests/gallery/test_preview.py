@@ -67,6 +67,15 @@ def test_it_refuses_oversized_previews(clients, ready, settings):
     assert too_heavy.status_code == 413 and "too large" in too_heavy.json()["error"]
 
 
+def test_it_refuses_an_oversized_preview_from_its_header_before_decoding(clients, ready):
+    # A 6000 x 6000 PNG cut after its header: decoding it would fail as "damaged", so refusing it by its
+    # size proves the pixels were never decoded.
+    header_only = image_bytes("PNG", size=(6000, 6000), mode="L", color=9)[:64]
+    response = clients["owner"].post(URL, _data(content=upload("big.png", header_only, "image/png")))
+    assert response.status_code == 400 and "6000 × 6000 px" in response.json()["error"]
+    assert "at most 256 px" in response.json()["error"]
+
+
 def test_it_previews_the_any_style_method_only(clients, preset, ready):
     response = clients["owner"].post(URL, _data({"preset": preset.pk}, method="optimize"))
     assert response.status_code == 400 and "Any style" in response.json()["error"]

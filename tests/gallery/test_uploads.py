@@ -31,6 +31,8 @@ REJECTIONS = {
     "bmp": (image_bytes("BMP"), "BMP files are not accepted"),
     "tiff": (image_bytes("TIFF"), "TIFF files are not accepted"),
     "too many pixels": (image_bytes("PNG", size=(300, 200), mode="L", color=5), "megapixels"),
+    # Refused by the header's size: a decode would fail as "damaged or incomplete".
+    "too many pixels, header only": (image_bytes("PNG", size=(300, 200), mode="L", color=5)[:64], "megapixels"),
     "decompression bomb": (_bomb_png(), "too large to process safely"),
 }
 
@@ -58,6 +60,35 @@ def test_it_rejects_a_file_over_the_byte_limit(clients, preset, settings):
 
     assert "the limit is" in " ".join(response.context["form"].errors["content"])
     assert not SourceImage.objects.exists()
+
+
+def test_it_states_the_byte_limit_in_one_unit_in_the_help_and_the_error(clients, preset, settings):
+    settings.UPLOAD_MAX_BYTES = 5 * 1024 * 1024 // 2
+    help_text = clients["owner"].get(reverse("gallery:job_new")).content.decode()
+    assert "up to 2.5 MB" in help_text
+
+    response = _post_job(clients["owner"], preset, upload("big.jpg", b"\xff" * 3_000_000))
+
+    assert "The file is 2.9 MB; the limit is 2.5 MB." in response.context["form"].errors["content"]
+
+
+def _heic(size=(64, 48)) -> bytes:
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    return image_bytes("HEIF", size=size, quality=90)
+
+
+def test_it_accepts_a_heic_photo_as_the_file_input_promises(clients, preset):
+    page = clients["owner"].get(reverse("gallery:job_new")).content.decode()
+    assert "image/heic" in page
+    data = _heic()
+    assert data[4:12] == b"ftypheic"
+
+    source, stored, raw = _stored_content(clients["owner"], preset, data, "IMG_0001.HEIC")
+
+    assert stored.format == "JPEG" and stored.size == (64, 48) and (source.width, source.height) == (64, 48)
+    assert source.original_name == "IMG_0001.HEIC"
 
 
 def test_it_rejects_a_bad_style_image_too(clients, preset):

@@ -1,0 +1,115 @@
+"""Every page in a real Chromium at a phone's width: nothing wider than the screen, the error pages in the layout."""
+
+import pytest
+from django.urls import reverse
+from PIL import Image
+
+from gallery import moderation, services
+from gallery.models import Report
+from tests.gallery.factories import PASSWORD, clean
+
+pytestmark = pytest.mark.django_db(transaction=True)
+PHONE = {"width": 390, "height": 844}
+# Elements wider than the screen, to name them when a page overflows.
+WIDEST = """() => [...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
+  .slice(0, 5).map(e => `${e.tagName.toLowerCase()}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`)"""
+
+
+def _phone(browser, live_server, user=None):
+    context = browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    if user is not None:
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("#id_username", user.username)
+        page.fill("#id_password", PASSWORD)
+        page.click("button:has-text('Log in')")
+        page.wait_for_url(f"{live_server.url}/")
+    return page
+
+
+def _overflow(page, url: str) -> list[str]:
+    page.goto(url)
+    page.wait_for_load_state("networkidle")
+    if page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]:
+        return []
+    return [f"{url}: {page.evaluate('document.documentElement.scrollWidth')} px", *page.evaluate(WIDEST)]
+
+
+@pytest.fixture
+def site(owner, other, moderator, preset, make_job, make_artwork):
+    """Something on every page: a large painting, a public and an unlisted artwork, a running job, a report."""
+    preset.title = "Composition VII, the Deluge"  # a real preset's long title, in the job page's captions
+    preset.save()
+    job = make_job(owner)
+    job.mark_running("test-worker")
+    artwork = services.save_artwork(job, Image.new("RGB", (1024, 768), (180, 90, 40)))
+    artwork.set_visibility("public")
+    unlisted = make_artwork(owner, "unlisted")
+    running = make_job(owner)
+    running.mark_running("test-worker")
+    uploaded_style = make_job(owner, preset=None, style=clean(), method="arbitrary").styles.get().image
+    moderation.file_report(other, artwork, Report.Reason.SPAM, "")
+    return {"artwork": artwork, "unlisted": unlisted, "job": job, "running": running, "style": uploaded_style}
+
+
+def test_it_fits_every_page_on_a_390_px_screen(browser, live_server, site, owner, other, moderator):
+    base, artwork = live_server.url, site["artwork"]
+    public = ["/", "/signup/", "/accounts/login/", "/accounts/password_reset/", "/explore/",
+              f"/u/{owner.username}/", f"/artworks/{artwork.pk}/", f"/s/{site['unlisted'].share_token}/",
+              "/no-such-page/"]
+    owners = ["/", "/gallery/", "/jobs/new/", f"/jobs/{site['job'].pk}/", f"/jobs/{site['running'].pk}/",
+              f"/artworks/{artwork.pk}/", f"/artworks/{site['unlisted'].pk}/", "/profile/", "/profile/edit/",
+              f"/styles/{site['style'].pk}/credit/", "/account/delete/", "/accounts/password_change/"]
+    others = [f"/artworks/{artwork.pk}/", f"/report/artwork/{artwork.pk}/", f"/report/user/{owner.username}/"]
+    moderators = [reverse("admin:gallery_report_queue")]
+    overflowing = []
+    for user, urls in ((None, public), (owner, owners), (other, others), (moderator, moderators)):
+        page = _phone(browser, live_server, user)
+        for url in urls:
+            overflowing += _overflow(page, base + url)
+        page.context.close()
+    assert not overflowing, "\n".join(overflowing)
+
+
+def test_it_keeps_the_signed_in_nav_in_whole_rows_on_a_phone(browser, live_server, owner):
+    page = _phone(browser, live_server, owner)
+    # Items of one row share their vertical centre (the nav centres them); a button is taller than a link.
+    centres = page.eval_on_selector_all(
+        ".topbar nav > *", "items => items.map(i => { const r = i.getBoundingClientRect(); return Math.round(r.top + r.bottom); })"
+    )
+    rows = {centre: centres.count(centre) for centre in centres}
+    assert min(rows.values()) >= 2, rows  # no link alone on a row, as "Log out" was
+    page.context.close()
+
+
+def test_it_shows_the_error_pages_in_the_sites_layout(browser, live_server, moderator, settings):
+    settings.ROOT_URLCONF = "tests.gallery.error_urls"
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login": [1, 60]}
+    page = _phone(browser, live_server, moderator)
+    blocked = []
+    page.on("console", lambda message: "Content Security Policy" in message.text and blocked.append(message.text))
+    seen = {}
+    for status, url, heading in ((404, "/no-such-page/", "Nothing here"), (403, "/admin/rq/", "Not allowed"),
+                                 (500, "/fail/", "Something went wrong")):
+        response = page.goto(live_server.url + url)
+        seen[status] = (response.status, page.inner_text("h1"))
+        assert page.locator(".topbar .brand").is_visible() and page.locator(".footer").is_visible(), url
+        # The site's stylesheet is applied: its paper-coloured background, and the page fits the phone.
+        assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(250, 247, 242)"
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], url
+        assert heading in page.inner_text("h1")
+    page.context.close()
+
+    page = _phone(browser, live_server)
+    for _ in range(2):
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("#id_username", moderator.username)
+        page.fill("#id_password", "wrong")
+        with page.expect_response(lambda response: response.request.method == "POST") as answer:
+            page.click("button:has-text('Log in')")
+    seen[429] = (answer.value.status, page.inner_text("h1"))
+    assert page.locator(".topbar .brand").is_visible() and "Too many attempts" in page.inner_text(".error-block")
+    page.context.close()
+    assert {status: answer for status, (answer, _) in seen.items()} == {404: 404, 403: 403, 500: 500, 429: 429}
+    assert blocked == []
