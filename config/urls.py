@@ -10,5 +10,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", limit_posts("login")(LoginView.as_view()), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("api.urls")),  # /api/v1/ and the profile's token pages
     path("", include("gallery.urls")),
 ]

@@ -43,9 +43,13 @@ def limit_posts(scope: str, *, per: str = "ip", json: bool = False):
     return decorate
 
 
-def too_many(request, scope: str, *, json: bool):
+def limit_message(scope: str) -> str:
     limit, window = settings.RATE_LIMITS[scope]
-    message = f"Too many attempts: the limit is {limit} every {_duration(window)}. Please wait and try again."
+    return f"Too many attempts: the limit is {limit} every {_duration(window)}. Please wait and try again."
+
+
+def too_many(request, scope: str, *, json: bool):
+    message = limit_message(scope)
     if json:
         return JsonResponse({"error": message}, status=429)
     return render(request, "gallery/too_many.html", {"message": message}, status=429)
