@@ -6,7 +6,7 @@ Views stay thin: access rules come from gallery.access, writes from gallery.serv
 from django.conf import settings
 from django.core.paginator import InvalidPage, Paginator
 from django.urls import reverse
-from ninja import File, Form, NinjaAPI, UploadedFile
+from ninja import File, Form, NinjaAPI, Status, UploadedFile
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.docs import Swagger
 
@@ -103,15 +103,15 @@ def create_job(
     """A new picture: a photo, one to four styles (row i is a preset name preset<i> or a style image image<i>, with
     an optional weight<i>) and the web form's options. Answers the job's status; poll GET /jobs/{id}."""
     if not ratelimit.allow("upload", str(request.auth.pk)):
-        return 429, {"detail": ratelimit.limit_message("upload")}
+        return Status(429, {"detail": ratelimit.limit_message("upload")})
     try:
         form = build_form(request.auth, fields, photo, dict(enumerate([image1, image2, image3, image4], start=1)))
         job = services.create_job(request.auth, form.to_request())
     except JobFieldsError as exc:
-        return 400, _input_error(exc.errors)
+        return Status(400, _input_error(exc.errors))
     except QuotaError as exc:
-        return 429, {"detail": str(exc)}
-    return 201, _job(job)
+        return Status(429, {"detail": str(exc)})
+    return Status(201, _job(job))
 
 
 @api.get("/jobs/{job_id}", response=JobOut, url_name="job")
@@ -148,7 +148,7 @@ def update_artwork(request, artwork_id: int, change: VisibilityIn):
 def delete_artwork(request, artwork_id: int):
     """Delete the artwork, its job, the uploads no other job uses, and their files."""
     services.delete_artwork(access.get_artwork_for_user(request.auth, artwork_id))
-    return 204, None
+    return Status(204, None)
 
 
 @api.get("/artworks/{artwork_id}/download", response={200: None}, url_name="artwork_download")
