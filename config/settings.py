@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_rq",
     "gallery",
+    "ninja",  # django-ninja, for the JSON API; installed so its docs page uses its own static files, not a CDN
+    "api",
 ]
 
 MIDDLEWARE = [

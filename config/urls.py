@@ -15,5 +15,6 @@ urlpatterns = [
     path("accounts/login/", limit_login_failures(LoginView.as_view(authentication_form=LoginForm)), name="login"),
     path("accounts/password_reset/", limit_password_resets(PasswordResetView.as_view()), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("api.urls")),  # /api/v1/ and the profile's token pages
     path("", include("gallery.urls")),
 ]

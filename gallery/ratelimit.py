@@ -38,6 +38,11 @@ def _over(request, scope: str, key, *, increment: bool) -> bool:
     return is_ratelimited(request, group=scope, key=key, rate=_rate, increment=increment)
 
 
+def allow(request, scope: str, key) -> bool:
+    """Count one request against ``scope``; False once over the limit (for callers that are not views, the API)."""
+    return not _over(request, scope, key, increment=True)
+
+
 def limit_posts(scope: str, *, key="ip", json: bool = False):
     """Decorate a view so its POSTs are rate limited (answers 429).
 
@@ -96,9 +101,13 @@ def limit_password_resets(view):
     return limit_posts("password_reset", key="ip")(limit_posts("password_reset_email", key=_email)(view))
 
 
-def too_many(request, scope: str, *, json: bool):
+def limit_message(scope: str) -> str:
     limit, window = settings.RATE_LIMITS[scope]
-    message = f"Too many attempts: the limit is {limit} every {_duration(window)}. Please wait and try again."
+    return f"Too many attempts: the limit is {limit} every {_duration(window)}. Please wait and try again."
+
+
+def too_many(request, scope: str, *, json: bool):
+    message = limit_message(scope)
     if json:
         return JsonResponse({"error": message}, status=429)
     return render(request, "429.html", {"message": message}, status=429)

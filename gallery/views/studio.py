@@ -5,7 +5,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from gallery import access, community, images, services
@@ -13,6 +12,7 @@ from gallery.forms import PreviewForm, StyleJobForm
 from gallery.models import IllegalTransitionError, JobStyle
 from gallery.quotas import QuotaError
 from gallery.ratelimit import limit_posts
+from gallery.views.helpers import job_status_data
 
 
 @limit_posts("upload", key="user_or_ip")
@@ -74,35 +74,13 @@ def job_preview(request):
 @login_required
 def job_detail(request, job_id: int):
     job = access.get_job_for_user(request.user, job_id)
-    return render(request, "gallery/job_detail.html", {"job": job, "status": _job_status(job)})
-
-
-def _job_status(job) -> dict:
-    status = {
-        "id": job.pk,
-        "status": job.status,
-        "status_label": job.get_status_display(),
-        "progress": job.progress,
-        "queue_position": services.queue_position(job),
-        "error": job.error,
-        "finished": job.is_finished,
-        "result": None,
-    }
-    artwork = getattr(job, "artwork", None) if job.status == job.Status.DONE else None
-    if artwork is not None:
-        status["result"] = {
-            "image_url": reverse("gallery:artwork_image", args=[artwork.pk]),
-            "thumbnail_url": reverse("gallery:artwork_thumbnail", args=[artwork.pk]),
-            "download_url": reverse("gallery:artwork_download", args=[artwork.pk]),
-            "gallery_url": reverse("gallery:gallery"),
-        }
-    return status
+    return render(request, "gallery/job_detail.html", {"job": job, "status": job_status_data(job)})
 
 
 @login_required
 @require_GET
 def job_status(request, job_id: int):
-    return JsonResponse(_job_status(access.get_job_for_user(request.user, job_id)))
+    return JsonResponse(job_status_data(access.get_job_for_user(request.user, job_id)))
 
 
 @login_required

@@ -1,0 +1,128 @@
+"""API presets and jobs: a job is checked by the web form's rules, stored by the service layer, polled for status."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from gallery.models import JobStyle, Preset, SourceImage, StyleJob
+from tests.gallery.apiclient import API, token_client
+from tests.gallery.factories import image_bytes, stored_files, upload
+
+pytestmark = pytest.mark.django_db
+
+
+def _post(client, **fields):
+    data = {"photo": upload(), "preset1": "test-bands", "method": "optimize", "size": "64", **fields}
+    return client.post(f"{API}/jobs", {key: value for key, value in data.items() if value is not None})
+
+
+def _painting(name="painting.jpg"):
+    return upload(name, image_bytes(size=(80, 80), color=(150, 40, 90)))
+
+
+def test_it_lists_the_active_presets(owner, preset):
+    Preset.objects.create(name="withdrawn", title="Old", is_active=False)
+    body = token_client(owner).get(f"{API}/presets").json()
+    assert body == [{"name": "test-bands", "title": "Bands", "artist": "Test Painter", "year": "2026",
+                     "preview_url": "/presets/test-bands/preview/"}]
+
+
+@pytest.mark.django_db(transaction=True)  # the job is enqueued once its row is committed
+def test_it_paints_a_job_from_upload_to_download(owner, preset, redis_queue, run_worker):
+    client = token_client(owner)
+    response = _post(client, strength="0.8", preserve_color="true")
+    assert response.status_code == 201, response.content
+    job = response.json()
+    assert job["status"] == "queued" and job["queue_position"] == 1 and job["artwork_id"] is None
+    row = StyleJob.objects.get(pk=job["id"], owner=owner)
+    assert (row.method, row.strength, row.preserve_color, row.max_side) == ("optimize", 0.8, True, 64)
+    assert [style.preset for style in row.styles.all()] == [preset]
+
+    run_worker()
+    done = client.get(f"{API}/jobs/{job['id']}").json()
+    assert done["status"] == "done" and done["finished"] and done["queue_position"] is None
+    download = client.get(f"{API}/artworks/{done['artwork_id']}/download")
+    assert download.status_code == 200 and download["Content-Type"] == "image/png"
+    assert b"".join(download.streaming_content).startswith(b"\x89PNG")
+
+
+def test_it_blends_a_preset_and_an_uploaded_style_with_weights(owner, preset):
+    response = _post(token_client(owner), method="arbitrary", weight1="0.75", image2=_painting(), weight2="0.25",
+                     style_scale="320")
+    assert response.status_code == 201, response.content
+    job = StyleJob.objects.get(pk=response.json()["id"])
+    rows = list(job.styles.all())
+    assert [(row.preset, row.weight) for row in rows] == [(preset, 0.75), (None, 0.25)]
+    assert rows[1].image.owner == owner and rows[1].image.kind == SourceImage.Kind.STYLE
+    assert rows[1].image.original_name == "painting.jpg" and job.style_scale == 320
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_reports_the_place_in_the_queue(owner, other, preset, redis_queue):
+    first, second = token_client(owner), token_client(other)
+    _post(first)
+    job = _post(second).json()
+    assert second.get(f"{API}/jobs/{job['id']}").json()["queue_position"] == 2
+
+
+def test_it_shows_a_job_to_its_owner_only(owner, other, make_job):
+    job = make_job(owner)
+    assert token_client(owner).get(f"{API}/jobs/{job.pk}").status_code == 200
+    response = token_client(other).get(f"{API}/jobs/{job.pk}")
+    assert response.status_code == 404 and response.json() == {"detail": "Not Found"}
+
+
+FLAT = SimpleUploadedFile("flat.png", image_bytes("PNG", size=(64, 64), mode="L", color=128), "image/png")
+BAD_JOBS = {
+    "no photo": ({"photo": None}, "photo", "required"),
+    "not an image": ({"photo": SimpleUploadedFile("x.jpg", b"not an image", "image/jpeg")}, "photo", "image"),
+    "tiny photo": ({"photo": upload(data=image_bytes(size=(8, 8)))}, "photo", "at least 16 px"),
+    "no style": ({"preset1": None}, "styles", "Pick a style"),
+    "unknown preset": ({"preset1": "mona_lisa"}, "preset1", "no preset named 'mona_lisa'"),
+    "preset and image in one row": ({"image1": _painting()}, "style1", "exactly one style"),
+    "same preset twice": ({"preset2": "test-bands", "method": "arbitrary"}, "styles", "must differ"),
+    "weight without a style": ({"weight3": "0.5"}, "weight3", "no preset3 or image3"),
+    "weight out of range": ({"weight1": "2"}, "weight1", "less than or equal to 1"),
+    "flat style image": ({"preset1": None, "image1": FLAT, "method": "arbitrary"}, "image1", "flat colour"),
+    "fast with an upload": ({"preset1": None, "image1": _painting(), "method": "fast"}, "method", "fast method"),
+    "optimize blend": ({"image2": _painting()}, "method", "exactly one style"),
+    "unknown method": ({"method": "watercolour"}, "method", "Input should be"),
+    "strength too high": ({"strength": "5"}, "strength", "less than or equal to 1"),
+    "size not offered": ({"size": "333"}, "size", "valid choice"),
+    "style scale not offered": ({"style_scale": "100", "method": "arbitrary"}, "style_scale", "valid choice"),
+    "not a boolean": ({"preserve_color": "maybe"}, "preserve_color", "boolean"),
+    "not a number": ({"strength": "strong"}, "strength", "number"),
+}
+
+
+@pytest.mark.parametrize("fields, field, message", BAD_JOBS.values(), ids=BAD_JOBS.keys())
+def test_it_refuses_bad_input_with_a_message_and_stores_nothing(fields, field, message, owner, preset):
+    for value in fields.values():
+        if hasattr(value, "seek"):
+            value.seek(0)
+    before = stored_files()
+    response = _post(token_client(owner), **fields)
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert message in " ".join(body["errors"][field]) and message in body["detail"], body
+    assert stored_files() == before
+    assert not StyleJob.objects.exists() and not SourceImage.objects.exists() and not JobStyle.objects.exists()
+
+
+def test_it_keeps_the_sites_job_quota(owner, preset, settings):
+    settings.JOB_QUOTA_ACTIVE = 1
+    client = token_client(owner)
+    assert _post(client).status_code == 201
+    before = stored_files()
+    response = _post(client, image1=None)
+    assert response.status_code == 429 and "waiting or being painted" in response.json()["detail"]
+    assert stored_files() == before and StyleJob.objects.count() == 1 and SourceImage.objects.count() == 1
+
+
+def test_it_keeps_the_sites_upload_rate_limit_shared_with_the_web_form(owner, preset, settings, clients):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "upload": [2, 3600]}
+    clients["owner"].post("/jobs/new/", {})  # the web form's POST counts against the same limit
+    client = token_client(owner)
+    assert _post(client).status_code == 201
+    response = _post(client)
+    assert response.status_code == 429 and "the limit is 2 every hour" in response.json()["detail"]
+    assert StyleJob.objects.count() == 1
