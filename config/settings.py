@@ -115,7 +115,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = env_path("STATIC_ROOT", BASE_DIR / "staticfiles")
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# onnxruntime-web, copied from node_modules by `make vendor` (part of `make run` and `make test`).
+STATICFILES_DIRS = [BASE_DIR / "static", ("onnxruntime-web", BASE_DIR / "vendor" / "onnxruntime-web")]
 
 # Uploaded and generated images are private: there is deliberately no MEDIA_URL
 # route. Files are read back through gallery.views (serve_file) after an access check.

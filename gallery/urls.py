@@ -40,6 +40,7 @@ urlpatterns = [
     path("moderation/styles/<int:source_id>/image/", moderation.moderation_style_image, name="moderation_style"),
     path("sources/<int:source_id>/image/", pages.source_image, name="source_image"),
     path("presets/<slug:name>/preview/", pages.preset_preview, name="preset_preview"),
+    path("presets/<slug:name>/network.onnx", pages.preset_network, name="preset_network"),
     path("avatars/<int:user_id>/", pages.avatar, name="avatar"),
     path("profile/", pages.profile, name="profile"),
     path("account/export/", account.account_export, name="account_export"),

@@ -1,8 +1,12 @@
 """The cast every gallery test uses: an owner, another user, a moderator and an anonymous visitor."""
 
+import shutil
+from pathlib import Path
+
 import django_rq
 import pytest
 from django.conf import settings
+from django.core.files.base import ContentFile
 from playwright.sync_api import sync_playwright
 from PIL import Image
 
@@ -107,6 +111,24 @@ def preset(db):
 
     services.seed_presets(read_engine_presets())
     return Preset.objects.get(name=TEST_PRESET)
+
+
+SHIPPED_WEIGHTS = Path(__file__).resolve().parents[2] / "weights"
+DEVICE_PRESET = "starry_night"
+
+
+@pytest.fixture
+def device_preset(db):
+    """A shipped preset's trained ONNX network, installed beside the suite's own preset (which has none) as a preset
+    row; ``.network`` is the installed file. Only the network is copied, so the engine does not list it."""
+    shipped = SHIPPED_WEIGHTS / "presets"
+    network = Path(settings.STYLECORE_WEIGHTS) / "presets" / f"{DEVICE_PRESET}.onnx"
+    shutil.copyfile(shipped / f"{DEVICE_PRESET}.onnx", network)
+    preset = Preset.objects.create(name=DEVICE_PRESET, title="The Starry Night", artist="Vincent van Gogh")
+    preset.preview.save(f"{DEVICE_PRESET}.jpg", ContentFile((shipped / f"{DEVICE_PRESET}.jpg").read_bytes()))
+    preset.network = network
+    yield preset
+    network.unlink()
 
 
 @pytest.fixture
