@@ -9,11 +9,18 @@ from pathlib import Path
 
 from django.conf import settings
 
+from gallery.models import Preset
+
 
 def network_path(name: str) -> Path | None:
     """The preset's ONNX network, or None when this installation has none for it."""
     path = Path(settings.STYLECORE_WEIGHTS) / "presets" / f"{name}.onnx"
     return path if path.is_file() else None
+
+
+def device_presets() -> set[str]:
+    """Names of the active presets a browser can paint with."""
+    return {name for name in Preset.objects.filter(is_active=True).values_list("name", flat=True) if network_path(name)}
 
 
 def network_sha256(path: Path) -> str:

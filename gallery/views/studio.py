@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from gallery import access, community, images, services
+from gallery import access, community, images, networks, services
 from gallery.forms import PreviewForm, StyleJobForm
 from gallery.models import IllegalTransitionError, JobStyle
 from gallery.quotas import QuotaError
@@ -43,7 +43,8 @@ def job_new(request):
         "upload_limit_mp": settings.UPLOAD_MAX_PIXELS // 1_000_000,
         "preview_side": settings.PREVIEW_SIDE,
     }
-    context = {"form": form, "remix": remix.artwork, "max_styles": JobStyle.MAX_PER_JOB, **limits}
+    context = {"form": form, "remix": remix.artwork, "max_styles": JobStyle.MAX_PER_JOB,
+               "device_presets": networks.device_presets(), **limits}
     return render(request, "gallery/job_new.html", context)
 
 

@@ -6,7 +6,6 @@ from pathlib import Path
 import django_rq
 import pytest
 from django.conf import settings
-from django.core.files.base import ContentFile
 from playwright.sync_api import sync_playwright
 from PIL import Image
 
@@ -113,22 +112,17 @@ def preset(db):
     return Preset.objects.get(name=TEST_PRESET)
 
 
-SHIPPED_WEIGHTS = Path(__file__).resolve().parents[2] / "weights"
-DEVICE_PRESET = "starry_night"
+SHIPPED_NETWORK = Path(__file__).resolve().parents[2] / "weights" / "presets" / "starry_night.onnx"
 
 
 @pytest.fixture
-def device_preset(db):
-    """A shipped preset's trained ONNX network, installed beside the suite's own preset (which has none) as a preset
-    row; ``.network`` is the installed file. Only the network is copied, so the engine does not list it."""
-    shipped = SHIPPED_WEIGHTS / "presets"
-    network = Path(settings.STYLECORE_WEIGHTS) / "presets" / f"{DEVICE_PRESET}.onnx"
-    shutil.copyfile(shipped / f"{DEVICE_PRESET}.onnx", network)
-    preset = Preset.objects.create(name=DEVICE_PRESET, title="The Starry Night", artist="Vincent van Gogh")
-    preset.preview.save(f"{DEVICE_PRESET}.jpg", ContentFile((shipped / f"{DEVICE_PRESET}.jpg").read_bytes()))
-    preset.network = network
+def device_preset(preset):
+    """The suite's preset with a trained ONNX network (a shipped one; the suite's own preset has none), so browsers
+    and the engine can paint it with the fast method; ``.network`` is the installed file."""
+    preset.network = Path(settings.STYLECORE_WEIGHTS) / "presets" / f"{preset.name}.onnx"
+    shutil.copyfile(SHIPPED_NETWORK, preset.network)
     yield preset
-    network.unlink()
+    preset.network.unlink()
 
 
 @pytest.fixture

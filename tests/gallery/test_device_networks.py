@@ -5,8 +5,6 @@ import hashlib
 import pytest
 from django.urls import reverse
 
-from tests.gallery.factories import TEST_PRESET
-
 pytestmark = pytest.mark.django_db
 
 
@@ -41,9 +39,12 @@ def test_it_changes_the_etag_when_the_network_is_replaced(client, device_preset,
     assert client.get(_url(device_preset.name))["ETag"] == f'"{hashlib.sha256(b"second!").hexdigest()}"' != first
 
 
-def test_it_has_no_network_for_withdrawn_unknown_or_untrained_presets(client, device_preset, preset):
-    assert client.get(_url(TEST_PRESET)).status_code == 404  # the suite's preset has a painting but no network
+def test_it_has_no_network_for_untrained_or_unknown_presets(client, preset):
+    assert client.get(_url(preset.name)).status_code == 404  # the suite's preset has a painting but no network
     assert client.get(_url("no-such-preset")).status_code == 404
+
+
+def test_it_has_no_network_for_a_withdrawn_preset(client, device_preset):
     device_preset.is_active = False
     device_preset.save()
     assert client.get(_url(device_preset.name)).status_code == 404
