@@ -3,42 +3,18 @@
 import base64
 import io
 
-import numpy as np
 import pytest
-from matplotlib import cbook
+from django.conf import settings
+from django.templatetags.static import static
 from playwright.sync_api import expect
 from PIL import Image
 from stylecore import Engine
-from stylecore.imageio import fit_within
 
-from django.conf import settings
-
+from scripts.device_timing import builds, mean_difference, paint_in_page, photo
 from tests.gallery.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 TOLERANCE = 2  # mean absolute difference, in 0-255 levels
-# Paints a PNG data URL with AtelierDevice.paint and answers the result as a base64 PNG.
-PAINT = """async ([network, photo, options]) => {
-  const bitmap = await createImageBitmap(await (await fetch(photo)).blob());
-  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-  const context = canvas.getContext("2d");
-  context.drawImage(bitmap, 0, 0);
-  const form = document.getElementById("job-form").dataset;
-  const builds = {
-    wasm: { module: form.ortWasm, loader: form.ortWasmLoader, binary: form.ortWasmBinary },
-    webgpu: { module: form.ortWebgpu, loader: form.ortWebgpuLoader, binary: form.ortWebgpuBinary },
-  };
-  const { image, backend } = await window.AtelierDevice.paint(builds, network, context.getImageData(0, 0, bitmap.width, bitmap.height), options);
-  context.putImageData(image, 0, 0);
-  const bytes = new Uint8Array(await (await canvas.convertToBlob({ type: "image/png" })).arrayBuffer());
-  return { backend, png: btoa(Array.from(bytes, (byte) => String.fromCharCode(byte)).join("")) };
-}"""
-
-
-def photo(side: int) -> Image.Image:
-    """A real photo (Grace Hopper, from matplotlib's sample data), at most ``side`` px."""
-    with Image.open(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)) as image:
-        return fit_within(image.convert("RGB"), side)
 
 
 def png(image: Image.Image) -> bytes:
@@ -47,16 +23,10 @@ def png(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def server_render(image: Image.Image, preset: str, **options) -> np.ndarray:
+def server_render(image: Image.Image, preset: str, **options) -> Image.Image:
     """The engine's fast render, as a worker paints it (ONNX Runtime, the same network file)."""
     engine = Engine.load(settings.STYLECORE_WEIGHTS)
-    return np.asarray(engine.stylize(image, preset=preset, method="fast", max_side=max(image.size), **options))
-
-
-def mean_difference(browser_png: bytes, expected: np.ndarray) -> float:
-    painted = np.asarray(Image.open(io.BytesIO(browser_png)).convert("RGB"))
-    assert painted.shape == expected.shape
-    return float(np.abs(painted.astype(np.int16) - expected.astype(np.int16)).mean())
+    return engine.stylize(image, preset=preset, method="fast", max_side=max(image.size), **options)
 
 
 def _open_form(page, base_url: str, user) -> None:
@@ -81,11 +51,12 @@ def test_it_paints_the_live_preview_on_the_device_like_the_server(page, live_ser
     expect(status).to_contain_text("Painted on your device (WebAssembly", timeout=60_000)
     preview = page.locator("[data-role=preview-image]")
     expect(preview).to_have_attribute("data-painted-on", "device")
-    browser_png = base64.b64decode(page.evaluate("""async () => {
+    shown = base64.b64decode(page.evaluate("""async () => {
       const bytes = new Uint8Array(await (await fetch(document.querySelector("[data-role=preview-image]").src)).arrayBuffer());
       return btoa(Array.from(bytes, (byte) => String.fromCharCode(byte)).join(""));
     }"""))
-    assert mean_difference(browser_png, server_render(picture, device_preset.name)) <= TOLERANCE
+    painted = Image.open(io.BytesIO(shown)).convert("RGB")
+    assert mean_difference(painted, server_render(picture, device_preset.name)) <= TOLERANCE
 
     page.fill("#id_strength", "0.5")
     expect(preview).to_have_attribute("data-strength", "0.5", timeout=30_000)
@@ -97,13 +68,13 @@ def test_it_keeps_the_photos_colours_and_the_strength_as_the_engine_does(page, l
     picture = photo(512)
     _open_form(page, live_server.url, owner)
     network = page.get_attribute(f".preset-option:has(input[value='{device_preset.pk}'])", "data-network")
-    data_url = "data:image/png;base64," + base64.b64encode(png(picture)).decode()
-    result = page.evaluate(PAINT, [network, data_url, {"strength": 0.6, "preserveColor": True}])
-    assert result["backend"] == "WebAssembly"
+    ort = builds(lambda file: live_server.url + static(f"onnxruntime-web/{file}"))
+    painted, backend, _ = paint_in_page(page, ort, network, picture, strength=0.6, preserveColor=True)
+    assert backend == "WebAssembly"
     expected = server_render(picture, device_preset.name, strength=0.6, preserve_color=True)
-    assert mean_difference(base64.b64decode(result["png"]), expected) <= TOLERANCE
+    assert mean_difference(painted, expected) <= TOLERANCE
     # And the check can fail: the full-strength painting is far from this one.
-    assert mean_difference(base64.b64decode(result["png"]), server_render(picture, device_preset.name)) > 10
+    assert mean_difference(painted, server_render(picture, device_preset.name)) > 10
 
 
 def test_it_paints_on_the_server_when_onnxruntime_web_does_not_load(
