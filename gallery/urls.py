@@ -15,6 +15,7 @@ urlpatterns = [
     path("gallery/", pages.gallery, name="gallery"),
     path("jobs/new/", studio.job_new, name="job_new"),
     path("jobs/preview/", studio.job_preview, name="job_preview"),
+    path("jobs/device/", studio.job_device, name="job_device"),
     path("jobs/<int:job_id>/", studio.job_detail, name="job_detail"),
     path("jobs/<int:job_id>/status/", studio.job_status, name="job_status"),
     path("jobs/<int:job_id>/cancel/", studio.job_cancel, name="job_cancel"),

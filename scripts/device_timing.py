@@ -25,7 +25,8 @@ CHROMIUM = "/usr/bin/chromium"
 VENDOR = "vendor/onnxruntime-web"
 # onnxruntime-web's files by build, as the form's data-ort-* attributes give their static URLs.
 BUILDS = {
-    "wasm": {"module": "ort.wasm.min.mjs", "loader": "ort-wasm-simd-threaded.mjs", "binary": "ort-wasm-simd-threaded.wasm"},
+    "wasm": {"module": "ort.wasm.min.mjs", "loader": "ort-wasm-simd-threaded.mjs",
+             "binary": "ort-wasm-simd-threaded.wasm"},
     "webgpu": {"module": "ort.webgpu.min.mjs", "loader": "ort-wasm-simd-threaded.asyncify.mjs",
                "binary": "ort-wasm-simd-threaded.asyncify.wasm"},
 }
@@ -53,7 +54,8 @@ def photo(side: int) -> Image.Image:
                                            Image.Resampling.LANCZOS)
 
 
-def paint_in_page(page, builds: dict, network_url: str, image: Image.Image, **options) -> tuple[Image.Image, str, float]:
+def paint_in_page(page, builds: dict, network_url: str, image: Image.Image,
+                  **options) -> tuple[Image.Image, str, float]:
     """Paint ``image`` in the page (which has loaded device.js). Returns the painting, the backend and the seconds."""
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")

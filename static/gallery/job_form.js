@@ -16,7 +16,7 @@
   const SIDE = Number(form.dataset.previewSide);
   const STYLE_SIDE = 2 * SIDE;
   const DEBOUNCE_MS = 250;
-  const shrunk = new Map(); // File -> Promise<Blob>, so each upload is shrunk once
+  const shrunk = new Map(); // File -> side -> Promise<canvas>, so each upload is shrunk once per size
   let timer = null;
   let busy = false; // one preview in flight per page: a change made meanwhile is rendered when it returns
   let stale = false;
@@ -30,17 +30,21 @@
   let deviceFailed = false; // onnxruntime-web or the network did not load: the server paints from then on
 
   function shrunkCanvas(file, side) {
-    if (!shrunk.has(file)) {
-      shrunk.set(file, createImageBitmap(file).then((bitmap) => {
+    if (!shrunk.has(file)) shrunk.set(file, new Map());
+    const sizes = shrunk.get(file);
+    if (!sizes.has(side)) {
+      sizes.set(side, createImageBitmap(file).then((bitmap) => {
         const scale = Math.min(1, side / Math.max(bitmap.width, bitmap.height));
         const canvas = document.createElement("canvas");
         canvas.width = Math.max(1, Math.round(bitmap.width * scale));
         canvas.height = Math.max(1, Math.round(bitmap.height * scale));
-        canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+        const context = canvas.getContext("2d");
+        context.imageSmoothingQuality = "high";
+        context.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
         return canvas;
       }));
     }
-    return shrunk.get(file);
+    return sizes.get(side);
   }
 
   const shrink = (file, side) => shrunkCanvas(file, side)
@@ -126,21 +130,55 @@
     shownUrl = url;
   }
 
-  async function paintOnDevice(content, network, strength) {
-    const canvas = await shrunkCanvas(content, SIDE);
+  // The photo at most `side` px, painted by the preset's network on this device: {image: ImageData, backend, seconds}.
+  async function paintPhoto(content, network, side) {
+    const options = { strength: Number(field("strength").value), preserveColor: field("preserve_color").checked };
+    const canvas = await shrunkCanvas(content, side);
     const photo = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
     const started = performance.now();
-    const { image, backend } = await window.AtelierDevice.paint(ORT, network, photo, {
-      strength: Number(strength), preserveColor: field("preserve_color").checked,
-    });
-    const seconds = ((performance.now() - started) / 1000).toFixed(2);
-    const painted = document.createElement("canvas");
-    painted.width = image.width;
-    painted.height = image.height;
-    painted.getContext("2d").putImageData(image, 0, 0);
-    const blob = await new Promise((resolve) => painted.toBlob(resolve, "image/png"));
-    showPreview(URL.createObjectURL(blob), strength, "device");
+    const painted = await window.AtelierDevice.paint(ORT, network, photo, options);
+    return { ...painted, seconds: ((performance.now() - started) / 1000).toFixed(2) };
+  }
+
+  function toPng(image) {
+    const canvas = document.createElement("canvas");
+    canvas.width = image.width;
+    canvas.height = image.height;
+    canvas.getContext("2d").putImageData(image, 0, 0);
+    return new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
+  }
+
+  async function paintOnDevice(content, network, strength) {
+    const { image, backend, seconds } = await paintPhoto(content, network, SIDE);
+    showPreview(URL.createObjectURL(await toPng(image)), strength, "device");
     showStatus(`Painted on your device (${backend}, ${seconds} s): ${SIDE} px, strength ${strength}.`);
+  }
+
+  // "Paint it on my device": the whole picture at the chosen size, stored in the gallery like a worker's result.
+  async function paintAndSave() {
+    const network = presetNetwork();
+    const content = upload("content");
+    if (!network || !content) return;
+    const button = part("paint-on-device");
+    const side = Number(field("max_side").value);
+    button.disabled = true;
+    part("device-status").textContent = `Painting ${side} px on your device…`;
+    try {
+      const { image } = await paintPhoto(content, network, side);
+      const data = new FormData(form);
+      data.set("result", await toPng(image), "painting.png");
+      const response = await fetch(form.dataset.deviceUrl + window.location.search, { method: "POST", body: data, credentials: "same-origin" });
+      const body = await response.json().catch(() => ({}));
+      if (response.ok) {
+        window.location.assign(body.url);
+        return;
+      }
+      part("device-status").textContent = body.error || `The picture could not be saved (${response.status}).`;
+    } catch (error) {
+      part("device-status").textContent = "Your device could not paint this picture; \"Paint it\" paints it on our server.";
+    } finally {
+      button.disabled = false;
+    }
   }
 
   async function renderPreview() {
@@ -152,6 +190,7 @@
     const method = field("method").value;
     const active = ["arbitrary", "fast"].includes(method) && content && rows().some(hasStyle);
     part("preview").hidden = !active;
+    part("paint-on-device").hidden = true; // until this device has painted the preview
     if (!active) return;
     busy = true;
     const strength = field("strength").value;
@@ -161,6 +200,7 @@
       if (network && !deviceFailed && window.AtelierDevice) {
         try {
           await paintOnDevice(content, network, strength);
+          part("paint-on-device").hidden = false;
           return;
         } catch (error) {
           deviceFailed = true;
@@ -227,6 +267,7 @@
   field("strength").addEventListener("input", () => {
     part("strength-value").textContent = Number(field("strength").value).toFixed(2);
   });
+  part("paint-on-device").addEventListener("click", paintAndSave);
   form.addEventListener("input", schedulePreview);
   form.addEventListener("change", schedulePreview);
   addButton.hidden = rows().length >= MAX_ROWS;

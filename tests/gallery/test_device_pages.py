@@ -10,6 +10,8 @@ from playwright.sync_api import expect
 from PIL import Image
 from stylecore import Engine
 
+from gallery import services
+from gallery.models import Artwork
 from scripts.device_timing import builds, mean_difference, paint_in_page, photo
 from tests.gallery.factories import PASSWORD
 
@@ -52,7 +54,8 @@ def test_it_paints_the_live_preview_on_the_device_like_the_server(page, live_ser
     preview = page.locator("[data-role=preview-image]")
     expect(preview).to_have_attribute("data-painted-on", "device")
     shown = base64.b64decode(page.evaluate("""async () => {
-      const bytes = new Uint8Array(await (await fetch(document.querySelector("[data-role=preview-image]").src)).arrayBuffer());
+      const shown = await fetch(document.querySelector("[data-role=preview-image]").src);
+      const bytes = new Uint8Array(await shown.arrayBuffer());
       return btoa(Array.from(bytes, (byte) => String.fromCharCode(byte)).join(""));
     }"""))
     painted = Image.open(io.BytesIO(shown)).convert("RGB")
@@ -88,3 +91,27 @@ def test_it_paints_on_the_server_when_onnxruntime_web_does_not_load(
     status = page.locator("[data-role=preview-status]")
     expect(status).to_have_text("Painted on our server, with the Any style method: 256 px, strength 1.", timeout=30_000)
     expect(page.locator("[data-role=preview-image]")).to_have_attribute("data-painted-on", "server")
+    expect(page.locator("[data-role=paint-on-device]")).to_be_hidden()  # offered once this device painted a preview
+
+
+def test_it_paints_the_whole_picture_on_the_device_into_the_gallery(
+    page, live_server, owner, device_preset, redis_queue, tmp_path
+):
+    picture = photo(512)  # the size asked for, so neither side resamples it
+    (tmp_path / "hopper.png").write_bytes(png(picture))
+    _open_form(page, live_server.url, owner)
+    page.set_input_files("#id_content", str(tmp_path / "hopper.png"))
+    page.click(f".preset-option:has(input[value='{device_preset.pk}'])")
+    page.select_option("#id_max_side", "512")
+    button = page.locator("[data-role=paint-on-device]")
+    expect(button).to_be_visible(timeout=60_000)
+    button.click()
+    page.wait_for_url(f"{live_server.url}/artworks/*/")
+
+    artwork = Artwork.objects.get()
+    assert (artwork.owner, artwork.width, artwork.height) == (owner, *picture.size)
+    assert artwork.job.worker_id == services.DEVICE_WORKER and redis_queue.count == 0
+    with artwork.image.open("rb") as handle:
+        stored = Image.open(handle).convert("RGB")
+    assert mean_difference(stored, server_render(picture, device_preset.name)) <= TOLERANCE
+
