@@ -6,15 +6,21 @@ STAMP := $(VENV)/.requirements-installed
 STYLECORE_CACHE ?= var/cache/stylecore
 BACKBONE := $(STYLECORE_CACHE)/vgg16_imagenet.pt $(STYLECORE_CACHE)/vgg16_hed.pt
 CHROMIUM := /usr/bin/chromium
+# onnxruntime-web (package-lock.json) runs the fast presets in the browser; only the files the pages load are served:
+# the WebAssembly build, and the WebGPU one (with its own WebAssembly fallback) for browsers that have a GPU adapter.
+NPM_STAMP := node_modules/.atelier-installed
+ORT_VENDOR := vendor/onnxruntime-web
+ORT_FILES := $(addprefix $(ORT_VENDOR)/,ort.wasm.min.mjs ort-wasm-simd-threaded.mjs ort-wasm-simd-threaded.wasm \
+	ort.webgpu.min.mjs ort-wasm-simd-threaded.asyncify.mjs ort-wasm-simd-threaded.asyncify.wasm)
 
 export STYLECORE_CACHE
 
-.PHONY: run test bench venv backbone browser
+.PHONY: run test bench venv backbone browser vendor
 
-run: $(BACKBONE)
+run: $(BACKBONE) $(ORT_FILES)
 	$(PY) -m scripts.run
 
-test: $(BACKBONE) $(CHROMIUM)
+test: $(BACKBONE) $(CHROMIUM) $(ORT_FILES)
 	$(PY) -m pytest tests/
 
 # Latency, memory and quality diagnostics into docs/benchmarks.md (the peer: pip install -r requirements-bench.txt).
@@ -27,6 +33,8 @@ backbone: $(BACKBONE)
 
 browser: $(CHROMIUM)
 
+vendor: $(ORT_FILES)
+
 # Re-installs only when a requirements file changed since the last install.
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +44,16 @@ $(STAMP): requirements.txt requirements-dev.txt
 # Order-only: a requirements change must not re-convert an existing backbone file.
 $(BACKBONE) &: | $(STAMP)
 	$(PY) -m stylecore backbone
+
+# Re-installs only when node_modules is missing or the lockfile changed; exactly the locked versions.
+$(NPM_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 18 or later (apt-get install nodejs npm)." >&2; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+$(ORT_VENDOR)/%: $(NPM_STAMP)
+	@mkdir -p $(ORT_VENDOR)
+	cp node_modules/onnxruntime-web/dist/$* $@
 
 $(CHROMIUM):
 	@if [ "$$(id -u)" = 0 ]; then \

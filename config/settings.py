@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from csp.constants import NONE, SELF
+from csp.constants import NONE, SELF, WASM_UNSAFE_EVAL
 
 from config.env import (
     env_bool,
@@ -138,7 +138,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = env_path("STATIC_ROOT", BASE_DIR / "staticfiles")
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# onnxruntime-web, copied from node_modules by `make vendor` (part of `make run` and `make test`).
+STATICFILES_DIRS = [BASE_DIR / "static", ("onnxruntime-web", BASE_DIR / "vendor" / "onnxruntime-web")]
 
 # Uploaded and generated images are private: there is deliberately no MEDIA_URL
 # route. Files are read back through gallery.views (serve_file) after an access check.
@@ -199,7 +200,7 @@ SECURE_PROXY_SSL_HEADER = (_PROXY_SSL_HEADER, "https") if _PROXY_SSL_HEADER else
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
-        "script-src": [SELF],
+        "script-src": [SELF, WASM_UNSAFE_EVAL],  # onnxruntime-web compiles its WebAssembly (on-device presets)
         "style-src": [SELF],
         "img-src": [SELF, "blob:", "data:"],
         "connect-src": [SELF],

@@ -280,6 +280,27 @@ class StyleJobForm(forms.Form):
         )
 
 
+class DevicePaintForm(StyleJobForm):
+    """The job form plus the picture the visitor's browser painted with the preset's network (the fast method), at
+    the size the job asks for: it goes through the same upload checks as any image."""
+
+    result = CleanImageField(label="The painted picture")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("method") != StyleJob.Method.FAST:
+            self.add_error("method", "Only the fast method paints on your device.")
+        content, result, side = cleaned.get("content"), cleaned.get("result"), cleaned.get("max_side")
+        if content and result and side:
+            width, height = content.clean_image.image.size
+            scale = min(1.0, side / max(width, height))
+            expected = (max(1, round(width * scale)), max(1, round(height * scale)))
+            # One pixel of slack: the browser rounds halves up, Python to even.
+            if any(abs(got - want) > 1 for got, want in zip(result.clean_image.image.size, expected)):
+                self.add_error("result", f"The painted picture must be {expected[0]} x {expected[1]} px.")
+        return cleaned
+
+
 class PreviewForm(StyleJobForm):
     """The job form's fields for a live preview: small images only, and the any-style method only."""
 

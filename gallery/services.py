@@ -13,9 +13,10 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
 from gallery import fairqueue, images, provenance, quotas
-from gallery.models import Artwork, IllegalTransitionError, JobStyle, Preset, Profile, SourceImage, StyleJob
+from gallery.models import Artwork, JobStyle, Preset, Profile, SourceImage, StyleJob
 
 AVATAR_SIDE = 256
+DEVICE_WORKER = "visitor's device"  # the worker_id of a job painted in the visitor's browser
 MIN_STYLE_SCALE = 64  # the engine encodes a style at 64-2048 px
 
 
@@ -163,6 +164,25 @@ def create_job(owner, request: JobRequest) -> StyleJob:
 
     Raises quotas.QuotaError when the owner is over a job quota.
     """
+    return _create_job(owner, request, lambda job: transaction.on_commit(partial(enqueue_job, job)))
+
+
+def create_device_artwork(owner, request: JobRequest, result: Image.Image) -> Artwork:
+    """A picture the visitor's browser painted with a preset's network: its job stored as create_job stores one,
+    under the same quotas, and finished with ``result`` (already through the upload checks) instead of enqueued.
+
+    Raises quotas.QuotaError when the owner is over a job quota.
+    """
+
+    def finish(job: StyleJob) -> None:
+        job.mark_running(DEVICE_WORKER)
+        save_artwork(job, result)
+
+    return _create_job(owner, request, finish).artwork
+
+
+def _create_job(owner, request: JobRequest, finish) -> StyleJob:
+    """The rows and files of a job, in one transaction; ``finish(job)`` runs last inside it."""
     stored = []
     try:
         with transaction.atomic():
@@ -193,7 +213,7 @@ def create_job(owner, request: JobRequest) -> StyleJob:
                 JobStyle.objects.create(
                     job=job, position=position, preset=choice.preset, image=image, weight=choice.weight / total
                 )
-            transaction.on_commit(partial(enqueue_job, job))
+            finish(job)
     except Exception:
         _delete_files(*stored)
         raise

@@ -50,8 +50,6 @@ def cmd_presets(args) -> int:
 
 
 def cmd_stylize(args) -> int:
-    from PIL import Image
-
     from .imageio import open_image
     from .inference import Engine
 

@@ -6,10 +6,11 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import condition, require_GET, require_POST
 
-from gallery import access, services
+from gallery import access, networks, services
 from gallery.forms import ProfileForm, SignUpForm
 from gallery.models import Preset
 from gallery.ratelimit import limit_posts
@@ -59,6 +60,22 @@ def source_image(request, source_id: int):
 
 def preset_preview(request, name: str):
     return serve_file(access.get_preset(name).preview, public=True)
+
+
+def _network(name: str):
+    path = networks.network_path(access.get_preset(name).name)
+    if path is None:
+        raise Http404
+    return path
+
+
+@require_GET
+@condition(etag_func=lambda request, name: networks.network_sha256(_network(name)))
+def preset_network(request, name: str):
+    """The preset's ONNX network, for onnxruntime-web. The ETag is its sha256: a revalidation costs a 304."""
+    response = FileResponse(_network(name).open("rb"), content_type="application/octet-stream")
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
 
 
 def avatar(request, user_id: int):

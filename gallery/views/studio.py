@@ -5,10 +5,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from gallery import access, community, images, services
-from gallery.forms import PreviewForm, StyleJobForm
+from gallery import access, community, images, networks, services
+from gallery.forms import DevicePaintForm, PreviewForm, StyleJobForm
 from gallery.models import IllegalTransitionError, JobStyle
 from gallery.quotas import QuotaError
 from gallery.ratelimit import limit_posts
@@ -43,7 +44,8 @@ def job_new(request):
         "upload_limit_mp": f"{settings.UPLOAD_MAX_PIXELS / 1e6:g}",
         "preview_side": settings.PREVIEW_SIDE,
     }
-    context = {"form": form, "remix": remix.artwork, "max_styles": JobStyle.MAX_PER_JOB, **limits}
+    context = {"form": form, "remix": remix.artwork, "max_styles": JobStyle.MAX_PER_JOB,
+               "device_presets": networks.device_presets(), **limits}
     return render(request, "gallery/job_new.html", context)
 
 
@@ -69,6 +71,24 @@ def job_preview(request):
     response = HttpResponse(images.encode_jpeg(preview), content_type="image/jpeg")
     response["Cache-Control"] = "no-store"
     return response
+
+
+@limit_posts("upload", key="user_or_ip", json=True)
+@login_required
+@require_POST
+def job_device(request):
+    """The job form with the picture the visitor's browser painted: stored as an artwork, no worker involved.
+    Answers the artwork's address as JSON, or the form's errors."""
+    remix = community.remix(request.user, request.GET.get("remix"))
+    form = DevicePaintForm(request.POST, request.FILES, owner=request.user, shared_styles=remix.shared)
+    if not form.is_valid():
+        return JsonResponse({"error": " ".join(form.all_errors())}, status=400)
+    try:
+        result = form.cleaned_data["result"].clean_image.image
+        artwork = services.create_device_artwork(request.user, form.to_request(), result)
+    except QuotaError as exc:
+        return JsonResponse({"error": str(exc)}, status=429)
+    return JsonResponse({"url": reverse("gallery:artwork_detail", args=[artwork.pk])})
 
 
 @login_required

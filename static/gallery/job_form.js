@@ -1,7 +1,8 @@
 // The new-picture form: style rows (one for the common case, up to four for a blend), the method kept in step with
-// the chosen styles, and a live 256 px preview of the "Any style" method while the user moves the strength slider.
-// Changes are debounced, photos are shrunk in the browser first, and a page never has more than one preview
-// rendering on the server.
+// the chosen styles, and a live 256 px preview while the user moves the strength slider. A fast preset is painted on
+// the visitor's device (device.js) when onnxruntime-web runs here; everything else, and a preset when it does not, is
+// painted on the server. Changes are debounced, photos are shrunk in the browser first, and a page never has more
+// than one preview rendering at a time.
 (function () {
   "use strict";
   const form = document.getElementById("job-form");
@@ -15,25 +16,39 @@
   const SIDE = Number(form.dataset.previewSide);
   const STYLE_SIDE = 2 * SIDE;
   const DEBOUNCE_MS = 250;
-  const shrunk = new Map(); // File -> Promise<Blob>, so each upload is shrunk once
+  const shrunk = new Map(); // File -> side -> Promise<canvas>, so each upload is shrunk once per size
   let timer = null;
   let busy = false; // one preview in flight per page: a change made meanwhile is rendered when it returns
   let stale = false;
   let shownUrl = null;
 
-  function shrink(file, side) {
-    if (!shrunk.has(file)) {
-      shrunk.set(file, createImageBitmap(file).then((bitmap) => {
+  const files = form.dataset; // onnxruntime-web's files, at their static URLs
+  const ORT = {
+    wasm: { module: files.ortWasm, loader: files.ortWasmLoader, binary: files.ortWasmBinary },
+    webgpu: { module: files.ortWebgpu, loader: files.ortWebgpuLoader, binary: files.ortWebgpuBinary },
+  };
+  let deviceFailed = false; // onnxruntime-web or the network did not load: the server paints from then on
+
+  function shrunkCanvas(file, side) {
+    if (!shrunk.has(file)) shrunk.set(file, new Map());
+    const sizes = shrunk.get(file);
+    if (!sizes.has(side)) {
+      sizes.set(side, createImageBitmap(file).then((bitmap) => {
         const scale = Math.min(1, side / Math.max(bitmap.width, bitmap.height));
         const canvas = document.createElement("canvas");
         canvas.width = Math.max(1, Math.round(bitmap.width * scale));
         canvas.height = Math.max(1, Math.round(bitmap.height * scale));
-        canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
-        return new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.9));
+        const context = canvas.getContext("2d");
+        context.imageSmoothingQuality = "high";
+        context.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+        return canvas;
       }));
     }
-    return shrunk.get(file);
+    return sizes.get(side);
   }
+
+  const shrink = (file, side) => shrunkCanvas(file, side)
+    .then((canvas) => new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.9)));
 
   const rows = () => Array.from(rowsBox.querySelectorAll("[data-role=style-row]"));
   const inRow = (row, kind) => Array.from(row.querySelectorAll(`[name$="-${kind}"]`));
@@ -98,20 +113,103 @@
     part("preview-status").textContent = text;
   }
 
+  // The network of the one preset a fast job would paint, or null.
+  function presetNetwork() {
+    const chosen = rows().filter(hasStyle);
+    if (field("method").value !== "fast" || chosen.length !== 1) return null;
+    const radio = inRow(chosen[0], "preset").find((input) => input.checked);
+    return radio ? radio.closest("[data-network]")?.dataset.network || null : null;
+  }
+
+  function showPreview(url, strength, where) {
+    const image = part("preview-image");
+    image.src = url;
+    image.dataset.strength = strength;
+    image.dataset.paintedOn = where;
+    if (shownUrl) URL.revokeObjectURL(shownUrl);
+    shownUrl = url;
+  }
+
+  // The photo at most `side` px, painted by the preset's network on this device: {image: ImageData, backend, seconds}.
+  async function paintPhoto(content, network, side) {
+    const options = { strength: Number(field("strength").value), preserveColor: field("preserve_color").checked };
+    const canvas = await shrunkCanvas(content, side);
+    const photo = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
+    const started = performance.now();
+    const painted = await window.AtelierDevice.paint(ORT, network, photo, options);
+    return { ...painted, seconds: ((performance.now() - started) / 1000).toFixed(2) };
+  }
+
+  function toPng(image) {
+    const canvas = document.createElement("canvas");
+    canvas.width = image.width;
+    canvas.height = image.height;
+    canvas.getContext("2d").putImageData(image, 0, 0);
+    return new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
+  }
+
+  async function paintOnDevice(content, network, strength) {
+    const { image, backend, seconds } = await paintPhoto(content, network, SIDE);
+    showPreview(URL.createObjectURL(await toPng(image)), strength, "device");
+    showStatus(`Painted on your device (${backend}, ${seconds} s): ${SIDE} px, strength ${strength}.`);
+  }
+
+  // "Paint it on my device": the whole picture at the chosen size, stored in the gallery like a worker's result.
+  async function paintAndSave() {
+    const network = presetNetwork();
+    const content = upload("content");
+    if (!network || !content) return;
+    const button = part("paint-on-device");
+    const side = Number(field("max_side").value);
+    button.disabled = true;
+    part("device-status").textContent = `Painting ${side} px on your device…`;
+    try {
+      const { image } = await paintPhoto(content, network, side);
+      const data = new FormData(form);
+      data.set("result", await toPng(image), "painting.png");
+      const response = await fetch(form.dataset.deviceUrl + window.location.search, { method: "POST", body: data, credentials: "same-origin" });
+      const body = await response.json().catch(() => ({}));
+      if (response.ok) {
+        window.location.assign(body.url);
+        return;
+      }
+      part("device-status").textContent = body.error || `The picture could not be saved (${response.status}).`;
+    } catch (error) {
+      part("device-status").textContent = "Your device could not paint this picture; \"Paint it\" paints it on our server.";
+    } finally {
+      button.disabled = false;
+    }
+  }
+
   async function renderPreview() {
     if (busy) {
       stale = true;
       return;
     }
     const content = upload("content");
-    const active = field("method").value === "arbitrary" && content && rows().some(hasStyle);
+    const method = field("method").value;
+    const active = ["arbitrary", "fast"].includes(method) && content && rows().some(hasStyle);
     part("preview").hidden = !active;
+    part("paint-on-device").hidden = true; // until this device has painted the preview
     if (!active) return;
     busy = true;
     const strength = field("strength").value;
     showStatus("Painting the preview…");
     try {
+      const network = presetNetwork();
+      if (network && !deviceFailed && window.AtelierDevice) {
+        try {
+          await paintOnDevice(content, network, strength);
+          part("paint-on-device").hidden = false;
+          return;
+        } catch (error) {
+          deviceFailed = true;
+          console.warn("Painting on this device failed; the server paints the preview instead.", error);
+        }
+      }
       const data = new FormData(form);
+      // The server previews with the "Any style" method; a preset's own network runs on the visitor's device only.
+      data.set("method", "arbitrary");
       data.set("content", await shrink(content, SIDE), "preview.jpg");
       for (const input of form.querySelectorAll('input[type=file][name^="styles-"]')) {
         if (input.files.length) data.set(input.name, await shrink(input.files[0], STYLE_SIDE), "style.jpg");
@@ -124,13 +222,9 @@
         showStatus(body.error || `The preview failed (${response.status}).`);
         return;
       }
-      const url = URL.createObjectURL(await response.blob());
-      const image = part("preview-image");
-      image.src = url;
-      image.dataset.strength = strength;
-      if (shownUrl) URL.revokeObjectURL(shownUrl);
-      shownUrl = url;
-      showStatus(`Live preview at ${SIDE} px, strength ${strength}.`);
+      showPreview(URL.createObjectURL(await response.blob()), strength, "server");
+      const how = method === "fast" ? ", with the Any style method" : "";
+      showStatus(`Painted on our server${how}: ${SIDE} px, strength ${strength}.`);
     } catch (error) {
       showStatus("The preview could not be loaded; it will retry on the next change.");
     } finally {
@@ -173,6 +267,7 @@
   field("strength").addEventListener("input", () => {
     part("strength-value").textContent = Number(field("strength").value).toFixed(2);
   });
+  part("paint-on-device").addEventListener("click", paintAndSave);
   form.addEventListener("input", schedulePreview);
   form.addEventListener("change", schedulePreview);
   addButton.hidden = rows().length >= MAX_ROWS;

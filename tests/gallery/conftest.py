@@ -1,5 +1,8 @@
 """The cast every gallery test uses: an owner, another user, a moderator and an anonymous visitor."""
 
+import shutil
+from pathlib import Path
+
 import django_rq
 import pytest
 from django.conf import settings
@@ -108,6 +111,19 @@ def preset(db):
 
     services.seed_presets(read_engine_presets())
     return Preset.objects.get(name=TEST_PRESET)
+
+
+SHIPPED_NETWORK = Path(__file__).resolve().parents[2] / "weights" / "presets" / "starry_night.onnx"
+
+
+@pytest.fixture
+def device_preset(preset):
+    """The suite's preset with a trained ONNX network (a shipped one; the suite's own preset has none), so browsers
+    and the engine can paint it with the fast method; ``.network`` is the installed file."""
+    preset.network = Path(settings.STYLECORE_WEIGHTS) / "presets" / f"{preset.name}.onnx"
+    shutil.copyfile(SHIPPED_NETWORK, preset.network)
+    yield preset
+    preset.network.unlink()
 
 
 @pytest.fixture

@@ -87,6 +87,7 @@ def test_it_previews_an_uploaded_style_live_as_the_strength_slider_moves(
     # The browser shrinks the 400x300 photo to the preview's 256 px before sending it.
     page.wait_for_function("() => document.querySelector('[data-role=preview-image]').complete")
     assert page.eval_on_selector("[data-role=preview-image]", "img => img.naturalWidth") == 256
+    expect(page.locator("[data-role=preview-status]")).to_have_text("Painted on our server: 256 px, strength 1.")
 
     page.fill("#id_strength", "0.4")
     expect(page.locator("[data-role=strength-value]")).to_have_text("0.40")

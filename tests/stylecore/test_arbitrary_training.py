@@ -3,14 +3,9 @@ import json
 import pytest
 import torch
 
-from stylecore.backbones import load_backbone
 from stylecore.errors import CheckpointError, InvalidOptionError
-from stylecore.imageio import open_image, to_tensor
-from stylecore.networks.arbitrary import ArbitraryConfig, ArbitraryStyleNet, apply_transform, separable_from_dense
-from stylecore.sidecars import write_sidecar
-from stylecore.losses import relative_mse
-from stylecore.training_arbitrary import (ArbitraryTrainConfig, add_margin, cut_margin, feature_transforms,
-                                         pair_losses, stylize_tensors, train_arbitrary)
+from stylecore.networks.arbitrary import ArbitraryConfig, ArbitraryStyleNet, separable_from_dense
+from stylecore.training_arbitrary import ArbitraryTrainConfig, pair_losses, train_arbitrary
 
 from .synthetic import REPO, draw_painting, draw_photo
 

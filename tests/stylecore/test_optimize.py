@@ -6,7 +6,7 @@ from stylecore import Engine, EngineConfig
 from stylecore.backbones import load_backbone
 from stylecore.configs import OptimizeConfig
 from stylecore.errors import InvalidOptionError
-from stylecore.imageio import to_array, to_tensor
+from stylecore.imageio import to_array
 from stylecore.losses import perceptual_loss
 from stylecore.ops import gram_matrix
 from stylecore.optimize import optimize

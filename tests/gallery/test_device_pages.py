@@ -1,0 +1,117 @@
+"""Fast presets painted in the visitor's browser by onnxruntime-web, against the engine's render of the same photo."""
+
+import base64
+import io
+
+import pytest
+from django.conf import settings
+from django.templatetags.static import static
+from playwright.sync_api import expect
+from PIL import Image
+from stylecore import Engine
+
+from gallery import services
+from gallery.models import Artwork
+from scripts.device_timing import builds, mean_difference, paint_in_page, photo
+from tests.gallery.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db(transaction=True)
+TOLERANCE = 2  # mean absolute difference, in 0-255 levels
+
+
+def png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def server_render(image: Image.Image, preset: str, **options) -> Image.Image:
+    """The engine's fast render, as a worker paints it (ONNX Runtime, the same network file)."""
+    engine = Engine.load(settings.STYLECORE_WEIGHTS)
+    return engine.stylize(image, preset=preset, method="fast", max_side=max(image.size), **options)
+
+
+def _open_form(page, base_url: str, user) -> None:
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button:has-text('Log in')")
+    page.goto(f"{base_url}/jobs/new/")
+
+
+def test_it_paints_the_live_preview_on_the_device_like_the_server(page, live_server, owner, device_preset, tmp_path):
+    picture = photo(256)  # already the preview's size, so the browser does not resample it
+    (tmp_path / "hopper.png").write_bytes(png(picture))
+    server_previews = []
+    page.on("request", lambda request: "/jobs/preview/" in request.url and server_previews.append(request.url))
+    _open_form(page, live_server.url, owner)
+    page.set_input_files("#id_content", str(tmp_path / "hopper.png"))
+    page.click(f".preset-option:has(input[value='{device_preset.pk}'])")
+    expect(page.locator("#id_method")).to_have_value("fast")
+
+    status = page.locator("[data-role=preview-status]")
+    expect(status).to_contain_text("Painted on your device (WebAssembly", timeout=60_000)
+    preview = page.locator("[data-role=preview-image]")
+    expect(preview).to_have_attribute("data-painted-on", "device")
+    shown = base64.b64decode(page.evaluate("""async () => {
+      const shown = await fetch(document.querySelector("[data-role=preview-image]").src);
+      const bytes = new Uint8Array(await shown.arrayBuffer());
+      return btoa(Array.from(bytes, (byte) => String.fromCharCode(byte)).join(""));
+    }"""))
+    painted = Image.open(io.BytesIO(shown)).convert("RGB")
+    assert mean_difference(painted, server_render(picture, device_preset.name)) <= TOLERANCE
+
+    page.fill("#id_strength", "0.5")
+    expect(preview).to_have_attribute("data-strength", "0.5", timeout=30_000)
+    expect(status).to_contain_text("Painted on your device")
+    assert server_previews == []
+
+
+def test_it_keeps_the_photos_colours_and_the_strength_as_the_engine_does(page, live_server, owner, device_preset):
+    picture = photo(512)
+    _open_form(page, live_server.url, owner)
+    network = page.get_attribute(f".preset-option:has(input[value='{device_preset.pk}'])", "data-network")
+    ort = builds(lambda file: live_server.url + static(f"onnxruntime-web/{file}"))
+    painted, backend, _ = paint_in_page(page, ort, network, picture, strength=0.6, preserveColor=True)
+    assert backend == "WebAssembly"
+    expected = server_render(picture, device_preset.name, strength=0.6, preserve_color=True)
+    assert mean_difference(painted, expected) <= TOLERANCE
+    # And the check can fail: the full-strength painting is far from this one.
+    assert mean_difference(painted, server_render(picture, device_preset.name)) > 10
+
+
+def test_it_paints_on_the_server_when_onnxruntime_web_does_not_load(
+    page, live_server, owner, device_preset, arbitrary_weights, redis_queue, tmp_path
+):
+    (tmp_path / "hopper.png").write_bytes(png(photo(256)))
+    page.route("**/static/onnxruntime-web/**", lambda route: route.abort())
+    _open_form(page, live_server.url, owner)
+    page.set_input_files("#id_content", str(tmp_path / "hopper.png"))
+    page.click(f".preset-option:has(input[value='{device_preset.pk}'])")
+    status = page.locator("[data-role=preview-status]")
+    expect(status).to_have_text("Painted on our server, with the Any style method: 256 px, strength 1.", timeout=30_000)
+    expect(page.locator("[data-role=preview-image]")).to_have_attribute("data-painted-on", "server")
+    expect(page.locator("[data-role=paint-on-device]")).to_be_hidden()  # offered once this device painted a preview
+
+
+def test_it_paints_the_whole_picture_on_the_device_into_the_gallery(
+    page, live_server, owner, device_preset, redis_queue, tmp_path
+):
+    picture = photo(512)  # the size asked for, so neither side resamples it
+    (tmp_path / "hopper.png").write_bytes(png(picture))
+    _open_form(page, live_server.url, owner)
+    page.set_input_files("#id_content", str(tmp_path / "hopper.png"))
+    page.click(f".preset-option:has(input[value='{device_preset.pk}'])")
+    page.select_option("#id_max_side", "512")
+    button = page.locator("[data-role=paint-on-device]")
+    expect(button).to_be_visible(timeout=60_000)
+    button.click()
+    page.wait_for_url(f"{live_server.url}/artworks/*/")
+
+    artwork = Artwork.objects.get()
+    assert (artwork.owner, artwork.width, artwork.height) == (owner, *picture.size)
+    assert artwork.job.worker_id == services.DEVICE_WORKER and redis_queue.count == 0
+    with artwork.image.open("rb") as handle:
+        stored = Image.open(handle).convert("RGB")
+    assert mean_difference(stored, server_render(picture, device_preset.name)) <= TOLERANCE
+
