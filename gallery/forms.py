@@ -101,7 +101,7 @@ class SharedStyleChoiceField(forms.ModelChoiceField):
 METHOD_CHOICES = [
     (StyleJob.Method.FAST, "Fast (presets only)"),
     (StyleJob.Method.ARBITRARY, "Any style (about a second)"),
-    (StyleJob.Method.OPTIMIZE, "High quality (minutes)"),
+    (StyleJob.Method.OPTIMIZE, "High quality (up to about 1½ minutes)"),
 ]
 # The size at which the style image is encoded: a smaller encoding makes its brush strokes larger in the result.
 STYLE_SCALE_CHOICES = [(768, "Fine (small strokes)"), (512, "Medium"), (320, "Bold (large strokes)")]
