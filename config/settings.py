@@ -203,7 +203,7 @@ CONTENT_SECURITY_POLICY = {
         "script-src": [SELF, WASM_UNSAFE_EVAL],  # onnxruntime-web compiles its WebAssembly (on-device presets)
         "style-src": [SELF],
         "img-src": [SELF, "blob:", "data:"],
-        "connect-src": [SELF],
+        "connect-src": [SELF, "blob:"],  # the page reads back the previews it painted (blob: URLs)
         "form-action": [SELF],
         "frame-ancestors": [NONE],
         "base-uri": [NONE],

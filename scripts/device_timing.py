@@ -32,7 +32,10 @@ BUILDS = {
 }
 # Paints a PNG data URL with AtelierDevice.paint; answers the result as a base64 PNG and the seconds paint() took.
 PAINT = """async ([builds, network, photo, options]) => {
-  const bitmap = await createImageBitmap(await (await fetch(photo)).blob());
+  const element = new Image();  // img-src admits data: URLs; the page's CSP keeps fetch() to its own origin
+  element.src = photo;
+  await element.decode();
+  const bitmap = await createImageBitmap(element);
   const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
   const context = canvas.getContext("2d");
   context.drawImage(bitmap, 0, 0);

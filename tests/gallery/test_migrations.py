@@ -10,6 +10,14 @@ ROWS = [("gallery", "0009_remove_style_slots")]
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def _latest_schema_afterwards():
+    """The other tests share this database: leave it at the newest migrations, whatever a test migrated to."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 def _migrate(target):
     executor = MigrationExecutor(connection)
     executor.migrate(target)

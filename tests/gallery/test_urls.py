@@ -32,10 +32,6 @@ def test_it_answers_404_to_crafted_urls(url, clients, superuser_client):
         assert client.get(url).status_code in expected, role
 
 
-def test_it_ignores_an_unreadable_remix_id(clients, preset):
-    assert clients["owner"].get("/jobs/new/?remix=²").status_code == 200
-
-
 @pytest.mark.parametrize("url", RQ_DASHBOARD)
 def test_it_answers_404_to_a_queue_that_does_not_exist(url, superuser_client):
     assert superuser_client.get(url).status_code == 404
