@@ -49,3 +49,11 @@ def test_it_accepts_postgres_urls_only():
     assert (tcp["HOST"], tcp["PORT"], tcp["PASSWORD"], tcp["OPTIONS"]) == (
         "db.example", "6543", "p@ss", {"sslmode": "require"}
     )
+
+
+def test_every_size_the_form_offers_is_one_the_high_quality_method_renders():
+    from django.conf import settings
+
+    from stylecore import EngineConfig
+
+    assert max(settings.JOB_SIZE_CHOICES) <= EngineConfig().optimize_max_side

@@ -80,10 +80,6 @@ def test_it_delivers_the_size_asked_for(make_engine):
     assert out.size == (64, 40)
 
 
-def test_it_offers_the_sites_largest_size():
-    assert EngineConfig().optimize_max_side >= 1024
-
-
 def test_it_refuses_a_size_above_its_cap_instead_of_shrinking_it(make_engine, photo):
     engine = make_engine(optimize=TINY_OPTIMIZE, optimize_max_side=48)
     with pytest.raises(InvalidOptionError, match="at most 48 px"):
