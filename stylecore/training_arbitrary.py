@@ -75,6 +75,7 @@ class ArbitraryTrainConfig:
     distill_steps: int = 0
     init_from: str | None = None
     reconstruct_share: float = 0.15
+    reconstruct_pixel_weight: float = 10.0  # L1 to the photo, for the pairs at strength 0
     hue_jitter: float = 0.5  # paintings' hue rotated by up to this share of the colour wheel (data.CropSampler)
     ema_decay: float = 0.99  # 0: no average; else each decoder step moves the average (1 - ema_decay) of the way
     structure_weight: float = 2.0  # the output's VGG features against the photo's, at structure_layers
@@ -315,7 +316,7 @@ def _decoder_step(net: ArbitraryStyleNet, vgg, content: torch.Tensor, style: tor
     pixel = (out - content).abs().mean(dim=(1, 2, 3))
     styled = (config.style_weight * per["style"] + config.gram_weight * per["gram"]
               + config.content_weight * per["content"] + config.structure_weight * per["structure"])
-    loss_per = stylized * styled + reconstruct.float() * (10.0 * pixel + config.content_weight * per["content"])
+    loss_per = stylized * styled + reconstruct.float() * (config.reconstruct_pixel_weight * pixel + config.content_weight * per["content"])
     loss = loss_per.mean()
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
