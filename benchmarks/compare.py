@@ -14,7 +14,6 @@ from pathlib import Path
 from tqdm import tqdm
 
 from stylecore.backbones import load_backbone
-from stylecore.configs import OptimizeConfig
 from stylecore.data import list_images, split_validation
 from stylecore.errors import InvalidOptionError
 from stylecore.imageio import fit_within, open_image, to_tensor
@@ -74,7 +73,7 @@ def compare_arbitrary(weights: Path, content_dir: Path, style_dir: Path, markdow
 
     ``optimize=False`` leaves out the optimize method, ~10 s a pair at 256 px, for counts over many pairs."""
     check_strength(strength)  # before minutes of loading and rendering, not at the first pair
-    engine = Engine.load(weights, optimize=OptimizeConfig(style_size=size))
+    engine = Engine.load(weights)
     run = engine.arbitrary.metadata["config"]
     pairs = held_out_pairs(content_dir, style_dir, n_pairs, run["n_val_photos"], run["n_val_styles"])
     vgg = load_backbone()

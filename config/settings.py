@@ -118,7 +118,7 @@ CACHES = {
 }
 
 STYLECORE_WEIGHTS = env_path("STYLECORE_WEIGHTS", BASE_DIR / "weights")
-# Overrides for stylecore's OptimizeConfig, e.g. {"stage_iterations": [40, 20], "style_size": 256}.
+# Overrides for stylecore's OptimizeConfig, e.g. {"stage_iterations": [40, 20], "style_scale": 1.0}.
 STYLECORE_OPTIMIZE = env_json_object("STYLECORE_OPTIMIZE", {})
 
 AUTH_PASSWORD_VALIDATORS = [

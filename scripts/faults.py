@@ -49,7 +49,7 @@ class Site:
             "JOB_LOST_AFTER_SECONDS": "10",
             "SHUTDOWN_GRACE_SECONDS": "5",
             # Jobs of a few seconds each, so some wait while others run.
-            "STYLECORE_OPTIMIZE": '{"stage_iterations": [10], "style_size": 64}',
+            "STYLECORE_OPTIMIZE": '{"stage_iterations": [10]}',
             "PYTHONUNBUFFERED": "1",
             "JOB_QUOTA_ACTIVE": "100",
             "JOB_QUOTA_DAILY": "1000",

@@ -57,6 +57,20 @@ def preserve_color(content: np.ndarray, stylized: np.ndarray) -> np.ndarray:
     return np.clip(np.einsum("ij,njhw->nihw", _YIQ_TO_RGB, yiq), 0.0, 1.0).astype(np.float32)
 
 
+def match_colors(image: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """``image`` with the mean and covariance of ``reference``'s RGB colours (Gatys et al. 2017, sec. 5.2: an affine
+    map x -> A (x - mu_i) + mu_r with A = Sigma_r^1/2 Sigma_i^-1/2). Both (1, 3, H, W) in 0-1, sizes may differ."""
+    pixels, ref = image.reshape(3, -1).astype(np.float64), reference.reshape(3, -1).astype(np.float64)
+
+    def power(pix: np.ndarray, exponent: float) -> np.ndarray:
+        values, vectors = np.linalg.eigh(np.cov(pix) + _EPS * np.eye(3))
+        return vectors @ np.diag(np.clip(values, 1e-8, None) ** exponent) @ vectors.T
+
+    a = power(ref, 0.5) @ power(pixels, -0.5)
+    mean, ref_mean = pixels.mean(axis=1, keepdims=True), ref.mean(axis=1, keepdims=True)
+    return np.clip(a @ (pixels - mean) + ref_mean, 0.0, 1.0).reshape(image.shape).astype(np.float32)
+
+
 def _ramp(length: int, overlap: int) -> np.ndarray:
     """1 in the middle, linear ramps of ``overlap`` px at both ends (never exactly 0, so borders keep weight)."""
     weight = np.ones(length, np.float32)

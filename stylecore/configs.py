@@ -28,10 +28,16 @@ class OptimizeConfig:
     # at the size asked for. On 2 cores a VGG16 iteration costs ~16x more at 1024 px than at 256 px, so the coarse
     # stages settle the large forms and the full-size stage only sharpens them; at 1024 px the whole run stays within
     # about 90 s (docs/engine.md).
-    stage_iterations: tuple[int, ...] = (36, 10, 3)
-    style_size: int = 512
+    stage_iterations: tuple[int, ...] = (50, 12, 3)
+    # The painting's long side relative to the stage's long side, the same at every stage, so that every stage asks
+    # for brush strokes of the same size relative to the picture (a fixed painting size asks the coarse stages for
+    # larger strokes than the full-size stage, and the stages undo each other).
+    style_scale: float = 0.75
     seed: int = 0
-    loss: LossConfig = LossConfig(content_layers=("relu3_3",), style_weight=5.0, tv_weight=0.01)
+    # No relu4_3 Gram: its receptive field holds whole objects of the painting (dancers, boats), which it pasted into
+    # the photo's flat areas as ghosts (docs/quality.md).
+    loss: LossConfig = LossConfig(content_layers=("relu3_3",), style_layers=("relu1_2", "relu2_2", "relu3_3"),
+                                  style_weight=12.0, tv_weight=0.01)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -15,10 +15,10 @@ import numpy as np
 from PIL import Image
 
 from .arbitrary import ArbitraryStylizer
-from .arrays import crop_box, pad_for_network, preserve_color as keep_colors, run_tiled
+from .arrays import crop_box, match_colors, pad_for_network, preserve_color as keep_colors, run_tiled
 from .configs import EngineConfig
-from .errors import InvalidOptionError, MethodUnavailableError
-from .imageio import check_image, fit_within, from_array, to_array, to_rgb, to_tensor
+from .errors import InvalidOptionError
+from .imageio import check_image, fit_within, from_array, to_array, to_rgb
 from .presets import Preset, get_preset, load_transformer, read_presets
 from .runtime import onnx_session
 
@@ -115,21 +115,19 @@ class Engine:
         return torch
 
     def _optimize(self, x: np.ndarray, style_image: Image.Image, seed: int, progress: Progress | None) -> np.ndarray:
-        """Gatys from a warm start: the any-style network's render of the same painting (the photo itself when that
-        network is not installed), so the iterations refine a painting instead of starting one."""
+        """Gatys, coarse to fine, from the photo in the painting's colours: the palette is right from the first
+        iteration, so the iterations go to the strokes (docs/quality.md)."""
         from .backbones import load_backbone
         from .optimize import optimize
 
         torch = self._torch()
         if self._vgg is None:
             self._vgg = load_backbone(cache_dir=self.cache_dir)
-        try:
-            init = torch.from_numpy(self.arbitrary.stylize(x, [style_image], None,
-                                                           style_scale=self.config.optimize.style_size, progress=None))
-        except MethodUnavailableError:
-            init = None
-        style = to_tensor(fit_within(style_image, self.config.optimize.style_size))
-        out = optimize(self._vgg, torch.from_numpy(x), style, replace(self.config.optimize, seed=seed), progress, init)
+        config = replace(self.config.optimize, seed=seed)
+        # Sized here for the full-size stage (Lanczos); optimize() shrinks it for the coarser stages.
+        style = to_array(fit_within(style_image, round(config.style_scale * max(x.shape[-2:]))))
+        init = torch.from_numpy(match_colors(x, style))
+        out = optimize(self._vgg, torch.from_numpy(x), torch.from_numpy(style), config, progress, init)
         return out.numpy()
 
     def _net(self, preset: Preset):

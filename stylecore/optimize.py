@@ -2,7 +2,8 @@
 
 Coarse-to-fine (Gatys et al. 2017, sec. 4): optimise at a quarter, then half, then full size, each stage starting from
 the upsampled result of the previous one. The cheap low-resolution stages settle the large-scale structure, so only a
-few expensive full-size iterations are needed. L-BFGS, as in the paper.
+few expensive full-size iterations are needed. The painting is resized with every stage (``OptimizeConfig.style_scale``
+of the stage's long side), so all stages ask for strokes of the same relative size. L-BFGS, as in the paper.
 """
 
 from __future__ import annotations
@@ -21,19 +22,21 @@ def _resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=True).clamp(0, 1)
 
 
+def _scaled(style: torch.Tensor, long_side: int) -> torch.Tensor:
+    h, w = style.shape[-2:]
+    return _resize(style, (max(16, round(h * long_side / max(h, w))), max(16, round(w * long_side / max(h, w)))))
+
+
 def optimize(vgg, content: torch.Tensor, style: torch.Tensor, config: OptimizeConfig = OptimizeConfig(),
              progress: Callable[[int, int], None] | None = None, init: torch.Tensor | None = None) -> torch.Tensor:
     """content (1, 3, H, W), style (1, 3, h, w), both RGB 0-1 -> stylized (1, 3, H, W) in 0-1.
 
-    ``init`` (1, 3, H, W), for example a feed-forward result, is where the first stage starts (resized to it);
-    without it the first stage starts from the photo. Deterministic for a given seed and thread count.
+    ``init`` (1, 3, H, W), for example the photo in the painting's colours, is where the first stage starts (resized
+    to it); without it the first stage starts from the photo. Deterministic for a given seed and thread count.
     ``progress(done, total)`` is called after every iteration.
     """
     torch.manual_seed(config.seed)
     loss_cfg = config.loss
-    with torch.no_grad():
-        style_features = vgg(style, loss_cfg.style_layers)
-        grams = {name: gram_matrix(f) for name, f in style_features.items()}
     h, w = content.shape[-2:]
     n_stages = len(config.stage_iterations)
     total = sum(config.stage_iterations)
@@ -45,6 +48,8 @@ def optimize(vgg, content: torch.Tensor, style: torch.Tensor, config: OptimizeCo
         target = _resize(content, size) if factor > 1 else content
         with torch.no_grad():
             content_targets = vgg(target, loss_cfg.content_layers)
+            style_features = vgg(_scaled(style, round(config.style_scale * max(size))), loss_cfg.style_layers)
+            grams = {name: gram_matrix(f) for name, f in style_features.items()}
         if image is not None:
             start = _resize(image, size)
         elif init is not None:

@@ -62,7 +62,7 @@ def _start_servers_and_django() -> None:
             "STYLECORE_WEIGHTS": str(root / "weights"),
             "JOB_SIZE_CHOICES": "64,512",
             # Few iterations on tiny images: a real stylization in about a second, on a busy CPU too.
-            "STYLECORE_OPTIMIZE": '{"stage_iterations": [12, 8], "style_size": 128}',
+            "STYLECORE_OPTIMIZE": '{"stage_iterations": [12, 8]}',
             "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
             "WORKER_HEARTBEAT_SECONDS": "1",
             "DJANGO_SETTINGS_MODULE": "config.settings",

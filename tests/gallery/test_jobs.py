@@ -60,7 +60,7 @@ def test_it_fails_the_row_and_lets_rq_record_an_unexpected_error(owner, make_job
 @pytest.fixture
 def endless_optimize(settings):
     """An engine whose optimize method would run for minutes, so a 1 s timeout always hits it."""
-    settings.STYLECORE_OPTIMIZE = {"stage_iterations": [100000], "style_size": 64}
+    settings.STYLECORE_OPTIMIZE = {"stage_iterations": [100000]}
     jobs.get_engine.cache_clear()
     yield
     jobs.get_engine.cache_clear()

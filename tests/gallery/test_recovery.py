@@ -43,7 +43,7 @@ def test_it_requeues_a_job_whose_worker_was_killed_mid_job(owner, make_job, redi
         **os.environ,
         "DATABASE_URL": _test_database_url(),
         # Many iterations: the job must still be running when the worker is killed.
-        "STYLECORE_OPTIMIZE": '{"stage_iterations": [5000], "style_size": 64}',
+        "STYLECORE_OPTIMIZE": '{"stage_iterations": [5000]}',
     }
     worker = subprocess.Popen(
         [sys.executable, "manage.py", "rqworker", settings.OPTIMIZE_QUEUE, "--worker-class",

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_it_gives_back_a_job_interrupted_by_a_cold_shutdown_without_counting_it(owner, make_job, redis_queue):
     job = make_job(owner)
     env = {**os.environ, "DATABASE_URL": _test_database_url(),
-           "STYLECORE_OPTIMIZE": '{"stage_iterations": [5000], "style_size": 64}'}
+           "STYLECORE_OPTIMIZE": '{"stage_iterations": [5000]}'}
     worker = subprocess.Popen(
         [sys.executable, "manage.py", "rqworker", settings.OPTIMIZE_QUEUE, "--worker-class",
          "gallery.worker.AtelierWorker", "--serializer", settings.RQ_SERIALIZER],

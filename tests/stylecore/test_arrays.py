@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from stylecore.arrays import crop_box, pad_for_network, preserve_color, rgb_to_yiq
+from stylecore.arrays import crop_box, match_colors, pad_for_network, preserve_color, rgb_to_yiq
 from stylecore.imageio import from_array, to_array
 
 from .synthetic import draw_photo
@@ -59,3 +59,16 @@ def test_the_tiles_own_every_pixel_once():
         assert top % 8 == 0 and left % 8 == 0 and patch.shape[-2] % 8 == 0 and patch.shape[-1] % 8 == 0
         owned += patch[0, 0, top:top + th, left:left + tw].ravel().tolist()
     assert sorted(owned) == list(range(h * w))
+
+
+def test_match_colors_gives_the_reference_colour_mean_and_covariance():
+    rng = np.random.default_rng(0)
+    image = (0.3 + 0.2 * rng.random((1, 3, 40, 30))).astype(np.float32)
+    # A reference whose channels are correlated, with other means; its values stay inside 0-1 after the map.
+    base = rng.random((1, 1, 20, 50))
+    reference = np.concatenate([0.2 + 0.3 * base, 0.5 - 0.2 * base, 0.4 + 0.1 * rng.random((1, 1, 20, 50))], 1)
+    out = match_colors(image, reference.astype(np.float32))
+    assert out.shape == image.shape
+    pixels, ref = out.reshape(3, -1), reference.reshape(3, -1)
+    np.testing.assert_allclose(pixels.mean(1), ref.mean(1), atol=2e-3)
+    np.testing.assert_allclose(np.cov(pixels), np.cov(ref), atol=2e-3)
