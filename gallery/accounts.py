@@ -1,40 +1,90 @@
-"""Export of one's artworks as a zip (account deletion is services.delete_account)."""
+"""Export of one's data as a zip, and the names its files carry (account deletion is services.delete_account)."""
 
 import json
+import shutil
 import tempfile
 import zipfile
 
-from gallery.models import Artwork
+from django.utils.text import slugify
+
+from gallery.models import Artwork, SourceImage, StyleJob
 
 # Spooled to disk past this size, so an export of hundreds of full-size PNGs never sits in memory.
 EXPORT_SPOOL_BYTES = 16 * 1024 * 1024
+SOURCE_FOLDERS = {SourceImage.Kind.CONTENT: "photos", SourceImage.Kind.STYLE: "styles"}
 
 
-def export_artworks(user) -> tempfile.SpooledTemporaryFile:
-    """A zip of the user's artworks (full-size PNGs) and a manifest.json of their settings, rewound."""
+def artwork_file_name(artwork: Artwork) -> str:
+    """The name a full-size download is saved under: the site, the artwork's id and its styles, e.g.
+    ``atelier-12-the-starry-night-van-gogh.png``; the id keeps two pictures in one style apart."""
+    label = slugify(artwork.job.style_label)[:60].strip("-")
+    return f"atelier-{artwork.pk}-{label}.png" if label else f"atelier-{artwork.pk}.png"
+
+
+def _source_path(source: SourceImage) -> str:
+    return f"{SOURCE_FOLDERS[source.kind]}/{source.kind}-{source.pk}.jpg"
+
+
+def _copy_into(bundle: zipfile.ZipFile, name: str, field) -> None:
+    with field.storage.open(field.name, "rb") as stored, bundle.open(name, "w") as entry:
+        shutil.copyfileobj(stored, entry)
+
+
+def _job_entry(job: StyleJob, paths: dict[int, str], artwork: Artwork | None) -> dict:
+    return {
+        "id": job.pk,
+        "created_at": job.created_at.isoformat(),
+        "status": job.status,
+        "error": job.error,
+        "photo": paths.get(job.content_id),
+        "styles": [
+            {
+                "style": style.label,
+                "preset": style.preset.name if style.preset_id else None,
+                "file": paths.get(style.image_id) if style.image_id else None,
+                "weight": style.weight,
+            }
+            for style in job.styles.all()
+        ],
+        "method": job.method,
+        "strength": job.strength,
+        "preserve_color": job.preserve_color,
+        "max_side": job.max_side,
+        "style_scale": job.style_scale,
+        "artwork": None
+        if artwork is None
+        else {
+            "file": f"artworks/{artwork_file_name(artwork)}",
+            "visibility": artwork.visibility,
+            "width": artwork.width,
+            "height": artwork.height,
+        },
+    }
+
+
+def export_user_data(user) -> tempfile.SpooledTemporaryFile:
+    """A zip of everything the user made here, rewound: their photos (photos/), uploaded style images (styles/),
+    full-size artworks (artworks/), and jobs.json with every job's settings and the files it used and made."""
     archive = tempfile.SpooledTemporaryFile(max_size=EXPORT_SPOOL_BYTES)
-    manifest = []
-    artworks = Artwork.objects.filter(owner=user).prefetch_related("job__styles__preset", "job__styles__image").order_by("created_at", "pk")
+    sources = SourceImage.objects.filter(owner=user).order_by("created_at", "pk")
+    jobs = (
+        StyleJob.objects.filter(owner=user)
+        .prefetch_related("styles__preset", "styles__image")
+        .order_by("created_at", "pk")
+    )
+    artworks = {artwork.job_id: artwork for artwork in Artwork.objects.filter(owner=user)}
+    paths: dict[int, str] = {}
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_STORED) as bundle:
-        for artwork in artworks:
-            name = f"artworks/atelier-{artwork.pk}.png"
-            with artwork.image.open("rb") as image:
-                bundle.writestr(name, image.read())
-            job = artwork.job
-            manifest.append(
-                {
-                    "file": name,
-                    "created_at": artwork.created_at.isoformat(),
-                    "visibility": artwork.visibility,
-                    "style": job.style_label,
-                    "styles": [{"style": style.label, "weight": style.weight} for style in job.styles.all()],
-                    "method": job.method,
-                    "strength": job.strength,
-                    "preserve_color": job.preserve_color,
-                    "width": artwork.width,
-                    "height": artwork.height,
-                }
-            )
-        bundle.writestr("manifest.json", json.dumps({"user": user.get_username(), "artworks": manifest}, indent=2))
+        for source in sources:
+            paths[source.pk] = _source_path(source)
+            _copy_into(bundle, paths[source.pk], source.file)
+        entries = []
+        for job in jobs:
+            artwork = artworks.get(job.pk)
+            if artwork is not None:
+                artwork.job = job  # its name reads the job's prefetched style rows
+                _copy_into(bundle, f"artworks/{artwork_file_name(artwork)}", artwork.image)
+            entries.append(_job_entry(job, paths, artwork))
+        bundle.writestr("jobs.json", json.dumps({"user": user.get_username(), "jobs": entries}, indent=2))
     archive.seek(0)
     return archive

@@ -65,11 +65,18 @@ class CleanImageField(forms.FileField):
 class SignUpForm(UserCreationForm):
     """One account per e-mail address, compared case-insensitively. The view validates and saves in one transaction."""
 
-    email = forms.EmailField(required=True, help_text="Used only to reset your password.")
+    email = forms.EmailField(
+        required=True, help_text="We mail you a link to confirm it. Used only for that and to reset your password."
+    )
 
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
         fields = ("username", "email")
+
+    def save(self, commit: bool = True):
+        # Inactive until the owner opens the link mailed to this address (gallery.verification).
+        self.instance.is_active = False
+        return super().save(commit)
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"]
@@ -81,6 +88,10 @@ class SignUpForm(UserCreationForm):
                 "An account with this e-mail address already exists. Log in, or reset its password.", code="unique"
             )
         return email
+
+
+class ResendVerificationForm(forms.Form):
+    email = forms.EmailField(label="Your e-mail address", help_text="The address you signed up with.")
 
 
 class PresetChoiceField(forms.ModelChoiceField):

@@ -3,7 +3,7 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
 
-from gallery import images, provenance, ratelimit
+from gallery import images, provenance, ratelimit, verification
 from gallery.models import BlockedStyle, Report, SourceImage
 
 
@@ -84,8 +84,9 @@ SUSPENDED_MESSAGE = "This account is suspended: a moderator banned it. You canno
 class LoginFailuresMixin:
     """For a log-in form: count each failure against the rate limits, and tell a banned user why they are refused.
 
-    Django's backend refuses an inactive account as if the password were wrong; a banned account is inactive. Only
-    someone who typed that account's right password learns it is suspended.
+    Django's backend refuses an inactive account as if the password were wrong; a banned account is inactive, and so
+    is one whose e-mail address is not confirmed yet. Only someone who typed that account's right password learns
+    which.
     """
 
     def clean(self):
@@ -93,14 +94,20 @@ class LoginFailuresMixin:
             return super().clean()
         except forms.ValidationError as error:
             ratelimit.count_login_failure(self.request)
-            if error.code == "invalid_login" and self._is_suspended():
+            refused = self._refused_account() if error.code == "invalid_login" else None
+            if refused is not None and verification.awaiting_verification(refused):
+                raise forms.ValidationError(verification.UNCONFIRMED_MESSAGE, code="unconfirmed") from None
+            if refused is not None:
                 raise forms.ValidationError(SUSPENDED_MESSAGE, code="suspended") from None
             raise
 
-    def _is_suspended(self) -> bool:
+    def _refused_account(self):
+        """The inactive account the right password was given for: banned, or awaiting its e-mail confirmation."""
         model = get_user_model()
         user = model._default_manager.filter(**{model.USERNAME_FIELD: self.cleaned_data.get("username")}).first()
-        return user is not None and not user.is_active and user.check_password(self.cleaned_data.get("password"))
+        if user is not None and not user.is_active and user.check_password(self.cleaned_data.get("password")):
+            return user
+        return None
 
 
 class LoginForm(LoginFailuresMixin, AuthenticationForm):

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from gallery.views import account, community, moderation, pages, studio
+from gallery.views import account, community, moderation, pages, registration, studio
 
 
 class UsernameConverter:
@@ -33,7 +33,10 @@ ARTWORK_FILE_URLS = [
 
 urlpatterns = [
     path("", pages.home, name="home"),
-    path("signup/", pages.signup, name="signup"),
+    path("signup/", registration.signup, name="signup"),
+    path("signup/confirm/<str:token>/", registration.verify_email, name="verify_email"),
+    path("signup/sent/", registration.verification_sent, name="verification_sent"),
+    path("signup/resend/", registration.resend_verification, name="resend_verification"),
     path("gallery/", pages.gallery, name="gallery"),
     path("jobs/new/", studio.job_new, name="job_new"),
     path("jobs/preview/", studio.job_preview, name="job_preview"),

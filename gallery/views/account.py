@@ -1,4 +1,4 @@
-"""Account control: export one's artworks, delete one's account."""
+"""Account control: export one's data, delete one's account."""
 
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -12,7 +12,7 @@ from gallery.forms_community import DeleteAccountForm
 
 @login_required
 def account_export(request):
-    archive = accounts.export_artworks(request.user)
+    archive = accounts.export_user_data(request.user)
     return FileResponse(archive, as_attachment=True, filename=f"atelier-{request.user.get_username()}.zip")
 
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from gallery import access, community
+from gallery import access, accounts, community
 from gallery.forms_community import StyleCreditForm
 from gallery.models import Artwork
 from gallery.ratelimit import limit_posts
@@ -28,7 +28,7 @@ def _file_of(artwork: Artwork, kind: str):
     if kind == "thumbnail":
         return serve_file(artwork.thumbnail)
     if kind == "download":
-        return serve_file(artwork.image, download_name=f"atelier-{artwork.pk}.png")
+        return serve_file(artwork.image, download_name=accounts.artwork_file_name(artwork))
     if kind == "content":
         return serve_file(artwork.job.content.file)
     raise Http404

@@ -52,6 +52,6 @@ def job_status_data(job) -> dict:
             "image_url": reverse("gallery:artwork_image", args=[artwork.pk]),
             "thumbnail_url": reverse("gallery:artwork_thumbnail", args=[artwork.pk]),
             "download_url": reverse("gallery:artwork_download", args=[artwork.pk]),
-            "gallery_url": reverse("gallery:gallery"),
+            "artwork_url": reverse("gallery:artwork_detail", args=[artwork.pk]),
         }
     return status

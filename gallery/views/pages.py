@@ -1,17 +1,15 @@
-"""The home page, sign-up, one's gallery and profile, and the files behind them."""
+"""The home page, one's gallery and profile, and the files behind them."""
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import condition, require_GET, require_POST
 
 from gallery import access, networks, services
-from gallery.forms import ProfileForm, SignUpForm
+from gallery.forms import ProfileForm
 from gallery.models import Preset
 from gallery.ratelimit import limit_posts
 from gallery.views.helpers import serve_file
@@ -20,22 +18,6 @@ from gallery.views.helpers import serve_file
 def home(request):
     presets = Preset.objects.filter(is_active=True)
     return render(request, "gallery/home.html", {"presets": presets})
-
-
-@limit_posts("signup")
-def signup(request):
-    form = SignUpForm(request.POST or None)
-    if request.method == "POST":
-        # One transaction from validation to insert: the form's lock on the e-mail address holds until commit.
-        with transaction.atomic():
-            user = form.save() if form.is_valid() else None
-            if user is not None:
-                services.ensure_profile(user)
-        if user is not None:
-            login(request, user)
-            messages.success(request, "Welcome to Atelier. Upload a photo to paint your first picture.")
-            return redirect("gallery:job_new")
-    return render(request, "registration/signup.html", {"form": form})
 
 
 @login_required

@@ -11,8 +11,7 @@
     badge.textContent = state.status_label;
     badge.className = `badge badge-${state.status}`;
     part("queue").textContent = state.queue_position ? `Position ${state.queue_position} in the queue` : "";
-    part("bar").style.width = `${state.progress}%`;
-    root.querySelector(".progress").setAttribute("aria-valuenow", state.progress);
+    part("bar").value = state.progress;
     part("percent").textContent = `${state.progress}%`;
     const error = part("error");
     error.textContent = state.error;
@@ -22,6 +21,7 @@
     if (state.result) {
       part("result-image").src = state.result.image_url;
       part("download").href = state.result.download_url;
+      part("artwork-link").href = state.result.artwork_url;
       part("result").hidden = false;
     }
   }

@@ -1,31 +1,57 @@
-"""Account deletion removes every row and file; export hands back every artwork in a zip."""
+"""Account deletion removes every row and file; export hands back all of one's data in a zip."""
 
 import io
 import json
 import zipfile
 
 import pytest
+from PIL import Image
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from gallery import community, moderation, services
 from gallery.models import Artwork, Like, Report, SourceImage, StyleJob
-from tests.gallery.factories import PASSWORD, clean, stored_files
+from tests.gallery.factories import PASSWORD, clean, image_bytes, stored_files
 
 pytestmark = pytest.mark.django_db
 
 
-def test_it_exports_every_artwork_as_a_zip_with_a_manifest(owner, other, make_artwork, clients):
-    mine = [make_artwork(owner, "public"), make_artwork(owner, "private", strength=0.5)]
-    make_artwork(other, "public")
-    response = clients["owner"].get(reverse("gallery:account_export"))
-    assert "attachment" in response["Content-Disposition"]
-    bundle = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
-    names = sorted(name for name in bundle.namelist() if name.endswith(".png"))
-    assert names == sorted(f"artworks/atelier-{artwork.pk}.png" for artwork in mine)
-    assert all(bundle.read(name).startswith(b"\x89PNG") for name in names)
-    manifest = json.loads(bundle.read("manifest.json"))
-    assert [entry["strength"] for entry in manifest["artworks"]] == [1.0, 0.5]
+def _export(client) -> zipfile.ZipFile:
+    response = client.get(reverse("gallery:account_export"))
+    assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
+    return zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+
+
+def test_it_exports_photos_styles_artworks_and_every_jobs_settings(owner, other, make_artwork, make_job, clients):
+    public = make_artwork(owner, "public")
+    uploaded = make_artwork(owner, "private", preset=None, style=clean(image_bytes(size=(80, 60))), strength=0.5)
+    waiting = make_job(owner, max_side=128)
+    theirs = make_artwork(other, "public", preset=None, style=clean())
+    bundle = _export(clients["owner"])
+
+    jobs = {entry["id"]: entry for entry in json.loads(bundle.read("jobs.json"))["jobs"]}
+    assert set(jobs) == {public.job_id, uploaded.job_id, waiting.pk}
+    assert jobs[uploaded.job_id]["strength"] == 0.5 and jobs[waiting.pk]["max_side"] == 128
+    assert jobs[waiting.pk]["status"] == "queued" and jobs[waiting.pk]["artwork"] is None
+    assert jobs[public.job_id]["styles"][0]["preset"] == public.job.styles.get().preset.name
+    # Every file the settings name is in the zip, and is the picture it says: the photo, the style, the result.
+    style_file = jobs[uploaded.job_id]["styles"][0]["file"]
+    assert Image.open(bundle.open(style_file)).size == (80, 60)
+    for entry in jobs.values():
+        assert Image.open(bundle.open(entry["photo"])).size == (96, 72)
+    result = jobs[uploaded.job_id]["artwork"]
+    assert Image.open(bundle.open(result["file"])).size == (result["width"], result["height"]) == (64, 48)
+    # Nothing of anyone else's.
+    others = {f"photos/content-{theirs.job.content_id}.jpg", f"styles/style-{theirs.job.styles.get().image_id}.jpg"}
+    assert not others & set(bundle.namelist())
+    assert not [name for name in bundle.namelist() if name.startswith(f"artworks/atelier-{theirs.pk}-")]
+    photos = SourceImage.objects.filter(owner=owner, kind="content").count()
+    assert len([name for name in bundle.namelist() if name.startswith("photos/")]) == photos == 3
+
+
+def test_it_exports_only_to_a_signed_in_owner(client):
+    response = client.get(reverse("gallery:account_export"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
 
 
 def test_it_requires_the_password_to_delete_an_account(owner, clients):

@@ -72,14 +72,49 @@ def test_it_fits_every_page_on_a_390_px_screen(browser, live_server, site, owner
     assert not overflowing, "\n".join(overflowing)
 
 
-def test_it_keeps_the_signed_in_nav_in_whole_rows_on_a_phone(browser, live_server, owner):
+# Each nav item's row (its vertical centre: the nav centres them; a button is taller than a link) and its left and
+# right edges.
+NAV_ITEMS = """items => items.map(i => { const r = i.getBoundingClientRect();
+  return [Math.round(r.top + r.bottom), r.left, r.right]; })"""
+
+
+@pytest.mark.parametrize("role", ["owner", "moderator"])
+def test_it_keeps_the_signed_in_nav_in_whole_evenly_spaced_rows_on_a_phone(browser, live_server, role, request):
+    page = _phone(browser, live_server, request.getfixturevalue(role))
+    items = page.eval_on_selector_all(".topbar nav > *", NAV_ITEMS)
+    rows: dict[int, list] = {}
+    for centre, left, right in items:
+        rows.setdefault(centre, []).append((left, right))
+    assert min(len(row) for row in rows.values()) >= 2, rows  # no link alone on a row, as "Log out" was
+    if len(rows) > 1:
+        # Wrapped rows read as one list: the same gap between neighbours everywhere, not a row stretched apart
+        # (a moderator's "Moderation" and "Log out" stood at opposite edges of the screen).
+        gaps = [b[0] - a[1] for row in rows.values() for a, b in zip(row, row[1:])]
+        assert max(gaps) - min(gaps) < 2, gaps
+    page.context.close()
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 900}, PHONE])
+def test_gallery_cards_show_the_painting_large_and_its_photo_and_styles_small_and_even(
+    browser, live_server, owner, make_artwork, viewport
+):
+    make_artwork(owner, "private")
+    make_artwork(owner, "public", preset=None, style=clean())
     page = _phone(browser, live_server, owner)
-    # Items of one row share their vertical centre (the nav centres them); a button is taller than a link.
-    centres = page.eval_on_selector_all(
-        ".topbar nav > *", "items => items.map(i => { const r = i.getBoundingClientRect(); return Math.round(r.top + r.bottom); })"
-    )
-    rows = {centre: centres.count(centre) for centre in centres}
-    assert min(rows.values()) >= 2, rows  # no link alone on a row, as "Log out" was
+    page.set_viewport_size(viewport)
+    page.goto(f"{live_server.url}/gallery/")
+    cards = page.eval_on_selector_all(".card.artwork", """cards => cards.map(card => ({
+        card: card.getBoundingClientRect().width,
+        painting: card.querySelector(':scope > a img').getBoundingClientRect().width,
+        sources: [...card.querySelectorAll('[data-role=sources] img')].map(img => {
+          const r = img.getBoundingClientRect(); return [Math.round(r.width), Math.round(r.height)]; }),
+      }))""")
+    assert len(cards) == 2
+    for card in cards:
+        assert abs(card["painting"] - card["card"]) < 3  # the painting spans its card
+        assert len(card["sources"]) == 2 and len(set(map(tuple, card["sources"]))) == 1  # photo and style alike
+        width, height = card["sources"][0]
+        assert width == height and width * 4 <= card["painting"]
     page.context.close()
 
 

@@ -1,6 +1,9 @@
 """The whole path in a real headless Chromium against a live server: sign up to a painted picture."""
 
+import re
+
 import pytest
+from django.core import mail
 from playwright.sync_api import expect
 
 from gallery.models import Artwork, StyleJob
@@ -17,6 +20,9 @@ def test_it_takes_a_new_user_from_sign_up_to_a_painted_picture(page, live_server
     page.fill("#id_password1", PASSWORD)
     page.fill("#id_password2", PASSWORD)
     page.click("button:has-text('Sign up')")
+    expect(page.locator("h1")).to_have_text("Check your e-mail")
+    link = re.search(r"https?://\S+/signup/confirm/\S+/", mail.outbox[-1].body).group(0)
+    page.goto(link)
     expect(page.locator("h1")).to_have_text("Paint a new picture")
 
     page.set_input_files("#id_content", str(photo))
@@ -34,7 +40,9 @@ def test_it_takes_a_new_user_from_sign_up_to_a_painted_picture(page, live_server
     page.wait_for_function("() => document.querySelector('[data-role=result-image]').complete")
     assert page.eval_on_selector("[data-role=result-image]", "img => img.naturalWidth") == 64
 
-    page.click("text=See it in my gallery")
+    page.click("text=Open the artwork page")
+    expect(page.locator("[data-role=download]")).to_have_text("Download full size")
+    page.click("text=My gallery")
     card = page.locator(".card.artwork")
     expect(card).to_have_count(1)
     page.wait_for_load_state("networkidle")
