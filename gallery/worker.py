@@ -23,9 +23,12 @@ class AtelierWorker(SimpleWorker):
 
     RQ's default Worker forks a fresh work-horse per job, which would load the networks
     again for every picture. SimpleWorker does not heartbeat while a job runs, so a
-    thread does it here: that keeps RQ from treating long jobs as abandoned, and lets
-    gallery.recovery tell a busy worker from a dead one. Job timeouts still
+    thread does it here: that keeps RQ from treating long jobs as abandoned. Job timeouts still
     work: SimpleWorker arms SIGALRM in this, the main, thread.
+
+    From its birth to its death the worker also keeps a heartbeat on Redis' clock (gallery.recovery.beat), busy or
+    idle, every WORKER_HEARTBEAT_SECONDS: that is what recovery and /health/ judge a worker alive by, whatever the
+    clocks of the machines say.
     """
 
     def __init__(self, *args, serializer=settings.RQ_SERIALIZER, **kwargs):
@@ -47,7 +50,34 @@ class AtelierWorker(SimpleWorker):
         else:
             if recovered:
                 log.warning("Recovered %d job(s) at start-up", len(recovered))
-        return super().work(*args, **kwargs)
+        stop = threading.Event()
+        life = threading.Thread(target=self._beat_while_alive, args=(stop,), daemon=True)
+        life.start()
+        try:
+            return super().work(*args, **kwargs)
+        finally:
+            stop.set()
+            life.join()
+
+    def register_birth(self):
+        super().register_birth()
+        recovery.beat(self.connection, self.name, keep_for=self._heartbeat_kept_for())
+
+    def register_death(self):
+        recovery.forget_heartbeat(self.connection, self.name)
+        super().register_death()
+
+    @staticmethod
+    def _heartbeat_kept_for() -> int:
+        # Only so that a dead worker's key goes away; being alive is judged by the time stored in it.
+        return settings.WORKER_STALE_SECONDS + 60
+
+    def _beat_while_alive(self, stop: threading.Event) -> None:
+        while not stop.wait(settings.WORKER_HEARTBEAT_SECONDS):
+            try:
+                recovery.beat(self.connection, self.name, keep_for=self._heartbeat_kept_for())
+            except RedisError:
+                log.exception("Heartbeat of worker %s failed; retrying", self.name)
 
     def execute_job(self, job, queue):
         execution = self.prepare_execution(job)
