@@ -4,15 +4,17 @@
 
 import logging
 import threading
+import time
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
+from django.utils import timezone
 from redis.exceptions import RedisError
 from rq.serializers import resolve_serializer
 from rq.worker import SimpleWorker, WorkerStatus
 
-from gallery import recovery, services
+from gallery import metrics, recovery, services
 from gallery.models import StyleJob
 
 log = logging.getLogger(__name__)
@@ -84,25 +86,31 @@ class AtelierWorker(SimpleWorker):
         stop = threading.Event()
         beat = threading.Thread(target=self._beat, args=(job, execution, stop), daemon=True)
         beat.start()
+        started_at, started = timezone.now(), time.monotonic()
         try:
             self.perform_job(job, queue, execution)
         finally:
             stop.set()
             beat.join()
-            self._enqueue_if_given_back(job.id)
+            self._after_run(job.id, started_at, time.monotonic() - started)
         self.set_state(WorkerStatus.IDLE)
 
-    def _enqueue_if_given_back(self, job_id: str) -> None:
-        """A run that ends with its row queued (a cold shutdown) gave its turn back: enqueue it again right away.
+    def _after_run(self, job_id: str, started_at, seconds: float) -> None:
+        """Read the row the run left behind. Queued (a cold shutdown): the run gave its turn back, so enqueue it again
+        right away; done or failed by this very run: count it for /metrics.
 
         Only now, once RQ has recorded the end of this run, so that record cannot overwrite the new one.
         """
         try:
-            row = StyleJob.objects.filter(pk=int(job_id), status=StyleJob.Status.QUEUED).first()
-            if row is not None:
+            row = StyleJob.objects.filter(pk=int(job_id)).first()
+            if row is None:
+                return
+            if row.status == StyleJob.Status.QUEUED:
                 services.enqueue_job(row)
+            elif row.status in metrics.ENDED and row.worker_id == self.name and row.started_at >= started_at:
+                metrics.record_job_end(self.connection, method=row.method, status=row.status, seconds=seconds)
         except (DatabaseError, RedisError):
-            log.exception("Could not enqueue job %s again; the periodic check will", job_id)
+            log.exception("Could not enqueue again or count job %s; the periodic check enqueues it if need be", job_id)
 
     def _beat(self, job, execution, stop: threading.Event) -> None:
         while not stop.wait(settings.WORKER_HEARTBEAT_SECONDS):
