@@ -23,6 +23,40 @@ def env_str(name: str, default: str | None = None) -> str:
     return value
 
 
+def env_secret_key(name: str, *, database_url_name: str) -> str:
+    """The site's signing key, which must not be made up: every machine of a site signs with the same one.
+
+    A key made up per process would break sessions and password-reset links as soon as two web machines share the
+    database; so once the database is named, the key must be named too.
+    """
+    value = os.environ.get(name, "").strip()
+    if not value and os.environ.get(database_url_name):
+        raise ImproperlyConfigured(
+            f"{name} is required when {database_url_name} is set: give every web and worker machine the same "
+            f"secret key (make one with: python -c 'import secrets; print(secrets.token_urlsafe(50))')."
+        )
+    return value
+
+
+def init_sentry(name: str) -> bool:
+    """Send errors to Sentry when the DSN variable is set; without it nothing is sent anywhere.
+
+    sentry-sdk turns on its Django, RQ, Redis and logging integrations by itself: unhandled errors of requests and
+    jobs, and records logged at ERROR, are reported. No personal data (addresses, cookies, users) is sent.
+    """
+    dsn = os.environ.get(name, "").strip()
+    if not dsn:
+        return False
+    import sentry_sdk
+    from sentry_sdk.utils import BadDsn
+
+    try:
+        sentry_sdk.init(dsn=dsn, send_default_pii=False, environment=os.environ.get("SENTRY_ENVIRONMENT", "production"))
+    except BadDsn as exc:
+        raise ImproperlyConfigured(f"{name} is not a Sentry DSN: {exc}") from None
+    return True
+
+
 def env_bool(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     if raw is None:

@@ -11,15 +11,20 @@ from config.env import (
     env_json_object,
     env_list,
     env_path,
+    env_secret_key,
     env_str,
     env_url,
+    init_sentry,
     parse_database_url,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = env_str("SECRET_KEY", "insecure-development-key-change-me" if DEBUG else None)
+# Error reports go to Sentry once SENTRY_DSN is set (web and workers alike); off otherwise.
+init_sentry("SENTRY_DSN")
+DATABASE_URL = env_url("DATABASE_URL", schemes=("postgres", "postgresql"))
+SECRET_KEY = env_secret_key("SECRET_KEY", database_url_name="DATABASE_URL")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://localhost:8000")
@@ -32,12 +37,16 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_rq",
+    "django_prometheus",
+    "health_check",  # its HTML status page; the checks themselves are listed in gallery/health.py
     "gallery",
     "ninja",  # django-ninja, for the JSON API; installed so its docs page uses its own static files, not a CDN
     "api",
 ]
 
 MIDDLEWARE = [
+    # First and last: django-prometheus times the whole request (gallery/metrics.py serves /metrics).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -49,6 +58,7 @@ MIDDLEWARE = [
     "gallery.middleware.private_pages_not_stored",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -69,7 +79,8 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": parse_database_url(env_url("DATABASE_URL", schemes=("postgres", "postgresql")))}
+# django-prometheus' wrapper of the PostgreSQL backend counts queries, errors and connections.
+DATABASES = {"default": {**parse_database_url(DATABASE_URL), "ENGINE": "django_prometheus.db.backends.postgresql"}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_url("REDIS_URL", schemes=("redis", "rediss", "unix"))
@@ -116,6 +127,10 @@ RATE_LIMITS = {
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "cache"}
 }
+# Operations (docs/deployment.md): /health/ fails once the oldest waiting job has waited this long.
+HEALTH_QUEUE_MAX_WAIT_MINUTES = env_int("HEALTH_QUEUE_MAX_WAIT_MINUTES", 30, minimum=1)
+# /metrics answers only requests with "Authorization: Bearer <METRICS_TOKEN>"; unset, it answers 404.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 
 STYLECORE_WEIGHTS = env_path("STYLECORE_WEIGHTS", BASE_DIR / "weights")
 # Overrides for stylecore's OptimizeConfig, e.g. {"stage_iterations": [40, 20], "style_scale": 1.0}.

@@ -11,6 +11,10 @@ Two checks, run when a worker starts and every minute (``manage.py recover_jobs 
 
 RQ's own StartedJobRegistry clean-up covers neither: it knows only what Redis still holds, and it declares a
 SimpleWorker's job abandoned only after the job timeout plus a minute.
+
+Whether a worker is alive is judged on Redis' clock alone, so machines whose clocks disagree cannot make a live worker
+look dead or a dead one alive: each worker stores Redis' own time (TIME) in its heartbeat key, and the check compares
+it with Redis' time when it reads it. RQ's ``last_heartbeat`` is the worker machine's clock, so it is not used.
 """
 
 import logging
@@ -33,6 +37,35 @@ WORKER_STOPPED_MESSAGE = (
     "smaller size."
 )
 WAITING = (JobStatus.SCHEDULED, JobStatus.DEFERRED)
+HEARTBEAT_KEY = "atelier:heartbeat:{}"
+
+
+def _redis_seconds(time_reply) -> float:
+    seconds, microseconds = time_reply
+    return seconds + microseconds / 1_000_000
+
+
+def beat(connection, worker_name: str, *, keep_for: int) -> None:
+    """Record that the worker is alive, at Redis' time; the key goes away by itself ``keep_for`` s later."""
+    connection.set(HEARTBEAT_KEY.format(worker_name), _redis_seconds(connection.time()), ex=keep_for)
+
+
+def forget_heartbeat(connection, worker_name: str) -> None:
+    connection.delete(HEARTBEAT_KEY.format(worker_name))
+
+
+def heartbeat_age(connection, worker_name: str) -> float | None:
+    """Seconds since the worker's last heartbeat, both ends read on Redis' clock; None without a heartbeat."""
+    pipeline = connection.pipeline(transaction=False)
+    pipeline.get(HEARTBEAT_KEY.format(worker_name))
+    pipeline.time()
+    last, now = pipeline.execute()
+    return None if last is None else _redis_seconds(now) - float(last)
+
+
+def _is_beating(connection, worker_name: str, stale_after: float) -> bool:
+    age = heartbeat_age(connection, worker_name)
+    return age is not None and age < stale_after
 
 
 def find_live_worker(worker_name: str, *, connection, stale_after: float) -> Worker | None:
@@ -40,9 +73,14 @@ def find_live_worker(worker_name: str, *, connection, stale_after: float) -> Wor
     if not worker_name:
         return None
     worker = Worker.find_by_key(Worker.redis_worker_namespace_prefix + worker_name, connection=connection)
-    if worker is None or worker.last_heartbeat is None:
-        return None
-    return worker if timezone.now() - worker.last_heartbeat < timedelta(seconds=stale_after) else None
+    return worker if worker is not None and _is_beating(connection, worker_name, stale_after) else None
+
+
+def live_workers(queue, *, stale_after: float | None = None) -> list[Worker]:
+    """The workers listening on ``queue`` that sent a heartbeat within ``stale_after`` seconds."""
+    stale_after = settings.WORKER_STALE_SECONDS if stale_after is None else stale_after
+    return [worker for worker in Worker.all(queue=queue)
+            if _is_beating(queue.connection, worker.name, stale_after)]
 
 
 def _requeue(job: StyleJob, *, refund_attempt: bool) -> None:

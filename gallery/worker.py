@@ -4,15 +4,17 @@
 
 import logging
 import threading
+import time
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
+from django.utils import timezone
 from redis.exceptions import RedisError
 from rq.serializers import resolve_serializer
 from rq.worker import SimpleWorker, WorkerStatus
 
-from gallery import recovery, services
+from gallery import metrics, recovery, services
 from gallery.models import StyleJob
 
 log = logging.getLogger(__name__)
@@ -23,9 +25,12 @@ class AtelierWorker(SimpleWorker):
 
     RQ's default Worker forks a fresh work-horse per job, which would load the networks
     again for every picture. SimpleWorker does not heartbeat while a job runs, so a
-    thread does it here: that keeps RQ from treating long jobs as abandoned, and lets
-    gallery.recovery tell a busy worker from a dead one. Job timeouts still
+    thread does it here: that keeps RQ from treating long jobs as abandoned. Job timeouts still
     work: SimpleWorker arms SIGALRM in this, the main, thread.
+
+    From its birth to its death the worker also keeps a heartbeat on Redis' clock (gallery.recovery.beat), busy or
+    idle, every WORKER_HEARTBEAT_SECONDS: that is what recovery and /health/ judge a worker alive by, whatever the
+    clocks of the machines say.
     """
 
     def __init__(self, *args, serializer=settings.RQ_SERIALIZER, **kwargs):
@@ -47,32 +52,65 @@ class AtelierWorker(SimpleWorker):
         else:
             if recovered:
                 log.warning("Recovered %d job(s) at start-up", len(recovered))
-        return super().work(*args, **kwargs)
+        stop = threading.Event()
+        life = threading.Thread(target=self._beat_while_alive, args=(stop,), daemon=True)
+        life.start()
+        try:
+            return super().work(*args, **kwargs)
+        finally:
+            stop.set()
+            life.join()
+
+    def register_birth(self):
+        super().register_birth()
+        recovery.beat(self.connection, self.name, keep_for=self._heartbeat_kept_for())
+
+    def register_death(self):
+        recovery.forget_heartbeat(self.connection, self.name)
+        super().register_death()
+
+    @staticmethod
+    def _heartbeat_kept_for() -> int:
+        # Only so that a dead worker's key goes away; being alive is judged by the time stored in it.
+        return settings.WORKER_STALE_SECONDS + 60
+
+    def _beat_while_alive(self, stop: threading.Event) -> None:
+        while not stop.wait(settings.WORKER_HEARTBEAT_SECONDS):
+            try:
+                recovery.beat(self.connection, self.name, keep_for=self._heartbeat_kept_for())
+            except RedisError:
+                log.exception("Heartbeat of worker %s failed; retrying", self.name)
 
     def execute_job(self, job, queue):
         execution = self.prepare_execution(job)
         stop = threading.Event()
         beat = threading.Thread(target=self._beat, args=(job, execution, stop), daemon=True)
         beat.start()
+        started_at, started = timezone.now(), time.monotonic()
         try:
             self.perform_job(job, queue, execution)
         finally:
             stop.set()
             beat.join()
-            self._enqueue_if_given_back(job.id)
+            self._after_run(job.id, started_at, time.monotonic() - started)
         self.set_state(WorkerStatus.IDLE)
 
-    def _enqueue_if_given_back(self, job_id: str) -> None:
-        """A run that ends with its row queued (a cold shutdown) gave its turn back: enqueue it again right away.
+    def _after_run(self, job_id: str, started_at, seconds: float) -> None:
+        """Read the row the run left behind. Queued (a cold shutdown): the run gave its turn back, so enqueue it again
+        right away; done or failed by this very run: count it for /metrics.
 
         Only now, once RQ has recorded the end of this run, so that record cannot overwrite the new one.
         """
         try:
-            row = StyleJob.objects.filter(pk=int(job_id), status=StyleJob.Status.QUEUED).first()
-            if row is not None:
+            row = StyleJob.objects.filter(pk=int(job_id)).first()
+            if row is None:
+                return
+            if row.status == StyleJob.Status.QUEUED:
                 services.enqueue_job(row)
+            elif row.status in metrics.ENDED and row.worker_id == self.name and row.started_at >= started_at:
+                metrics.record_job_end(self.connection, method=row.method, status=row.status, seconds=seconds)
         except (DatabaseError, RedisError):
-            log.exception("Could not enqueue job %s again; the periodic check will", job_id)
+            log.exception("Could not enqueue again or count job %s; the periodic check enqueues it if need be", job_id)
 
     def _beat(self, job, execution, stop: threading.Event) -> None:
         while not stop.wait(settings.WORKER_HEARTBEAT_SECONDS):

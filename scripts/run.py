@@ -1,19 +1,28 @@
-"""`make run`: start Atelier locally with everything it needs, and stop it all on Ctrl-C.
+"""Start Atelier in one of its roles, and stop it all on Ctrl-C or SIGTERM (docs/deployment.md).
 
-Starts embedded PostgreSQL and Redis (unless DATABASE_URL / REDIS_URL are set),
-migrates, seeds presets and the demo account, then runs gunicorn, RQ workers for each
-queue and the job checker, restarting any that exits, until interrupted. Run as
-``python -m scripts.run``.
+``python -m scripts.run`` (what `make run` runs; ``--role all``) is the one-machine site: embedded PostgreSQL and Redis
+unless DATABASE_URL / REDIS_URL are set, the release step, the demo account (embedded database only), then gunicorn,
+RQ workers for each queue and the job checker, restarting any that exits, until interrupted.
+
+On several machines the same code starts as one role each, against external PostgreSQL, Redis and storage:
+
+- ``--role release``: migrations, static files and the presets, once per release, then exits;
+- ``--role web``: gunicorn only;
+- ``--role worker``: RQ_WORKERS workers for fast and any-style jobs, RQ_OPTIMIZE_WORKERS for high-quality ones, and
+  the job checker.
 """
 
+import argparse
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 
 from scripts.localservers import start_postgres, start_redis
@@ -28,6 +37,55 @@ MAX_BACKOFF_SECONDS = 60
 COLD_STOP_SECONDS = 10
 WORKER = ("manage.py", "rqworker", "--worker-class", "gallery.worker.AtelierWorker",
           "--serializer", "rq.serializers.JSONSerializer")
+ROLES = ("all", "release", "web", "worker")
+# Once per release, before the new code serves: the schema, the static files whitenoise serves, the engine's presets.
+RELEASE_STEPS = (("migrate", "--noinput", "-v", "0"), ("collectstatic", "--noinput", "-v", "0"), ("seed_presets",))
+DEMO_STEP = ("seed_demo", "--username", DEMO_USERNAME, "--password", DEMO_PASSWORD)
+
+
+@dataclass(frozen=True)
+class Process:
+    name: str
+    args: tuple[str, ...]
+    env: tuple[tuple[str, str], ...] = ()  # on top of the runner's environment
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a role does: servers it embeds, manage.py steps it runs once, processes it keeps running."""
+
+    embedded: tuple[str, ...]
+    steps: tuple[tuple[str, ...], ...]
+    processes: tuple[Process, ...]
+
+
+def plan(role: str, env: dict) -> Plan:
+    """The plan of ``role``; only ``all`` embeds servers: the others are for machines that share external ones."""
+    embedded = tuple(name for name, url in (("postgres", "DATABASE_URL"), ("redis", "REDIS_URL")) if url not in env)
+    if role != "all" and embedded:
+        raise SystemExit(f"--role {role} runs against shared servers: set DATABASE_URL and REDIS_URL "
+                         "(only the default role, all, starts embedded ones).")
+    host, port = env.get("HOST", "127.0.0.1"), env.get("PORT", "8000")
+    # gunicorn's processes share their request metrics through prometheus_client's multiprocess files.
+    metrics_folder = env.get("PROMETHEUS_MULTIPROC_DIR", str(VAR / f"prometheus-{port}"))
+    web = Process("gunicorn", (sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"{host}:{port}",
+                               "--workers", "2", "--threads", "4", "--access-logfile", "-"),
+                  env=(("PROMETHEUS_MULTIPROC_DIR", metrics_folder),))
+    workers = (
+        *(Process(f"worker styles-{index + 1}", (sys.executable, *WORKER, "styles"))
+          for index in range(int(env.get("RQ_WORKERS", "1")))),
+        *(Process(f"worker optimize-{index + 1}", (sys.executable, *WORKER, "optimize"))
+          for index in range(int(env.get("RQ_OPTIMIZE_WORKERS", "1")))),
+        Process("job checker", (sys.executable, "manage.py", "recover_jobs", "--every", str(RECOVER_EVERY_SECONDS))),
+    )
+    if role == "release":
+        return Plan((), RELEASE_STEPS, ())
+    if role == "web":
+        return Plan((), (), (web,))
+    if role == "worker":
+        return Plan((), (), workers)
+    demo = (DEMO_STEP,) if "postgres" in embedded else ()
+    return Plan(embedded, RELEASE_STEPS + demo, (web, *workers))
 
 
 def _secret_key() -> str:
@@ -56,14 +114,15 @@ class Supervisor:
         self.env = env
         self.children: list[dict] = []
 
-    def add(self, name: str, *args: str) -> None:
-        child = {"name": name, "args": list(args), "failures": 0, "restart_at": 0.0}
+    def add(self, name: str, *args: str, env: dict | None = None) -> None:
+        child = {"name": name, "args": list(args), "env": {**self.env, **(env or {})}, "failures": 0,
+                 "restart_at": 0.0}
         self.children.append(child)
         self._start(child)
 
     def _start(self, child: dict) -> None:
         # Own session: the runner decides the shutdown order instead of the terminal's SIGINT.
-        child["process"] = subprocess.Popen(child["args"], cwd=ROOT, env=self.env, start_new_session=True)
+        child["process"] = subprocess.Popen(child["args"], cwd=ROOT, env=child["env"], start_new_session=True)
         child["started_at"] = time.monotonic()
 
     def watch(self) -> None:
@@ -137,16 +196,30 @@ def _hurry_up(signum, frame):
         _hurry.set()
 
 
-def main() -> int:
+def _clear_metrics_folders(processes: tuple[Process, ...]) -> None:
+    # prometheus_client's multiprocess files of an earlier run would add that run's requests to this one's.
+    for process in processes:
+        folder = dict(process.env).get("PROMETHEUS_MULTIPROC_DIR")
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
+            Path(folder).mkdir(parents=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--role", choices=ROLES, default="all",
+                        help="all (default): the one-machine site; release, web or worker: one part of a larger one")
+    role = parser.parse_args(argv).role
     env = dict(os.environ)
     host = env.get("HOST", "127.0.0.1")
     port = env.get("PORT", "8000")
-    workers = int(env.get("RQ_WORKERS", "1"))
-    optimize_workers = int(env.get("RQ_OPTIMIZE_WORKERS", "1"))
     grace = float(env.get("SHUTDOWN_GRACE_SECONDS", "20"))
-    env.setdefault("SECRET_KEY", _secret_key())
-    env.setdefault("MEDIA_ROOT", str(VAR / "media"))
-    env.setdefault("SITE_URL", f"http://{host}:{port}")
+    site = plan(role, env)
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # for gunicorn alone: plan() hands it on to that process only
+    if role == "all":
+        env.setdefault("SECRET_KEY", _secret_key())
+        env.setdefault("MEDIA_ROOT", str(VAR / "media"))
+        env.setdefault("SITE_URL", f"http://{host}:{port}")
     env.setdefault("PYTHONUNBUFFERED", "1")
     # numpy's work here is small (the any-style method's 256 x 256 statistics); a multithreaded OpenBLAS spins its
     # threads and takes the cores from ONNX Runtime and from the other processes (docs/engine.md).
@@ -155,36 +228,35 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _interrupt)
 
     with ExitStack() as stack:
-        if "DATABASE_URL" not in env:
+        if "postgres" in site.embedded:
             postgres = start_postgres(VAR / "postgres")
             stack.callback(postgres.cleanup)
             env["DATABASE_URL"] = postgres.get_uri()
-        if "REDIS_URL" not in env:
+        if "redis" in site.embedded:
             redis = start_redis(VAR / "redis")
             stack.callback(redis.stop)
             env["REDIS_URL"] = redis.url
 
-        _manage(env, "migrate", "--noinput", "-v", "0")
-        _manage(env, "collectstatic", "--noinput", "-v", "0")
-        _manage(env, "seed_presets")
-        _manage(env, "seed_demo", "--username", DEMO_USERNAME, "--password", DEMO_PASSWORD)
+        for step in site.steps:
+            _manage(env, *step)
+        if not site.processes:
+            return 0
 
+        _clear_metrics_folders(site.processes)
         supervisor = Supervisor(env)
-        supervisor.add("gunicorn", sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"{host}:{port}",
-                       "--workers", "2", "--threads", "4", "--access-logfile", "-")
-        for index in range(workers):
-            supervisor.add(f"worker styles-{index + 1}", sys.executable, *WORKER, "styles")
-        for index in range(optimize_workers):
-            supervisor.add(f"worker optimize-{index + 1}", sys.executable, *WORKER, "optimize")
-        supervisor.add("job checker", sys.executable, "manage.py", "recover_jobs", "--every", str(RECOVER_EVERY_SECONDS))
+        for process in site.processes:
+            supervisor.add(process.name, *process.args, env=dict(process.env))
 
-        print(
-            f"\n  Atelier is running at http://{host}:{port}/\n"
-            f"  Demo login: {DEMO_USERNAME} / {DEMO_PASSWORD}\n"
-            f"  RQ workers: {workers} for fast and any-style jobs, {optimize_workers} for high-quality ones."
-            " Press Ctrl-C to stop.\n",
-            flush=True,
-        )
+        workers = sum(process.name.startswith("worker styles") for process in site.processes)
+        optimize_workers = sum(process.name.startswith("worker optimize") for process in site.processes)
+        where = f" at http://{host}:{port}/" if role in ("all", "web") else ""
+        print(f"\n  Atelier is running{where}" + ("" if role == "all" else f" (role {role})"), flush=True)
+        if DEMO_STEP in site.steps:
+            print(f"  Demo login: {DEMO_USERNAME} / {DEMO_PASSWORD}", flush=True)
+        if workers or optimize_workers:
+            print(f"  RQ workers: {workers} for fast and any-style jobs, {optimize_workers} for high-quality ones.",
+                  flush=True)
+        print("  Press Ctrl-C to stop.\n", flush=True)
         try:
             while True:
                 supervisor.watch()
