@@ -10,6 +10,10 @@ from gallery.models.base import Hideable, artwork_image_path, artwork_thumbnail_
 from gallery.models.jobs import StyleJob
 
 
+# Public, and not hidden by a moderator (a banned owner is checked by the query, through the user row).
+ON_PUBLIC_PAGES = models.Q(visibility="public", hidden_at__isnull=True)
+
+
 class Artwork(Hideable):
     class Visibility(models.TextChoices):
         PRIVATE = "private", "Private: only you"
@@ -26,13 +30,36 @@ class Artwork(Hideable):
     visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PRIVATE)
     # Empty when no share link exists; otherwise 32 random bytes, so links cannot be guessed or enumerated.
     share_token = models.CharField(max_length=64, blank=True, db_index=True)
+    # Kept by a database trigger on the like table (migration 0011), so it is exact under concurrent clicks and
+    # after cascading deletes (an account deleted takes its likes along); the pages sort and show it without
+    # counting likes.
+    like_count = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["visibility", "-created_at"], name="artwork_visibility_newest")]
+        indexes = [
+            models.Index(fields=["visibility", "-created_at"], name="artwork_visibility_newest"),
+            # One per public ordering (explore newest and top, a profile), in its order with the id as tie-break,
+            # so a page is an index seek at the cursor whatever the number of artworks.
+            models.Index(fields=["-created_at", "-id"], name="artwork_public_newest", condition=ON_PUBLIC_PAGES),
+            models.Index(
+                fields=["-like_count", "-created_at", "-id"], name="artwork_public_top", condition=ON_PUBLIC_PAGES
+            ),
+            models.Index(
+                fields=["owner", "-created_at", "-id"], name="artwork_public_by_owner", condition=ON_PUBLIC_PAGES
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Artwork #{self.pk}"
+
+    def save(self, *args, **kwargs):
+        # The trigger owns like_count: a full save of a copy read before a like must not write the old count back.
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name for field in self._meta.concrete_fields if not field.primary_key and field.name != "like_count"
+            ]
+        super().save(*args, **kwargs)
 
     def set_visibility(self, visibility: str) -> None:
         self.visibility = visibility
