@@ -4,16 +4,18 @@ Private things answer 404, not 403, so a guessed id reveals nothing about what e
 """
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from gallery.models import Artwork, Like, Preset, Profile, SourceImage, StyleJob
+from gallery.models import Artwork, JobStyle, Like, Preset, Profile, SourceImage, StyleJob
 from gallery.moderation import can_moderate
 
 ARTWORK_RELATED = ("owner__profile", "job__content")
 STYLE_ROWS = ("styles__preset", "styles__image")  # a job's JobStyle rows, prefetched for its labels and pictures
 ARTWORK_STYLE_ROWS = tuple(f"job__{name}" for name in STYLE_ROWS)
+# The same rows in one query instead of three (a style's preset and image joined), for the pages everyone reads.
+ARTWORK_STYLES_JOINED = Prefetch("job__styles", queryset=JobStyle.objects.select_related("preset", "image"))
 
 
 def get_job_for_user(user, job_id: int) -> StyleJob:
@@ -61,7 +63,7 @@ def public_artworks() -> QuerySet[Artwork]:
     """Artworks on public surfaces: public, not hidden by a moderator, by an account that is not banned."""
     return Artwork.objects.filter(
         visibility=Artwork.Visibility.PUBLIC, hidden_at__isnull=True, owner__is_active=True
-    ).select_related(*ARTWORK_RELATED).prefetch_related(*ARTWORK_STYLE_ROWS)
+    ).select_related(*ARTWORK_RELATED).prefetch_related(ARTWORK_STYLES_JOINED)
 
 
 def with_my_likes(artworks: QuerySet[Artwork], user) -> QuerySet[Artwork]:
