@@ -10,9 +10,12 @@ written into docs/reliability.md, replacing the section of the same number of ar
 
 import argparse
 import csv
+import io
+import json
 import os
 import re
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -39,12 +42,15 @@ def _arguments(argv):
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 10, 50])
     parser.add_argument("--seconds", type=int, default=30, help="length of each client count's run (at most 600)")
     parser.add_argument("--max-requests", type=int, default=100_000, help="per client count's run")
+    parser.add_argument("--submissions", type=int, default=20, help="new-picture form posts to time, at the end")
     parser.add_argument("--port", type=int, default=0, help="default: a free port")
     parser.add_argument("--no-report", action="store_true", help="print the table, leave docs/reliability.md alone")
     args = parser.parse_args(argv)
     args.likes = round(args.artworks * 2.65) if args.likes is None else args.likes
     if not 1 <= args.seconds <= 600 or not 1 <= args.max_requests <= 10_000_000:
         parser.error("--seconds must be 1-600 and --max-requests 1-10,000,000: a load run is bounded.")
+    if not 0 <= args.submissions <= args.users:
+        parser.error("--submissions must be 0 to --users: each account submits once.")
     if args.users < 1 or args.artworks < 1 or not 0 <= args.likes <= args.users * args.artworks // 2:
         parser.error("Give at least one user and artwork, and at most half of all (user, artwork) pairs as likes.")
     return args
@@ -129,6 +135,41 @@ def _run_locust(env: dict, host: str, clients: int, args, out: Path) -> list[dic
         return list(csv.DictReader(handle))
 
 
+def _phone_photo() -> bytes:
+    """A 12-megapixel JPEG of about 6 MB, as a phone takes: a gradient with sensor-like noise."""
+    import numpy
+    from PIL import Image
+
+    noise = numpy.random.default_rng(27).normal(0, 20, (3024, 4032, 3))
+    gradient = numpy.linspace(0, 255, 4032)[None, :, None]
+    buffer = io.BytesIO()
+    Image.fromarray(numpy.clip(gradient + noise, 0, 255).astype("uint8")).save(buffer, "JPEG", quality=92)
+    return buffer.getvalue()
+
+
+def _time_submissions(host: str, accounts_file: Path, count: int) -> list[float]:
+    """Seconds for each of ``count`` new-picture form posts (a photo and a preset), one after the other, each by
+    another account (the quotas allow a few waiting jobs each). No worker runs: the jobs stay queued."""
+    import requests
+
+    seeded = json.loads(accounts_file.read_text())
+    photo, seconds = _phone_photo(), []
+    for account in seeded["accounts"][:count]:
+        session = requests.Session()
+        session.cookies.set("sessionid", account["session"])
+        session.get(f"{host}/jobs/new/", timeout=30).raise_for_status()  # sets the CSRF cookie
+        fields = {"csrfmiddlewaretoken": session.cookies["csrftoken"], "method": "fast", "strength": "1",
+                  "max_side": "1024", "styles-TOTAL_FORMS": "1", "styles-INITIAL_FORMS": "0",
+                  "styles-0-preset": str(seeded["preset"]), "styles-0-weight": "1"}
+        started = time.monotonic()
+        response = session.post(f"{host}/jobs/new/", data=fields, files={"content": ("photo.jpg", photo, "image/jpeg")},
+                                headers={"Referer": f"{host}/jobs/new/"}, allow_redirects=False, timeout=60)
+        seconds.append(time.monotonic() - started)
+        if response.status_code != 302:
+            raise RuntimeError(f"The form answered {response.status_code} instead of a redirect to the job.")
+    return seconds
+
+
 def _uptime() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
@@ -139,7 +180,8 @@ def _cell(row: dict | None) -> str:
     return f"{row['50%']} / {row['95%']} / {row['99%']}"
 
 
-def _table(results: dict[int, list[dict]], counts: dict, load: tuple[str, str], seconds: int) -> str:
+def _table(results: dict[int, list[dict]], counts: dict, load: tuple[str, str], seconds: int,
+           submissions: list[float]) -> str:
     clients = list(results)
     lines = [
         f"### {counts['artworks']:,} public artworks, {counts['users']} users, {counts['likes']:,} likes",
@@ -156,6 +198,11 @@ def _table(results: dict[int, list[dict]], counts: dict, load: tuple[str, str], 
     lines.append("| requests (errors), requests/s | " + " | ".join(
         f"{int(t['Request Count']):,} ({t['Failure Count']}), {float(t['Requests/s']):.0f}/s" for t in totals.values()
     ) + " |")
+    if submissions:
+        ordered = sorted(submissions)
+        lines += ["", f"Job submission through the new-picture form, a 12-megapixel JPEG photo (6 MB), one after "
+                  f"another, {len(ordered)} times: p50 {statistics.median(ordered) * 1000:.0f} ms, slowest "
+                  f"{ordered[-1] * 1000:.0f} ms."]
     lines += ["", f"Load average (1, 5, 15 min) before: {load[0]}, after: {load[1]} (2 cores, shared)."]
     return "\n".join(lines) + "\n"
 
@@ -202,7 +249,8 @@ def main(argv=None) -> None:
                     urllib.request.urlopen(host + path, timeout=30).read()
             before = _uptime()
             results = {clients: _run_locust(env, host, clients, args, out) for clients in args.clients}
-            table = _table(results, counts, (before, _uptime()), args.seconds)
+            submissions = _time_submissions(host, out / "accounts.json", args.submissions)
+            table = _table(results, counts, (before, _uptime()), args.seconds, submissions)
     finally:
         if gunicorn is not None:
             gunicorn.terminate()
