@@ -15,13 +15,14 @@ def set_like(user, artwork: Artwork, liked: bool) -> int:
     """Like or unlike, idempotently, and return the artwork's like count.
 
     Concurrent clicks cannot double-count: the unique constraint makes a second INSERT a no-op
-    (ON CONFLICT DO NOTHING), and the count is an aggregate over rows, never a stored number.
+    (ON CONFLICT DO NOTHING), and the stored count moves only with a row inserted or deleted (a trigger, in the same
+    transaction as the row).
     """
     if liked:
         Like.objects.bulk_create([Like(user=user, artwork=artwork)], ignore_conflicts=True)
     else:
         Like.objects.filter(user=user, artwork=artwork).delete()
-    return Like.objects.filter(artwork=artwork).count()
+    return Artwork.objects.values_list("like_count", flat=True).get(pk=artwork.pk)
 
 
 def change_sharing(artwork: Artwork, action: str) -> None:

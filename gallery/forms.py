@@ -18,7 +18,8 @@ class CleanImageField(forms.FileField):
     """A file field whose cleaned value is an images.CleanImage: decoded, oriented, stripped.
 
     ``max_side`` (px) caps the longest side, for endpoints that must stay cheap; ``style`` rejects images without
-    any texture, which have no style to transfer, and works whose artist opted out (the blocklist).
+    any texture, which have no style to transfer, and works whose artist opted out (the blocklist); ``fit_within``
+    (px) shrinks a larger image to that longest side (see images.clean_upload).
     """
 
     widget = forms.ClearableFileInput(attrs={"accept": ACCEPT})
@@ -27,6 +28,7 @@ class CleanImageField(forms.FileField):
         super().__init__(*args, **kwargs)
         self.max_side = max_side
         self.style = style
+        self.fit_within: int | None = None
 
     def clean(self, data, initial=None):
         uploaded = super().clean(data, initial)
@@ -40,6 +42,7 @@ class CleanImageField(forms.FileField):
                 max_bytes=settings.UPLOAD_MAX_BYTES,
                 max_pixels=settings.UPLOAD_MAX_PIXELS,
                 max_side=self.max_side,
+                fit_within=self.fit_within,
             )
         except images.UploadError as exc:
             raise forms.ValidationError(str(exc), code="invalid_image") from None
@@ -243,6 +246,9 @@ class StyleJobForm(forms.Form):
         sizes = settings.JOB_SIZE_CHOICES
         self.fields["max_side"].choices = [(size, f"{size} px") for size in sizes]
         self.fields["max_side"].initial = sizes[0]
+        # No job paints the photo larger than the largest size, so decoding and storing more pixels is wasted work
+        # in the request: a 12-megapixel photo took most of a second (docs/reliability.md, Load).
+        self.fields["content"].fit_within = max(sizes)
         shared = SourceImage.objects.none() if shared_styles is None else shared_styles
         self.styles = StyleRowFormSet(
             data, files, prefix="styles", initial=list(style_rows) or None,

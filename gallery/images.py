@@ -53,12 +53,20 @@ def _to_rgb(image: Image.Image) -> Image.Image:
 
 
 def clean_upload(
-    data: io.BufferedIOBase, *, size: int, max_bytes: int, max_pixels: int, max_side: int | None = None
+    data: io.BufferedIOBase,
+    *,
+    size: int,
+    max_bytes: int,
+    max_pixels: int,
+    max_side: int | None = None,
+    fit_within: int | None = None,
 ) -> CleanImage:
     """Decode an uploaded file once and return an RGB copy with orientation applied.
 
     The byte size, the format and the dimensions (``max_pixels`` in area, ``max_side`` px a side) are checked from
-    the file's header, which Pillow reads without decoding, so an image over a limit is never decoded. Raises
+    the file's header, which Pillow reads without decoding, so an image over a limit is never decoded. An image
+    larger than ``fit_within`` px a side comes back shrunk to it; a JPEG then decodes at a reduced scale (1/2 to 1/8,
+    never below ``fit_within``), which is several times faster than decoding every pixel. Raises
     UploadError for anything too large, not an image, not an accepted format, or corrupt. Pillow's own
     decompression-bomb guard stays active too.
     """
@@ -76,9 +84,13 @@ def clean_upload(
                 if source_format not in ACCEPTED_FORMATS:
                     raise UploadError(f"{source_format or 'This'} files are not accepted; upload {ACCEPTED_DESCRIPTION}.")
                 _check_dimensions(*opened.size, max_pixels=max_pixels, max_side=max_side)
+                if fit_within:
+                    opened.draft(None, (fit_within, fit_within))
                 opened.load()
                 oriented = ImageOps.exif_transpose(opened)
                 rgb = _to_rgb(oriented)
+                if fit_within:
+                    rgb.thumbnail((fit_within, fit_within), Image.Resampling.LANCZOS)
     except UploadError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):

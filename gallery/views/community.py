@@ -5,7 +5,6 @@ import json
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,10 +14,11 @@ from django.views.decorators.http import require_POST
 from gallery import access, accounts, community
 from gallery.forms_community import StyleCreditForm
 from gallery.models import Artwork
+from gallery.pagination import cursor_page
 from gallery.ratelimit import limit_posts
 from gallery.views.helpers import safe_next, serve_file
 
-EXPLORE_SORTS = {"new": "Newest", "top": "Most liked this week"}
+EXPLORE_SORTS = {"new": "Newest", "top": "Most liked"}
 ARTWORK_FILES = ("image", "thumbnail", "download", "content")
 
 
@@ -52,7 +52,7 @@ def _style_url(artwork: Artwork, style, token: str | None) -> str:
 def explore(request):
     sort = request.GET.get("sort") if request.GET.get("sort") in EXPLORE_SORTS else "new"
     artworks = access.explore_artworks(request.user, sort)
-    page = Paginator(artworks, settings.GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = cursor_page(artworks, request.GET, settings.GALLERY_PAGE_SIZE)
     return render(request, "gallery/community/explore.html", {"page": page, "sort": sort, "sorts": EXPLORE_SORTS})
 
 
@@ -108,11 +108,10 @@ def shared_style(request, token: str, position: int):
 
 def public_profile(request, username: str):
     person = access.get_public_profile(username)
-    artworks = access.with_like_counts(access.public_artworks().filter(owner=person), request.user)
-    page = Paginator(artworks.order_by("-created_at", "-pk"), settings.GALLERY_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    return render(request, "gallery/community/profile.html", {"person": person, "page": page})
+    artworks = access.with_my_likes(access.public_artworks().filter(owner=person), request.user)
+    page = cursor_page(artworks.order_by("-created_at", "-pk"), request.GET, settings.GALLERY_PAGE_SIZE)
+    context = {"person": person, "page": page, "public_count": artworks.count()}
+    return render(request, "gallery/community/profile.html", context)
 
 
 @login_required

@@ -1,4 +1,5 @@
-"""The migration from a job's style slots (preset or style image, blend image and share) to its style rows."""
+"""Data migrations: a job's style slots (preset or style image, blend image and share) to its style rows; the stored
+like counts."""
 
 import pytest
 from django.db import connection
@@ -77,3 +78,33 @@ def test_it_turns_every_jobs_style_slots_into_rows_and_back():
     for name in before:
         assert after[name][:3] == before[name][:3] and after[name][3:] == pytest.approx(before[name][3:])
     _migrate(ROWS)
+
+
+def test_it_fills_the_stored_like_counts_and_keeps_them_after_the_migration():
+    old = _migrate([("gallery", "0010_job_recovery_bookkeeping")])
+    User = old.get_model("auth", "User")
+    owner, *fans = (User.objects.create(username=name) for name in ("olive", "fan0", "fan1", "fan2"))
+    content = old.get_model("gallery", "SourceImage").objects.create(
+        owner=owner, kind="content", file="sources/content.jpg", width=64, height=48
+    )
+
+    def artwork():
+        job = old.get_model("gallery", "StyleJob").objects.create(owner=owner, content=content, status="done")
+        return old.get_model("gallery", "Artwork").objects.create(
+            owner=owner, job=job, image="a.png", thumbnail="a.jpg", width=64, height=48, visibility="public"
+        )
+
+    liked, unliked = artwork(), artwork()
+    OldLike = old.get_model("gallery", "Like")
+    OldLike.objects.bulk_create([OldLike(user=fan, artwork=liked) for fan in fans])
+
+    new = _migrate([("gallery", "0011_artwork_like_count")])
+    Artwork, Like = new.get_model("gallery", "Artwork"), new.get_model("gallery", "Like")
+    assert dict(Artwork.objects.values_list("pk", "like_count")) == {liked.pk: 3, unliked.pk: 0}
+    Like.objects.create(user_id=owner.pk, artwork_id=unliked.pk)
+    Like.objects.filter(user_id=fans[0].pk).delete()
+    assert dict(Artwork.objects.values_list("pk", "like_count")) == {liked.pk: 2, unliked.pk: 1}
+
+    # Back down, the trigger goes with the column: likes can still be made.
+    back = _migrate([("gallery", "0010_job_recovery_bookkeeping")])
+    back.get_model("gallery", "Like").objects.create(user_id=fans[0].pk, artwork_id=liked.pk)
