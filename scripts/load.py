@@ -239,9 +239,10 @@ def main(argv=None) -> None:
             counts = _seed(env, args, out / "accounts.json")
             port = args.port or _free_port()
             host = f"http://127.0.0.1:{port}"
+            # No control socket: its default path is shared, and this gunicorn's stop would remove a running site's.
             gunicorn = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-                 "--threads", "4"], cwd=ROOT, env=env, start_new_session=True,
+                 "--threads", "4", "--no-control-socket"], cwd=ROOT, env=env, start_new_session=True,
             )
             _wait_for(f"{host}/explore/", gunicorn)
             for path in ("/explore/", "/explore/?sort=top", "/u/painter0000/"):  # warm both processes' caches
