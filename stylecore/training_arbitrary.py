@@ -316,7 +316,8 @@ def _decoder_step(net: ArbitraryStyleNet, vgg, content: torch.Tensor, style: tor
     pixel = (out - content).abs().mean(dim=(1, 2, 3))
     styled = (config.style_weight * per["style"] + config.gram_weight * per["gram"]
               + config.content_weight * per["content"] + config.structure_weight * per["structure"])
-    loss_per = stylized * styled + reconstruct.float() * (config.reconstruct_pixel_weight * pixel + config.content_weight * per["content"])
+    reconstruction_loss = config.reconstruct_pixel_weight * pixel + config.content_weight * per["content"]
+    loss_per = stylized * styled + reconstruct.float() * reconstruction_loss
     loss = loss_per.mean()
     optimizer.zero_grad(set_to_none=True)
     loss.backward()

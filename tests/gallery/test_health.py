@@ -94,7 +94,8 @@ def test_it_fails_without_any_worker(client, redis_queue):
 def test_it_fails_when_the_oldest_waiting_job_waited_too_long(client, owner, make_job, settings):
     # No worker here, so the jobs stay queued (the Workers checks fail meanwhile); the oldest one counts.
     settings.HEALTH_QUEUE_MAX_WAIT_MINUTES = 30
-    waited, recent = make_job(owner), make_job(owner)
+    waited = make_job(owner)
+    make_job(owner)  # a newer waiting job: the check must take the oldest
     StyleJob.objects.filter(pk=waited.pk).update(queued_at=Now() - timedelta(minutes=5))
     assert _health(client)[1]["QueueWait(max_minutes=30)"] == "OK"
 

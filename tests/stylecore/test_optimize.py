@@ -3,7 +3,6 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from stylecore import Engine, EngineConfig
 from stylecore.backbones import load_backbone
 from stylecore.configs import OptimizeConfig
 from stylecore.errors import InvalidOptionError
