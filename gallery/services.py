@@ -114,6 +114,11 @@ def ensure_profile(user) -> Profile:
     return Profile.objects.get_or_create(user=user)[0]
 
 
+def open_unconfirmed_account(user) -> Profile:
+    """A signed-up account's profile, awaiting the confirmation of its e-mail address (verification.py)."""
+    return Profile.objects.update_or_create(user=user, defaults={"awaiting_confirmation": True})[0]
+
+
 def _store_source(owner, kind: str, clean: images.CleanImage, original_name: str) -> SourceImage:
     source = SourceImage(
         owner=owner,

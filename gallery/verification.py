@@ -2,17 +2,19 @@
 
 The link carries the account's id and address, signed with the secret key and timestamped (django.core.signing):
 it cannot be forged, names one address (changing the address voids it), and expires after PASSWORD_RESET_TIMEOUT,
-as long as a password-reset link lives. An account awaits verification while it is inactive and has never logged
-in; a banned account is inactive too, and the audit log of its ban keeps a link from reactivating it.
+as long as a password-reset link lives. An account awaits verification while its profile says so (set at sign-up, cleared by the link), it is inactive and
+has never logged in; a banned account is inactive too, and the audit log of its ban keeps a link from reactivating
+it; an account an administrator deactivated was never awaiting, so no link is mailed for it and none activates it.
 """
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.mail import send_mail
+from django.db import transaction
 from django.template.loader import render_to_string
 
-from gallery.models import ModerationAction, target_label
+from gallery.models import ModerationAction, Profile, target_label
 
 SALT = "gallery.verification.email"
 UNCONFIRMED_MESSAGE = (
@@ -27,6 +29,8 @@ class VerificationError(Exception):
 
 def awaiting_verification(user) -> bool:
     if user.is_active or user.last_login is not None:
+        return False
+    if not Profile.objects.filter(user=user, awaiting_confirmation=True).exists():
         return False
     return not ModerationAction.objects.filter(kind=ModerationAction.Kind.BAN, target=target_label(user)).exists()
 
@@ -61,12 +65,15 @@ def confirm(token: str) -> tuple:
         raise VerificationError("This confirmation link no longer belongs to an account that can be confirmed.")
     if user.is_active:
         return user, False
-    user.is_active = True
-    user.save(update_fields=["is_active"])
+    with transaction.atomic():
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+        Profile.objects.filter(user=user).update(awaiting_confirmation=False)
     return user, True
 
 
 def account_to_resend(email: str):
     """The account at ``email`` that still awaits verification, or None."""
-    user = get_user_model().objects.filter(email__iexact=email, is_active=False, last_login__isnull=True).first()
+    user = get_user_model().objects.filter(email__iexact=email, is_active=False, last_login__isnull=True,
+                                           profile__awaiting_confirmation=True).first()
     return user if user is not None and awaiting_verification(user) else None

@@ -37,7 +37,7 @@ def signup(request):
         with transaction.atomic():
             user = form.save() if form.is_valid() else None
             if user is not None:
-                services.ensure_profile(user)
+                services.open_unconfirmed_account(user)
         if user is not None:
             _mail_link(request, user)
             return _show_sent(request, user.email, resent=False)

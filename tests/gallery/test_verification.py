@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.urls import reverse
 
-from gallery import moderation, services
+from gallery import moderation, services, verification
 from tests.gallery.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -113,6 +113,29 @@ def test_it_sends_a_new_link_only_to_an_account_awaiting_confirmation(client, ow
     client.post(reverse("logout"))
     stale = client.get(first, follow=True)  # the first link still names the account, which is confirmed now
     assert "already confirmed" in stale.content.decode() and not stale.context["user"].is_authenticated
+
+
+def test_an_account_an_administrator_deactivated_before_its_first_login_stays_off(client, admin_client):
+    """Inactive and never logged in, like an account awaiting its link, but no link is mailed for it or opens it."""
+    user = get_user_model().objects.create_user("quiet", "quiet@example.com", PASSWORD)
+    services.ensure_profile(user)
+    page = admin_client.get(reverse("admin:auth_user_change", args=[user.pk]))
+    form = page.context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None and name != "is_active"}
+    data.update({"date_joined_0": user.date_joined.strftime("%Y-%m-%d"), "date_joined_1": "00:00:00",
+                 "groups": [], "user_permissions": []})
+    response = admin_client.post(reverse("admin:auth_user_change", args=[user.pk]), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    user.refresh_from_db()
+    assert not user.is_active and user.last_login is None
+
+    client.post(reverse("gallery:resend_verification"), {"email": "quiet@example.com"})
+    assert mail.outbox == []
+    response = client.get(reverse("gallery:verify_email", args=[verification.make_token(user)]))
+    assert "no longer belongs" in response.content.decode()
+    user.refresh_from_db()
+    assert not user.is_active
+    assert "This account is suspended" in _log_in(client, "quiet").content.decode()
 
 
 def test_it_limits_how_often_a_new_link_is_mailed(client, settings):
