@@ -68,7 +68,8 @@ def plan(role: str, env: dict) -> Plan:
     host, port = env.get("HOST", "127.0.0.1"), env.get("PORT", "8000")
     # gunicorn's processes share their request metrics through prometheus_client's multiprocess files.
     metrics_folder = env.get("PROMETHEUS_MULTIPROC_DIR", str(VAR / f"prometheus-{port}"))
-    web = Process("gunicorn", (sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"{host}:{port}",
+    web = Process("gunicorn", (sys.executable, "-m", "gunicorn", "config.wsgi", "--config", "python:config.gunicorn",
+                               "--bind", f"{host}:{port}",
                                "--workers", "2", "--threads", "4", "--access-logfile", "-"),
                   env=(("PROMETHEUS_MULTIPROC_DIR", metrics_folder),))
     workers = (

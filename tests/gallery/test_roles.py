@@ -8,10 +8,12 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
 
+from config import gunicorn as gunicorn_hooks
 from gallery.models import Preset
 from scripts.run import DEMO_STEP, RELEASE_STEPS, plan
 from tests.gallery.test_recovery import _test_database_url, _wait_for
@@ -28,6 +30,16 @@ def test_the_release_role_runs_the_release_steps_and_starts_nothing():
     assert site.steps == RELEASE_STEPS
     assert [step[0] for step in site.steps] == ["migrate", "collectstatic", "seed_presets"]
     assert (site.embedded, site.processes) == ((), ())
+
+
+def test_a_gunicorn_process_that_exits_drops_its_live_gauges_and_keeps_its_counts(tmp_path, monkeypatch):
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    for name in ("gauge_livesum_4242.db", "counter_4242.db", "gauge_livesum_4343.db"):
+        (tmp_path / name).write_bytes(b"")
+    gunicorn_hooks.child_exit(None, SimpleNamespace(pid=4242))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["counter_4242.db", "gauge_livesum_4343.db"]
+    web = next(p for p in plan("web", SHARED).processes if p.name == "gunicorn")
+    assert "python:config.gunicorn" in web.args
 
 
 def test_the_web_role_starts_gunicorn_only():
