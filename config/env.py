@@ -147,3 +147,22 @@ def parse_database_url(url: str) -> dict:
         "CONN_MAX_AGE": 60,
         "CONN_HEALTH_CHECKS": True,
     }
+
+
+def parse_sentinels(name: str, raw: list[str]) -> list[tuple[str, int]]:
+    """``host:port`` items -> ``[(host, port)]``."""
+    sentinels = []
+    for item in raw:
+        host, _, port = item.rpartition(":")
+        if not host or not port.isdigit():
+            raise ImproperlyConfigured(f"{name} lists host:port pairs separated by commas; got {item!r}.")
+        sentinels.append((host, int(port)))
+    return sentinels
+
+
+def sentinel_queue_connection(redis_url: str, sentinels: list[tuple[str, int]]) -> dict:
+    """django-rq's settings for a queue reached through Sentinel: ``redis_url``'s host names the monitored primary
+    (django-redis's convention), its path the database, its password the primary's."""
+    parts = urlsplit(redis_url)
+    return {"SENTINELS": sentinels, "MASTER_NAME": parts.hostname, "DB": int(parts.path.strip("/") or 0),
+            "PASSWORD": parts.password, "SOCKET_TIMEOUT": 5}

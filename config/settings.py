@@ -16,6 +16,8 @@ from config.env import (
     env_url,
     init_sentry,
     parse_database_url,
+    parse_sentinels,
+    sentinel_queue_connection,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -92,8 +94,12 @@ OPTIMIZE_QUEUE = "optimize"
 RQ_SERIALIZER = "rq.serializers.JSONSerializer"
 STYLE_JOB_TIMEOUT = env_int("STYLE_JOB_TIMEOUT", 900, minimum=10)
 RQ = {"COMMIT_MODE": "auto"}  # services.py enqueues inside transaction.on_commit itself
+# With REDIS_SENTINELS ("host:port,host:port"), queues and cache find the primary through Redis Sentinel, and
+# REDIS_URL's host is the name the sentinels monitor it by (docs/deployment.md).
+REDIS_SENTINELS = parse_sentinels("REDIS_SENTINELS", env_list("REDIS_SENTINELS", []))
+_QUEUE_CONNECTION = sentinel_queue_connection(REDIS_URL, REDIS_SENTINELS) if REDIS_SENTINELS else {"URL": REDIS_URL}
 RQ_QUEUES = {
-    name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": STYLE_JOB_TIMEOUT, "SERIALIZER": RQ_SERIALIZER}
+    name: {**_QUEUE_CONNECTION, "DEFAULT_TIMEOUT": STYLE_JOB_TIMEOUT, "SERIALIZER": RQ_SERIALIZER}
     for name in (STYLE_QUEUE, OPTIMIZE_QUEUE)
 }
 # How often a busy worker proves it is alive, and how old that proof may get
@@ -127,6 +133,11 @@ RATE_LIMITS = {
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "cache"}
 }
+if REDIS_SENTINELS:  # Django's own Redis cache cannot ask Sentinel for the primary; django-redis can
+    CACHES["default"] = {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "cache",
+                         "OPTIONS": {"CLIENT_CLASS": "django_redis.client.SentinelClient",
+                                     "SENTINELS": REDIS_SENTINELS}}
+    DJANGO_REDIS_CONNECTION_FACTORY = "django_redis.pool.SentinelConnectionFactory"
 # Operations (docs/deployment.md): /health/ fails once the oldest waiting job has waited this long.
 HEALTH_QUEUE_MAX_WAIT_MINUTES = env_int("HEALTH_QUEUE_MAX_WAIT_MINUTES", 30, minimum=1)
 # /metrics answers only requests with "Authorization: Bearer <METRICS_TOKEN>"; unset, it answers 404.
