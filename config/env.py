@@ -166,3 +166,9 @@ def sentinel_queue_connection(redis_url: str, sentinels: list[tuple[str, int]]) 
     parts = urlsplit(redis_url)
     return {"SENTINELS": sentinels, "MASTER_NAME": parts.hostname, "DB": int(parts.path.strip("/") or 0),
             "PASSWORD": parts.password, "SOCKET_TIMEOUT": 5}
+
+
+def url_origin(url: str) -> str:
+    """``scheme://host[:port]`` of ``url``, or "" for an empty one."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""

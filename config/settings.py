@@ -18,6 +18,7 @@ from config.env import (
     parse_database_url,
     parse_sentinels,
     sentinel_queue_connection,
+    url_origin,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -184,6 +185,11 @@ STORAGES = {
         ),
     },
 }
+# With a storage that signs URLs (S3-compatible, "querystring_auth": true) private files are redirects to URLs that
+# expire after this long (gallery/views/helpers.py), and pages may load images from STORAGE_ORIGIN, by default the
+# origin of STORAGE_OPTIONS' "endpoint_url" (docs/deployment.md).
+SIGNED_URL_SECONDS = env_int("SIGNED_URL_SECONDS", 300, minimum=10)
+STORAGE_ORIGIN = env_str("STORAGE_ORIGIN", url_origin(STORAGES["default"]["OPTIONS"].get("endpoint_url", "")))
 
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 UPLOAD_MAX_PIXELS = env_int("UPLOAD_MAX_PIXELS", 40_000_000, minimum=1)
@@ -228,8 +234,9 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "script-src": [SELF, WASM_UNSAFE_EVAL],  # onnxruntime-web compiles its WebAssembly (on-device presets)
         "style-src": [SELF],
-        "img-src": [SELF, "blob:", "data:"],
-        "connect-src": [SELF, "blob:"],  # the page reads back the previews it painted (blob: URLs)
+        "img-src": [SELF, "blob:", "data:", *([STORAGE_ORIGIN] if STORAGE_ORIGIN else [])],
+        # the page reads back the previews it painted (blob: URLs)
+        "connect-src": [SELF, "blob:", *([STORAGE_ORIGIN] if STORAGE_ORIGIN else [])],
         "form-action": [SELF],
         "frame-ancestors": [NONE],
         "base-uri": [NONE],
