@@ -8,7 +8,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from gallery.models import Artwork, JobStyle, Like, Preset, Profile, SourceImage, StyleJob
+from gallery.models import Artwork, ArtworkVersion, JobStyle, Like, Preset, Profile, SourceImage, StyleJob
 from gallery.moderation import can_moderate
 
 ARTWORK_RELATED = ("owner__profile", "job__content")
@@ -29,6 +29,14 @@ def get_artwork_for_user(user, artwork_id: int) -> Artwork:
         Artwork.objects.select_related("job__content").prefetch_related(*ARTWORK_STYLE_ROWS),
         pk=artwork_id,
         owner_id=user.pk,
+    )
+
+
+def get_version_for_user(user, artwork_id: int, version_id: int) -> ArtworkVersion:
+    """A version of one of the user's own artworks, with its artwork."""
+    return get_object_or_404(
+        ArtworkVersion.objects.select_related("artwork"), pk=version_id, artwork_id=artwork_id,
+        artwork__owner_id=user.pk,
     )
 
 
