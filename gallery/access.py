@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from gallery.models import Artwork, ArtworkVersion, JobStyle, Like, Preset, Profile, SourceImage, StyleJob
 from gallery.moderation import can_moderate
 
-ARTWORK_RELATED = ("owner__profile", "job__content")
+ARTWORK_RELATED = ("owner__profile", "job__content", "current_version")
 STYLE_ROWS = ("styles__preset", "styles__image")  # a job's JobStyle rows, prefetched for its labels and pictures
 ARTWORK_STYLE_ROWS = tuple(f"job__{name}" for name in STYLE_ROWS)
 # The same rows in one query instead of three (a style's preset and image joined), for the pages everyone reads.
@@ -26,7 +26,7 @@ def get_job_for_user(user, job_id: int) -> StyleJob:
 
 def get_artwork_for_user(user, artwork_id: int) -> Artwork:
     return get_object_or_404(
-        Artwork.objects.select_related("job__content").prefetch_related(*ARTWORK_STYLE_ROWS),
+        Artwork.objects.select_related("job__content", "current_version").prefetch_related(*ARTWORK_STYLE_ROWS),
         pk=artwork_id,
         owner_id=user.pk,
     )
@@ -54,7 +54,9 @@ def get_profile_with_avatar(user_id: int) -> Profile:
 
 def artworks_of(user) -> QuerySet[Artwork]:
     return (
-        Artwork.objects.filter(owner_id=user.pk).select_related("job__content").prefetch_related(*ARTWORK_STYLE_ROWS)
+        Artwork.objects.filter(owner_id=user.pk)
+        .select_related("job__content", "current_version")
+        .prefetch_related(*ARTWORK_STYLE_ROWS)
     )
 
 
