@@ -49,6 +49,7 @@ class ArtworkOut(Schema):
     share_url: str | None
     hidden_reason: str | None  # set when a moderator hid the artwork from everyone else
     method: str
+    version: int  # the shown version (gallery re-dials); strength and preserve_color are its settings
     strength: float
     preserve_color: bool
     size: int

@@ -8,10 +8,10 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from gallery.models import Artwork, JobStyle, Like, Preset, Profile, SourceImage, StyleJob
+from gallery.models import Artwork, ArtworkVersion, JobStyle, Like, Preset, Profile, SourceImage, StyleJob
 from gallery.moderation import can_moderate
 
-ARTWORK_RELATED = ("owner__profile", "job__content")
+ARTWORK_RELATED = ("owner__profile", "job__content", "current_version")
 STYLE_ROWS = ("styles__preset", "styles__image")  # a job's JobStyle rows, prefetched for its labels and pictures
 ARTWORK_STYLE_ROWS = tuple(f"job__{name}" for name in STYLE_ROWS)
 # The same rows in one query instead of three (a style's preset and image joined), for the pages everyone reads.
@@ -26,9 +26,17 @@ def get_job_for_user(user, job_id: int) -> StyleJob:
 
 def get_artwork_for_user(user, artwork_id: int) -> Artwork:
     return get_object_or_404(
-        Artwork.objects.select_related("job__content").prefetch_related(*ARTWORK_STYLE_ROWS),
+        Artwork.objects.select_related("job__content", "current_version").prefetch_related(*ARTWORK_STYLE_ROWS),
         pk=artwork_id,
         owner_id=user.pk,
+    )
+
+
+def get_version_for_user(user, artwork_id: int, version_id: int) -> ArtworkVersion:
+    """A version of one of the user's own artworks, with its artwork."""
+    return get_object_or_404(
+        ArtworkVersion.objects.select_related("artwork"), pk=version_id, artwork_id=artwork_id,
+        artwork__owner_id=user.pk,
     )
 
 
@@ -46,7 +54,9 @@ def get_profile_with_avatar(user_id: int) -> Profile:
 
 def artworks_of(user) -> QuerySet[Artwork]:
     return (
-        Artwork.objects.filter(owner_id=user.pk).select_related("job__content").prefetch_related(*ARTWORK_STYLE_ROWS)
+        Artwork.objects.filter(owner_id=user.pk)
+        .select_related("job__content", "current_version")
+        .prefetch_related(*ARTWORK_STYLE_ROWS)
     )
 
 

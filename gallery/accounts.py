@@ -7,7 +7,7 @@ import zipfile
 
 from django.utils.text import slugify
 
-from gallery.models import Artwork, SourceImage, StyleJob
+from gallery.models import Artwork, ArtworkVersion, SourceImage, StyleJob
 
 # Spooled to disk past this size, so an export of hundreds of full-size PNGs never sits in memory.
 EXPORT_SPOOL_BYTES = 16 * 1024 * 1024
@@ -58,13 +58,35 @@ def _job_entry(job: StyleJob, paths: dict[int, str], artwork: Artwork | None) ->
             "visibility": artwork.visibility,
             "width": artwork.width,
             "height": artwork.height,
+            "render": _render_path(artwork) if artwork.render else None,
+            "versions": [
+                {
+                    "number": version.number,
+                    "file": _version_path(artwork, version),
+                    "strength": version.strength,
+                    "preserve_color": version.preserve_color,
+                    "created_at": version.created_at.isoformat(),
+                    "shown": version.pk == artwork.current_version_id,
+                }
+                for version in artwork.versions.all()
+            ],
         },
     }
 
 
+def _version_path(artwork: Artwork, version: ArtworkVersion) -> str:
+    return f"artworks/versions/{artwork_file_name(artwork).removesuffix('.png')}-v{version.number}.png"
+
+
+def _render_path(artwork: Artwork) -> str:
+    return f"artworks/renders/{artwork_file_name(artwork).removesuffix('.png')}-full-strength.png"
+
+
 def export_user_data(user) -> tempfile.SpooledTemporaryFile:
     """A zip of everything the user made here, rewound: their photos (photos/), uploaded style images (styles/),
-    full-size artworks (artworks/), and jobs.json with every job's settings and the files it used and made."""
+    full-size artworks as shown (artworks/), every version of each (artworks/versions/) and the full-strength render
+    it was re-dialed from (artworks/renders/), and jobs.json with every job's settings and the files it used and
+    made."""
     archive = tempfile.SpooledTemporaryFile(max_size=EXPORT_SPOOL_BYTES)
     sources = SourceImage.objects.filter(owner=user).order_by("created_at", "pk")
     jobs = (
@@ -72,7 +94,7 @@ def export_user_data(user) -> tempfile.SpooledTemporaryFile:
         .prefetch_related("styles__preset", "styles__image")
         .order_by("created_at", "pk")
     )
-    artworks = {artwork.job_id: artwork for artwork in Artwork.objects.filter(owner=user)}
+    artworks = {artwork.job_id: artwork for artwork in Artwork.objects.filter(owner=user).prefetch_related("versions")}
     paths: dict[int, str] = {}
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_STORED) as bundle:
         for source in sources:
@@ -84,6 +106,10 @@ def export_user_data(user) -> tempfile.SpooledTemporaryFile:
             if artwork is not None:
                 artwork.job = job  # its name reads the job's prefetched style rows
                 _copy_into(bundle, f"artworks/{artwork_file_name(artwork)}", artwork.image)
+                for version in artwork.versions.all():
+                    _copy_into(bundle, _version_path(artwork, version), version.image)
+                if artwork.render:
+                    _copy_into(bundle, _render_path(artwork), artwork.render)
             entries.append(_job_entry(job, paths, artwork))
         bundle.writestr("jobs.json", json.dumps({"user": user.get_username(), "jobs": entries}, indent=2))
     archive.seek(0)

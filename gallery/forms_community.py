@@ -7,6 +7,17 @@ from gallery import images, provenance, ratelimit, verification
 from gallery.models import BlockedStyle, Report, SourceImage
 
 
+class RedialForm(forms.Form):
+    """New settings for a finished artwork: a re-dial of its kept render, or a re-render."""
+
+    strength = forms.FloatField(
+        min_value=0.1,
+        max_value=1.0,
+        widget=forms.NumberInput(attrs={"type": "range", "step": "0.05", "min": "0.1", "max": "1"}),
+    )
+    preserve_color = forms.BooleanField(required=False, label="Keep the photo's colours")
+
+
 class ReportForm(forms.Form):
     reason = forms.ChoiceField(choices=Report.Reason.choices, widget=forms.RadioSelect, label="What is wrong?")
     details = forms.CharField(

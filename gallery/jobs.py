@@ -12,10 +12,10 @@ from django.db import InterfaceError, OperationalError, close_old_connections, c
 from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 from PIL import Image
-from stylecore import Engine, OptimizeConfig, StyleCoreError, check_weights, get_preset
+from stylecore import Engine, OptimizeConfig, Render, StyleCoreError, check_weights, get_preset, prepare_photo, redial
 
 from gallery import images, services
-from gallery.models import IllegalTransitionError, StyleJob
+from gallery.models import Artwork, IllegalTransitionError, StyleJob
 
 log = logging.getLogger(__name__)
 
@@ -171,17 +171,42 @@ def _style_options(engine: Engine, job: StyleJob) -> dict:
     }
 
 
-def _stylize(job: StyleJob):
+def _render(job: StyleJob) -> Render:
     engine = get_engine()
-    return engine.stylize(
+    return engine.render(
         _open_rgb(job.content.file),
         method=job.method,
-        strength=job.strength,
-        preserve_color=job.preserve_color,
         max_side=job.max_side,
         progress=ProgressReporter(job),
         **_style_options(engine, job),
     )
+
+
+def _paint(job: StyleJob) -> tuple[Image.Image, Image.Image]:
+    """The job's result and the full-strength render it was dialed from. The result is re-dialed from the 8-bit
+    render the artwork keeps, so a later re-dial with the job's own settings gives back the very same pixels."""
+    render = _render(job)
+    return redial(render.photo, render.full, strength=job.strength, preserve_color=job.preserve_color), render.full
+
+
+def redial_photo(artwork: Artwork) -> Image.Image:
+    """The artwork's photo as the engine painted it: RGB, at the size of its render (the re-dial's other input)."""
+    return prepare_photo(_open_rgb(artwork.job.content.file), artwork.job.max_side)
+
+
+def redial_artwork(artwork: Artwork, strength: float, preserve_color: bool) -> Image.Image:
+    """The artwork with another strength and colour setting, computed here from its stored photo and full-strength
+    render with the engine's own functions (never from pixels a browser sent). Raises services.RedialError."""
+    if not artwork.can_redial:
+        raise services.RedialError(
+            "This picture was made before full-strength renders were kept, so it cannot be re-dialed; "
+            "paint it again with the new settings instead."
+        )
+    try:
+        return redial(redial_photo(artwork), _open_rgb(artwork.render), strength=strength,
+                      preserve_color=preserve_color)
+    except StyleCoreError as exc:
+        raise services.RedialError(f"This picture cannot be re-dialed: {exc}.") from exc
 
 
 def render_preview(preview: services.PreviewRequest) -> Image.Image:
@@ -205,12 +230,12 @@ def render_preview(preview: services.PreviewRequest) -> Image.Image:
         raise services.PreviewError(str(exc)) from exc
 
 
-def _save_artwork(job: StyleJob, result: Image.Image):
+def _save_artwork(job: StyleJob, result: Image.Image, render: Image.Image):
     try:
-        return services.save_artwork(job, result)
+        return services.save_artwork(job, result, render)
     except DATABASE_DOWN:
         wait_for_database()
-        return services.save_artwork(job, result)
+        return services.save_artwork(job, result, render)
 
 
 def run_style_job(job_id: int) -> int | None:
@@ -236,7 +261,7 @@ def run_style_job(job_id: int) -> int | None:
         job.mark_failed(refusal)
         return None
     try:
-        artwork = _save_artwork(job, _stylize(job))
+        artwork = _save_artwork(job, *_paint(job))
     except StyleCoreError as exc:
         job.mark_failed(str(exc))
         return None

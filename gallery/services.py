@@ -7,13 +7,13 @@ import django_rq
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import models, transaction
 from PIL import Image
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
 from gallery import fairqueue, images, provenance, quotas
-from gallery.models import Artwork, JobStyle, Preset, Profile, SourceImage, StyleJob
+from gallery.models import Artwork, ArtworkVersion, JobStyle, Preset, Profile, SourceImage, StyleJob
 
 AVATAR_SIDE = 256
 DEVICE_WORKER = "visitor's device"  # the worker_id of a job painted in the visitor's browser
@@ -37,7 +37,7 @@ class StyleChoice:
 
 @dataclass(frozen=True)
 class JobRequest:
-    content: images.CleanImage
+    content: images.CleanImage | SourceImage  # a new upload, or the owner's stored photo (a re-render)
     content_name: str
     styles: tuple[StyleChoice, ...]  # one to JobStyle.MAX_PER_JOB
     method: str
@@ -59,6 +59,10 @@ class PreviewRequest:
 
 class PreviewError(Exception):
     """A preview the engine could not render; the message is shown to the user."""
+
+
+class RedialError(Exception):
+    """An artwork that cannot be re-dialed or re-rendered as asked; the message is shown to the user."""
 
 
 def queue_for(method: str):
@@ -194,8 +198,11 @@ def _create_job(owner, request: JobRequest, finish) -> StyleJob:
             # Locking the owner's row serialises their submissions, so two at once cannot both pass the quota.
             get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
             quotas.check_job_quota(owner)
-            content = _store_source(owner, SourceImage.Kind.CONTENT, request.content, request.content_name)
-            stored.append(content.file)
+            if isinstance(request.content, SourceImage):
+                content = request.content
+            else:
+                content = _store_source(owner, SourceImage.Kind.CONTENT, request.content, request.content_name)
+                stored.append(content.file)
             job = StyleJob.objects.create(
                 owner=owner,
                 content=content,
@@ -238,26 +245,95 @@ def retry_job(job: StyleJob) -> None:
         transaction.on_commit(partial(enqueue_job, job))
 
 
-def save_artwork(job: StyleJob, result: Image.Image) -> Artwork:
-    """Store a finished result and its thumbnail, and mark the job done, atomically."""
+def _store_picture(picture: Artwork | ArtworkVersion, image: Image.Image) -> None:
+    picture.image.save("result.png", ContentFile(images.encode_png(image)), save=False)
+    thumbnail = images.make_thumbnail(image, settings.THUMBNAIL_SIDE)
+    picture.thumbnail.save("thumb.jpg", ContentFile(images.encode_jpeg(thumbnail)), save=False)
+
+
+def save_artwork(job: StyleJob, result: Image.Image, render: Image.Image | None = None) -> Artwork:
+    """Store a finished result and its thumbnail as the artwork's version 1, and mark the job done, atomically.
+
+    ``render`` is the network's full-strength render that ``result`` was dialed from (the worker keeps it, so the
+    owner can re-dial later); a picture painted on the visitor's device has none.
+    """
     artwork = Artwork(owner_id=job.owner_id, job=job, width=result.width, height=result.height)
-    artwork.image.save("result.png", ContentFile(images.encode_png(result)), save=False)
-    thumbnail = images.make_thumbnail(result, settings.THUMBNAIL_SIDE)
-    artwork.thumbnail.save("thumb.jpg", ContentFile(images.encode_jpeg(thumbnail)), save=False)
+    _store_picture(artwork, result)
+    if render is not None:
+        artwork.render.save("render.png", ContentFile(images.encode_png(render)), save=False)
     try:
         with transaction.atomic():
             artwork.save()
+            first = ArtworkVersion.objects.create(
+                artwork=artwork,
+                number=1,
+                image=artwork.image.name,
+                thumbnail=artwork.thumbnail.name,
+                strength=job.strength,
+                preserve_color=job.preserve_color,
+                created_at=artwork.created_at,
+            )
+            artwork.show_version(first)
             job.mark_done()
     except Exception:
-        artwork.delete_files()
+        _delete_files(artwork.image, artwork.thumbnail, artwork.render)
         raise
     return artwork
 
 
-def delete_artwork(artwork: Artwork) -> None:
-    """Delete an artwork, its job, the uploads no other job uses, and all of their files."""
+def save_version(artwork: Artwork, image: Image.Image, strength: float, preserve_color: bool) -> ArtworkVersion:
+    """Store ``image`` (re-dialed on the server from the artwork's photo and render, gallery.jobs.redial_artwork)
+    as the artwork's next version, with its settings, and make it the one every page shows."""
+    if image.size != (artwork.width, artwork.height):
+        raise RedialError(f"A version must be {artwork.width} x {artwork.height} px, not {image.width} x {image.height}.")
+    version = ArtworkVersion(artwork=artwork, strength=strength, preserve_color=preserve_color)
+    _store_picture(version, image)
+    try:
+        with transaction.atomic():
+            # Locking the artwork's row serialises two saves at once, so they cannot take the same number.
+            Artwork.objects.select_for_update().filter(pk=artwork.pk).first()
+            last = artwork.versions.aggregate(last=models.Max("number"))["last"] or 0
+            version.number = last + 1
+            version.save()
+            artwork.show_version(version)
+    except Exception:
+        _delete_files(version.image, version.thumbnail)
+        raise
+    return version
+
+
+def rerender_artwork(artwork: Artwork, strength: float, preserve_color: bool) -> StyleJob:
+    """Queue a new job that paints the artwork's photo again with its styles, method and size, and the new strength
+    and colour setting: for pictures whose full-strength render was never kept. The new picture is a new artwork
+    (with its render, so it can be re-dialed); the job reuses the stored photo and style images.
+
+    Raises RedialError when a style of the artwork can no longer be used, quotas.QuotaError over a job quota.
+    """
     job = artwork.job
-    doomed_files = [artwork.image, artwork.thumbnail]
+    choices = []
+    for row in job.styles.select_related("preset", "image"):
+        if row.preset_id and not row.preset.is_active:
+            raise RedialError(f"{row.preset.title} is no longer offered, so this picture cannot be painted again.")
+        if row.image_id and row.image.is_hidden:
+            raise RedialError("A moderator removed a style image of this picture, so it cannot be painted again.")
+        choices.append(StyleChoice(preset=row.preset, image=row.image, weight=row.weight))
+    request = JobRequest(
+        content=job.content,
+        content_name=job.content.original_name,
+        styles=tuple(choices),
+        method=job.method,
+        strength=strength,
+        preserve_color=preserve_color,
+        max_side=job.max_side,
+        style_scale=job.style_scale,
+    )
+    return create_job(artwork.owner, request)
+
+
+def delete_artwork(artwork: Artwork) -> None:
+    """Delete an artwork with its versions, its job, the uploads no other job uses, and all of their files."""
+    job = artwork.job
+    doomed_files = artwork.stored_files()
     with transaction.atomic():
         sources = {job.content_id: job.content}
         sources.update((style.image_id, style.image) for style in job.styles.select_related("image") if style.image_id)
@@ -288,7 +364,8 @@ def preview_styles(preview: PreviewRequest) -> tuple[list[str | Image.Image], li
 def delete_account(user) -> None:
     """Delete the user, every row that belongs to them, and (once committed) every file they own."""
     profile = Profile.objects.filter(user=user).first()
-    files = [field for artwork in Artwork.objects.filter(owner=user) for field in (artwork.image, artwork.thumbnail)]
+    artworks = Artwork.objects.filter(owner=user).prefetch_related("versions")
+    files = [field for artwork in artworks for field in artwork.stored_files()]
     files += [source.file for source in SourceImage.objects.filter(owner=user)]
     if profile is not None:
         files.append(profile.avatar)

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from gallery.views import account, community, moderation, pages, registration, studio
+from gallery.views import account, community, moderation, pages, registration, studio, versions
 
 
 class UsernameConverter:
@@ -51,6 +51,19 @@ urlpatterns = [
     path("artworks/<int:artwork_id>/visibility/", community.artwork_visibility, name="artwork_visibility"),
     path("artworks/<int:artwork_id>/share/", community.artwork_share, name="artwork_share"),
     path("artworks/<int:artwork_id>/like/", community.artwork_like, name="artwork_like"),
+    path("artworks/<int:artwork_id>/redial/", versions.artwork_redial, name="artwork_redial"),
+    path("artworks/<int:artwork_id>/redial/photo/", versions.artwork_redial_photo, name="artwork_redial_photo"),
+    path("artworks/<int:artwork_id>/rerender/", versions.artwork_rerender, name="artwork_rerender"),
+    path(
+        "artworks/<int:artwork_id>/versions/<int:version_id>/show/",
+        versions.artwork_version_show,
+        name="artwork_version_show",
+    ),
+    path(
+        "artworks/<int:artwork_id>/versions/<int:version_id>/thumbnail/",
+        versions.artwork_version_thumbnail,
+        name="artwork_version_thumbnail",
+    ),
     path("s/<token:token>/", community.shared_artwork, name="shared_artwork"),
     path("s/<token:token>/styles/<int:position>/", community.shared_style, name="shared_style"),
     path("s/<token:token>/<slug:kind>/", community.shared_file, name="shared_file"),

@@ -1,10 +1,12 @@
-"""Screenshots of the community pages (explore, an artwork page, the moderation queue) for the README.
+"""Screenshots of the community pages (explore, an artwork page, the moderation queue, its owner's re-dial control)
+for the README.
 
 Starts its own embedded PostgreSQL and Redis in a temporary folder, paints real pictures with the trained presets in
 ``--weights`` (fast method, in this process), publishes them as a few demo users, files reports, and photographs the
 pages in headless Chromium. Nothing touches ``var/``.
 
     python -m scripts.community_screenshots --weights weights photo1.jpg photo2.jpg ...
+    python -m scripts.community_screenshots --weights weights --only 11-redial
 """
 
 import argparse
@@ -24,6 +26,7 @@ from scripts.localservers import start_postgres, start_redis
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "docs" / "screenshots"
 PASSWORD = "a-long-screenshot-passphrase"
+SHOT_NAMES = ("06-explore", "07-artwork", "08-moderation-queue", "11-redial")
 PEOPLE = [("clara", "Clara Monteiro"), ("hugo", "Hugo Brandt"), ("ines", "Inès Laurent"), ("tomas", "Tomás Ruiz")]
 
 
@@ -102,7 +105,10 @@ def _populate(photos: list[Path]) -> dict:
     moderation.file_report(users[1], artworks[0], Report.Reason.COPYRIGHT, "This is my photo; I never shared it here.")
     moderation.file_report(users[2], artworks[0], Report.Reason.OTHER, "Looks copied from a photographer's site.")
     moderation.file_report(users[0], users[3], Report.Reason.SPAM, "Posts the same picture every day.")
-    return {"featured": artworks[len(artworks) // 3]}
+    featured = artworks[len(artworks) // 3]
+    # A re-dialed version, so the owner's list has two; the shot then moves the controls without saving.
+    services.save_version(featured, jobs.redial_artwork(featured, 0.75, False), 0.75, False)
+    return {"featured": featured}
 
 
 def _serve() -> str:
@@ -121,26 +127,39 @@ def _log_in(page, base: str, username: str) -> None:
     page.click("button:has-text('Log in')")
 
 
-def _shoot(base: str, shown: dict, chromium: str) -> None:
+def _shot(page, name: str) -> None:
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    print(f"saved docs/screenshots/{name}.png", flush=True)
+
+
+def _shoot(base: str, shown: dict, chromium: str, names: set[str]) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
+    featured = shown["featured"]
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=["--headless", "--no-sandbox"])
         page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
         _log_in(page, base, "hugo")
-        for name, path in (
-            ("06-explore", "/explore/?sort=top"),
-            ("07-artwork", f"/artworks/{shown['featured'].pk}/"),
-        ):
-            page.goto(base + path)
-            page.wait_for_load_state("networkidle")
-            page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-            print(f"saved docs/screenshots/{name}.png", flush=True)
-        desk = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-        _log_in(desk, base, "mona")
-        desk.goto(f"{base}/admin/gallery/report/queue/")
-        desk.wait_for_load_state("networkidle")
-        desk.screenshot(path=str(SHOTS / "08-moderation-queue.png"), full_page=True)
-        print("saved docs/screenshots/08-moderation-queue.png", flush=True)
+        for name, path in (("06-explore", "/explore/?sort=top"), ("07-artwork", f"/artworks/{featured.pk}/")):
+            if name in names:
+                page.goto(base + path)
+                page.wait_for_load_state("networkidle")
+                _shot(page, name)
+        if "08-moderation-queue" in names:
+            desk = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+            _log_in(desk, base, "mona")
+            desk.goto(f"{base}/admin/gallery/report/queue/")
+            desk.wait_for_load_state("networkidle")
+            _shot(desk, "08-moderation-queue")
+        if "11-redial" in names:
+            owner = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+            _log_in(owner, base, featured.owner.username)
+            owner.goto(f"{base}/artworks/{featured.pk}/")
+            owner.wait_for_selector("[data-role=redial-canvas][data-ready=true]", state="attached")
+            owner.fill("#id_strength", "0.55")
+            owner.check("#id_preserve_color")
+            owner.locator("[data-role=compare-range]").fill("30")
+            owner.wait_for_selector("[data-role=redial-canvas]", state="visible")
+            _shot(owner, "11-redial")
         browser.close()
 
 
@@ -148,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weights", type=Path, required=True, help="folder with trained presets (presets/*.pt)")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--only", nargs="+", choices=SHOT_NAMES, default=SHOT_NAMES, help="take only these shots")
     parser.add_argument("photos", type=Path, nargs="*", help="photos to paint (default: Grace Hopper's portrait)")
     args = parser.parse_args(argv)
     photos = args.photos or [Path(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))]
@@ -155,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         postgres, redis = _configure(Path(folder), args.weights.resolve())
         try:
             shown = _populate(photos)
-            _shoot(_serve(), shown, args.chromium)
+            _shoot(_serve(), shown, args.chromium, set(args.only))
         finally:
             redis.stop()
             postgres.cleanup()

@@ -17,7 +17,7 @@ from django.utils import timezone
 from PIL import Image
 
 from gallery import images
-from gallery.models import Artwork, JobStyle, Like, Preset, Profile, SourceImage, StyleJob
+from gallery.models import Artwork, ArtworkVersion, JobStyle, Like, Preset, Profile, SourceImage, StyleJob
 
 BATCH = 5000
 SPAN_DAYS = 365  # artworks are spread over a year, likes over the time since each artwork appeared
@@ -77,6 +77,14 @@ def seed(*, artworks: int, users: int, likes: int, accounts_file: Path, seed_val
          for job in jobs],
         batch_size=BATCH,
     )
+    versions = ArtworkVersion.objects.bulk_create(
+        [ArtworkVersion(artwork=piece, number=1, image=piece.image.name, thumbnail=piece.thumbnail.name, strength=1.0,
+                        preserve_color=False, created_at=piece.created_at) for piece in pieces],
+        batch_size=BATCH,
+    )
+    for piece, version in zip(pieces, versions, strict=True):
+        piece.current_version = version
+    Artwork.objects.bulk_update(pieces, ["current_version"], batch_size=BATCH)
     # Popularity is skewed, as on real sites: a few artworks collect many likes, most a handful or none.
     weights = [1 / (rank + 1) ** 0.8 for rank in range(artworks)]
     ranked = rng.sample(range(artworks), artworks)

@@ -2,8 +2,12 @@
 
 from .configs import OptimizeConfig
 from .errors import StyleCoreError
-from .inference import Engine, EngineConfig
+from .imageio import prepare_photo
+from .inference import Engine, EngineConfig, Render, redial
 from .presets import Preset, get_preset
 from .sidecars import check_weights
 
-__all__ = ["Engine", "EngineConfig", "OptimizeConfig", "Preset", "StyleCoreError", "check_weights", "get_preset"]
+__all__ = [
+    "Engine", "EngineConfig", "OptimizeConfig", "Preset", "Render", "StyleCoreError", "check_weights", "get_preset",
+    "prepare_photo", "redial",
+]

@@ -57,6 +57,19 @@ def preserve_color(content: np.ndarray, stylized: np.ndarray) -> np.ndarray:
     return np.clip(np.einsum("ij,njhw->nihw", _YIQ_TO_RGB, yiq), 0.0, 1.0).astype(np.float32)
 
 
+def apply_settings(content: np.ndarray, render: np.ndarray, *, strength: float, keep_colors: bool) -> np.ndarray:
+    """The engine's last two steps on a full-strength render: the photo's colours kept (``keep_colors``), then a
+    blend of ``strength`` toward the photo. Both (1, 3, H, W) in 0-1 with the same size; output in 0-1.
+
+    Separate from the networks so a kept render can be re-dialed later without painting it again (the gallery's
+    re-dial, whose browser preview does the same arithmetic in static/gallery/redial.js).
+    """
+    out = preserve_color(content, render) if keep_colors else render
+    if strength < 1.0:
+        out = strength * out + (1.0 - strength) * content
+    return out
+
+
 def match_colors(image: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """``image`` with the mean and covariance of ``reference``'s RGB colours (Gatys et al. 2017, sec. 5.2: an affine
     map x -> A (x - mu_i) + mu_r with A = Sigma_r^1/2 Sigma_i^-1/2). Both (1, 3, H, W) in 0-1, sizes may differ."""

@@ -46,6 +46,11 @@ def fit_within(image: Image.Image, max_side: int) -> Image.Image:
     return image.resize(size, Image.Resampling.LANCZOS)
 
 
+def prepare_photo(image: Image.Image, max_side: int) -> Image.Image:
+    """The photo as the engine paints it: RGB, downscaled to at most ``max_side`` px on its longest side."""
+    return fit_within(to_rgb(image), max_side)
+
+
 def to_array(image: Image.Image) -> np.ndarray:
     """Any PIL image -> (1, 3, H, W) float32 RGB in 0-1."""
     return np.ascontiguousarray((np.asarray(to_rgb(image), dtype=np.float32) / 255.0).transpose(2, 0, 1)[None])

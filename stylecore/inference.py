@@ -8,17 +8,17 @@ network (whose instance norms take the thumbnail's statistics, which the ONNX gr
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from .arbitrary import ArbitraryStylizer
-from .arrays import crop_box, match_colors, pad_for_network, preserve_color as keep_colors, run_tiled
+from .arrays import apply_settings, crop_box, match_colors, pad_for_network, run_tiled
 from .configs import EngineConfig
-from .errors import InvalidOptionError
-from .imageio import check_image, fit_within, from_array, to_array, to_rgb
+from .errors import InvalidImageError, InvalidOptionError
+from .imageio import check_image, fit_within, from_array, prepare_photo, to_array, to_rgb
 from .presets import Preset, get_preset, load_transformer, read_presets
 from .runtime import onnx_session
 
@@ -31,6 +31,25 @@ Progress = Callable[[int, int], None]
 def check_strength(strength: float) -> None:
     if not 0.0 <= strength <= 1.0:
         raise InvalidOptionError(f"strength must be between 0 and 1, not {strength}")
+
+
+@dataclass(frozen=True)
+class Render:
+    """What :meth:`Engine.render` paints: the photo at its working size and the full-strength render, same size."""
+
+    photo: Image.Image  # RGB, as the engine saw it (prepare_photo)
+    full: Image.Image  # RGB, before the photo's colours are kept and before the strength blend
+
+
+def redial(photo: Image.Image, full: Image.Image, *, strength: float, preserve_color: bool) -> Image.Image:
+    """The result :meth:`Engine.stylize` makes with ``strength`` and ``preserve_color``, from a kept full-strength
+    render ``full`` and the photo at its size (``prepare_photo(photo, max_side)``). Both RGB; returns RGB."""
+    check_strength(strength)
+    if photo.size != full.size:
+        raise InvalidImageError(f"the photo is {photo.width}x{photo.height} but the render is "
+                                f"{full.width}x{full.height}; re-dialing needs both at the same size")
+    out = apply_settings(to_array(photo), to_array(full), strength=strength, keep_colors=preserve_color)
+    return from_array(out)
 
 
 class Engine:
@@ -66,16 +85,34 @@ class Engine:
         make equal changes of the picture (docs/engine.md).
         ``preserve_color`` keeps the content's colours.
         """
+        check_strength(strength)
+        x, out = self._render(content, preset=preset, style=style, style_weights=style_weights, method=method,
+                              max_side=max_side, style_scale=style_scale, progress=progress, seed=seed)
+        return from_array(apply_settings(x, out, strength=strength, keep_colors=preserve_color))
+
+    def render(self, content: Image.Image, *, preset: str | None = None,
+               style: Image.Image | Sequence[Image.Image] | None = None, style_weights: Sequence[float] | None = None,
+               method: str = "fast", max_side: int = 1024, style_scale: int = 512, progress: Progress | None = None,
+               seed: int = 0) -> Render:
+        """The full-strength render (before ``preserve_color`` and ``strength``) and the photo at its size, both RGB,
+        with the options of :meth:`stylize`. ``redial(render.photo, render.full, ...)`` then makes the result for
+        any strength and colour setting, now or later, without painting again."""
+        x, out = self._render(content, preset=preset, style=style, style_weights=style_weights, method=method,
+                              max_side=max_side, style_scale=style_scale, progress=progress, seed=seed)
+        return Render(photo=from_array(x), full=from_array(out))
+
+    def _render(self, content: Image.Image, *, preset, style, style_weights, method: str, max_side: int,
+                style_scale: int, progress: Progress | None, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """The photo at its working size and the network's full-strength output, both (1, 3, H, W) in 0-1."""
         if method not in METHODS:
             raise InvalidOptionError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
-        check_strength(strength)
         if not 16 <= max_side <= 8192:
             raise InvalidOptionError(f"max_side must be between 16 and 8192, not {max_side}")
         check_image(content, "photo")
         if method == "optimize" and max_side > self.config.optimize_max_side:
             raise InvalidOptionError(f"the optimize method renders at most {self.config.optimize_max_side} px on the "
                                      f"longest side, not {max_side}")
-        x = to_array(fit_within(to_rgb(content), max_side))
+        x = to_array(prepare_photo(content, max_side))
         if method == "fast":
             if preset is None:
                 raise InvalidOptionError("the fast method needs a preset")
@@ -85,11 +122,9 @@ class Engine:
             out = self.arbitrary.stylize(x, styles, style_weights, style_scale=style_scale, progress=progress)
         else:
             out = self._optimize(x, self._style_image(preset, style), seed, progress)
-        if preserve_color:
-            out = keep_colors(x, out)
-        if strength < 1.0:
-            out = strength * out + (1.0 - strength) * x
-        return from_array(out)
+        # Clipped before the colour transfer measures its luminance: a network may overshoot 0-1, and the render
+        # kept for re-dialing is an 8-bit image, which must give back the same picture.
+        return x, np.clip(out, 0.0, 1.0)
 
     @property
     def arbitrary(self) -> ArbitraryStylizer:

@@ -1,10 +1,11 @@
 """Atelier's state. Models own their state changes; cross-model writes live in services.py."""
 
 from gallery.models.accounts import Profile
-from gallery.models.artworks import Artwork, Like
+from gallery.models.artworks import Artwork, ArtworkVersion, Like
 from gallery.models.base import (
     Hideable,
     artwork_image_path,
+    artwork_render_path,
     artwork_thumbnail_path,
     avatar_path,
     preset_preview_path,
@@ -17,6 +18,7 @@ __all__ = [
     "MAX_STYLES_PER_JOB",
     "REPORT_TARGETS",
     "Artwork",
+    "ArtworkVersion",
     "BlockedStyle",
     "Hideable",
     "IllegalTransitionError",
@@ -29,6 +31,7 @@ __all__ = [
     "SourceImage",
     "StyleJob",
     "artwork_image_path",
+    "artwork_render_path",
     "artwork_thumbnail_path",
     "avatar_path",
     "preset_preview_path",

@@ -1,4 +1,4 @@
-"""Finished pictures and their likes."""
+"""Finished pictures, their versions and their likes."""
 
 import secrets
 
@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from gallery.models.base import Hideable, artwork_image_path, artwork_thumbnail_path
+from gallery.models.base import Hideable, artwork_image_path, artwork_render_path, artwork_thumbnail_path
 from gallery.models.jobs import StyleJob
 
 
@@ -22,8 +22,16 @@ class Artwork(Hideable):
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="artworks")
     job = models.OneToOneField(StyleJob, on_delete=models.CASCADE, related_name="artwork")
+    # The current version's picture and thumbnail (the same stored files as current_version's), so every page, the
+    # API and the export show it without a join; show_version() moves all three together.
     image = models.FileField(upload_to=artwork_image_path)
     thumbnail = models.FileField(upload_to=artwork_thumbnail_path)
+    current_version = models.ForeignKey(
+        "ArtworkVersion", null=True, blank=True, on_delete=models.RESTRICT, related_name="+"
+    )
+    # The network's full-strength render, before the photo's colours are kept and before the strength blend, from
+    # which versions are re-dialed; empty for pictures made before it was kept and for those painted on a device.
+    render = models.FileField(upload_to=artwork_render_path, blank=True)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -75,10 +83,52 @@ class Artwork(Hideable):
         self.share_token = ""
         self.save(update_fields=["share_token"])
 
-    def delete_files(self) -> None:
-        for field in (self.image, self.thumbnail):
-            if field:
-                field.storage.delete(field.name)
+    @property
+    def can_redial(self) -> bool:
+        return bool(self.render)
+
+    def show_version(self, version: "ArtworkVersion") -> None:
+        """Make ``version`` (one of this artwork's) the picture every page shows."""
+        if version.artwork_id != self.pk:
+            raise ValueError(f"Version #{version.pk} belongs to another artwork than #{self.pk}.")
+        self.current_version, self.image, self.thumbnail = version, version.image.name, version.thumbnail.name
+        self.save(update_fields=["current_version", "image", "thumbnail"])
+
+    def stored_files(self) -> list:
+        """Every stored file of the artwork: each version's picture and thumbnail (the current ones among them) and
+        the full-strength render; reads the prefetched versions when there are any."""
+        fields = [self.image, self.thumbnail, self.render]
+        fields += [field for version in self.versions.all() for field in (version.image, version.thumbnail)]
+        unique = {field.name: field for field in fields if field}
+        return list(unique.values())
+
+
+class ArtworkVersion(models.Model):
+    """One picture of an artwork with its settings: the worker's first, then each re-dial the owner saved."""
+
+    artwork = models.ForeignKey(Artwork, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveSmallIntegerField()
+    image = models.FileField(upload_to=artwork_image_path)
+    thumbnail = models.FileField(upload_to=artwork_thumbnail_path)
+    strength = models.FloatField()
+    preserve_color = models.BooleanField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["artwork", "number"], name="artworkversion_one_per_number"),
+            models.CheckConstraint(
+                condition=models.Q(strength__gte=0, strength__lte=1), name="artworkversion_strength_0_1"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Version {self.number} of artwork #{self.artwork_id}"
+
+    @property
+    def settings_label(self) -> str:
+        return f"strength {self.strength:.2f}, photo colours {'kept' if self.preserve_color else 'repainted'}"
 
 
 class Like(models.Model):

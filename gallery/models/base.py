@@ -23,6 +23,10 @@ def artwork_image_path(instance: models.Model, filename: str) -> str:
     return _upload_path("artworks", "png")
 
 
+def artwork_render_path(instance: models.Model, filename: str) -> str:
+    return _upload_path("renders", "png")
+
+
 def artwork_thumbnail_path(instance: models.Model, filename: str) -> str:
     return _upload_path("thumbnails", "jpg")
 

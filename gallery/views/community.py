@@ -12,14 +12,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from gallery import access, accounts, community
-from gallery.forms_community import StyleCreditForm
+from gallery.forms_community import RedialForm, StyleCreditForm
 from gallery.models import Artwork
 from gallery.pagination import cursor_page
 from gallery.ratelimit import limit_posts
 from gallery.views.helpers import safe_next, serve_file
 
 EXPLORE_SORTS = {"new": "Newest", "top": "Most liked"}
-ARTWORK_FILES = ("image", "thumbnail", "download", "content")
+ARTWORK_FILES = ("image", "thumbnail", "download", "content", "render")
 
 
 def _file_of(artwork: Artwork, kind: str):
@@ -31,6 +31,8 @@ def _file_of(artwork: Artwork, kind: str):
         return serve_file(artwork.image, download_name=accounts.artwork_file_name(artwork))
     if kind == "content":
         return serve_file(artwork.job.content.file)
+    if kind == "render":
+        return serve_file(artwork.render)  # the full-strength render: the photo's rules (404 when none was kept)
     raise Http404
 
 
@@ -56,25 +58,39 @@ def explore(request):
     return render(request, "gallery/community/explore.html", {"page": page, "sort": sort, "sorts": EXPLORE_SORTS})
 
 
+def _redial_context(artwork: Artwork) -> dict:
+    """The owner's re-dial control: the current version's settings, every version, the preview's inputs."""
+    current = artwork.current_version
+    initial = {"strength": current.strength, "preserve_color": current.preserve_color}
+    return {
+        "versions": list(artwork.versions.all()),
+        "redial_form": RedialForm(initial=initial),
+        "redial_photo_url": reverse("gallery:artwork_redial_photo", args=[artwork.pk]),
+    }
+
+
 def _artwork_page(request, artwork: Artwork, token: str | None = None):
     urls = _file_urls(artwork, token)
     page_url = reverse("gallery:shared_artwork", args=[token]) if token else reverse(
         "gallery:artwork_detail", args=[artwork.pk]
     )
+    is_owner = artwork.owner_id == request.user.pk
     context = {
         "artwork": artwork,
         "job": artwork.job,
+        "version": artwork.current_version,
         "urls": urls,
         "styles": [(style, _style_url(artwork, style, token)) for style in artwork.job.styles.all()],
         # The report form takes the artwork's first uploaded style (access.get_report_target).
         "reportable_style": next((style.image for style in artwork.job.styles.all() if style.image_id), None),
-        "is_owner": artwork.owner_id == request.user.pk,
+        "is_owner": is_owner,
         "og_image": request.build_absolute_uri(urls["image"]),
         "og_url": request.build_absolute_uri(page_url),
         "share_url": request.build_absolute_uri(reverse("gallery:shared_artwork", args=[artwork.share_token]))
         if artwork.share_token
         else "",
         "visibilities": Artwork.Visibility.choices,
+        **(_redial_context(artwork) if is_owner else {}),
     }
     return render(request, "gallery/community/artwork.html", context)
 

@@ -152,12 +152,13 @@ def make_job(preset):
 
 @pytest.fixture
 def make_artwork(make_job):
-    """A finished artwork, as a worker would save it, with the given visibility."""
+    """A finished artwork, as a worker would save it, with the given visibility; ``render=`` an image keeps it as
+    the full-strength render (without one, the artwork is as those made before renders were kept)."""
 
-    def make(user, visibility="private", **options):
+    def make(user, visibility="private", render=None, **options):
         job = make_job(user, **options)
         job.mark_running("test-worker")
-        artwork = services.save_artwork(job, Image.new("RGB", (64, 48), (200, 90, 40)))
+        artwork = services.save_artwork(job, Image.new("RGB", (64, 48), (200, 90, 40)), render)
         artwork.set_visibility(visibility)
         return artwork
 

@@ -5,6 +5,7 @@ A "leak" is any 2xx answer, or any listing that mentions the artwork, where the 
 
 import pytest
 from django.urls import reverse
+from PIL import Image
 
 from gallery import moderation
 from gallery.models import Report
@@ -19,7 +20,7 @@ STATES = ["private", "unlisted", "public", "hidden", "reported-private", "owner-
 def artwork(request, owner, other, moderator, make_artwork):
     state = request.param
     visibility = {"private": "private", "reported-private": "private", "unlisted": "unlisted"}.get(state, "public")
-    artwork = make_artwork(owner, visibility, preset=None, style=clean())
+    artwork = make_artwork(owner, visibility, preset=None, style=clean(), render=Image.new("RGB", (64, 48), "navy"))
     artwork.set_visibility("unlisted")  # every state gets a share token, which must then not leak
     artwork.set_visibility(visibility)
     if state == "hidden":
@@ -38,14 +39,15 @@ def artwork(request, owner, other, moderator, make_artwork):
 def _surfaces(artwork) -> dict[str, tuple[str, str]]:
     """name -> (method, url)."""
     pk, token, style = artwork.pk, artwork.share_token, artwork.job.styles.get().image_id
+    version = artwork.current_version_id
     urls = {
         "page": ("get", reverse("gallery:artwork_detail", args=[pk])),
         **{f"file-{kind}": ("get", reverse(f"gallery:artwork_{kind}", args=[pk])) for kind in
-           ("image", "thumbnail", "download", "content")},
+           ("image", "thumbnail", "download", "content", "render")},
         "file-style": ("get", reverse("gallery:artwork_style", args=[pk, 0])),
         "shared-page": ("get", reverse("gallery:shared_artwork", args=[token])),
         **{f"shared-{kind}": ("get", reverse("gallery:shared_file", args=[token, kind])) for kind in
-           ("image", "thumbnail", "download", "content")},
+           ("image", "thumbnail", "download", "content", "render")},
         "shared-style": ("get", reverse("gallery:shared_style", args=[token, 0])),
         "like": ("post", reverse("gallery:artwork_like", args=[pk])),
         "report": ("get", reverse("gallery:report", args=["artwork", pk])),
@@ -54,6 +56,8 @@ def _surfaces(artwork) -> dict[str, tuple[str, str]]:
         "upload-content": ("get", reverse("gallery:source_image", args=[artwork.job.content_id])),
         "upload-style": ("get", reverse("gallery:source_image", args=[style])),
         "style-credit": ("get", reverse("gallery:style_credit", args=[style])),
+        "redial-photo": ("get", reverse("gallery:artwork_redial_photo", args=[pk])),
+        "version-thumbnail": ("get", reverse("gallery:artwork_version_thumbnail", args=[pk, version])),
         "moderation-thumbnail": ("get", reverse("gallery:moderation_artwork_thumbnail", args=[pk])),
         "moderation-style": ("get", reverse("gallery:moderation_style", args=[style])),
     }
@@ -74,6 +78,8 @@ def _may_see(role: str, state: str, surface: str) -> bool:
         if surface.startswith("shared-"):
             return shared
         return not (surface == "like" and not public) and not (surface == "report")
+    if surface in ("redial-photo", "version-thumbnail"):
+        return False  # the re-dial control's own files: for the owner alone
     if role == "anonymous" and surface in ("like", "report", "remix", "job", "upload-content", "upload-style"):
         return False
     if surface.startswith("shared-"):

@@ -4,7 +4,9 @@ import json
 
 import pytest
 
-from gallery import access
+from PIL import Image
+
+from gallery import access, services
 from gallery.models import Artwork, SourceImage, StyleJob
 from tests.gallery.apiclient import API, token_client
 from tests.gallery.factories import stored_files
@@ -38,6 +40,16 @@ def test_it_reads_an_artwork_with_its_settings_and_styles(owner, make_artwork):
     assert (body["method"], body["strength"], body["size"]) == ("optimize", 0.5, 64)
     assert body["styles"] == [{"label": "Bands (Test Painter)", "weight": 1.0}]
     assert body["download_url"] == f"{API}/artworks/{artwork.pk}/download" and body["hidden_reason"] is None
+
+
+def test_it_reports_the_settings_of_the_shown_version(owner, make_artwork):
+    artwork = make_artwork(owner, strength=0.5)
+    services.save_version(artwork, Image.new("RGB", (64, 48), "teal"), 0.3, True)
+    body = token_client(owner).get(f"{API}/artworks/{artwork.pk}").json()
+    assert (body["version"], body["strength"], body["preserve_color"]) == (2, 0.3, True)
+    artwork.show_version(artwork.versions.get(number=1))
+    body = token_client(owner).get(f"{API}/artworks").json()["items"][0]
+    assert (body["version"], body["strength"], body["preserve_color"]) == (1, 0.5, False)
 
 
 def test_it_tells_the_owner_why_a_moderator_hid_an_artwork(owner, make_artwork):

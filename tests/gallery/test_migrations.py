@@ -108,3 +108,25 @@ def test_it_fills_the_stored_like_counts_and_keeps_them_after_the_migration():
     # Back down, the trigger goes with the column: likes can still be made.
     back = _migrate([("gallery", "0010_job_recovery_bookkeeping")])
     back.get_model("gallery", "Like").objects.create(user_id=fans[0].pk, artwork_id=liked.pk)
+
+
+def test_it_makes_every_artworks_picture_its_first_and_shown_version():
+    old = _migrate([("gallery", "0012_profile_awaiting_confirmation")])
+    owner = old.get_model("auth", "User").objects.create(username="olive")
+    content = old.get_model("gallery", "SourceImage").objects.create(
+        owner=owner, kind="content", file="sources/content.jpg", width=64, height=48
+    )
+    job = old.get_model("gallery", "StyleJob").objects.create(
+        owner=owner, content=content, status="done", strength=0.6, preserve_color=True
+    )
+    made = old.get_model("gallery", "Artwork").objects.create(
+        owner=owner, job=job, image="artworks/a.png", thumbnail="thumbnails/a.jpg", width=64, height=48
+    )
+
+    new = _migrate([("gallery", "0013_artwork_versions")])
+    artwork = new.get_model("gallery", "Artwork").objects.get(pk=made.pk)
+    (version,) = new.get_model("gallery", "ArtworkVersion").objects.filter(artwork=artwork)
+    assert artwork.current_version_id == version.pk and not artwork.render
+    assert (version.number, version.strength, version.preserve_color) == (1, 0.6, True)
+    assert (version.image.name, version.thumbnail.name) == ("artworks/a.png", "thumbnails/a.jpg")
+    assert version.created_at == made.created_at
