@@ -6,7 +6,7 @@ import io
 import pytest
 from django.conf import settings
 from django.templatetags.static import static
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from PIL import Image
 from stylecore import Engine
 
@@ -118,24 +118,23 @@ def test_it_paints_the_whole_picture_on_the_device_into_the_gallery(
 
 
 
-def test_a_software_webgpu_adapter_paints_on_webassembly(live_server, owner, device_preset):
+def test_a_software_webgpu_adapter_paints_on_webassembly(browser, live_server, owner, device_preset):
     """SwiftShader's WebGPU adapter is far slower than WebAssembly: device.js must not take it."""
     flags = [flag for flag in CHROMIUM_FLAGS if flag != "--disable-gpu"] + ["--enable-unsafe-webgpu"]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=flags)
-        try:
-            page = browser.new_page()
-            _open_form(page, live_server.url, owner)
-            adapter = page.evaluate("""async () => {
-              const adapter = await navigator.gpu.requestAdapter();
-              return adapter && {fallback: Boolean(adapter.info && adapter.info.isFallbackAdapter)};
-            }""")
-            assert adapter == {"fallback": True}  # the browser does offer WebGPU, through a software adapter
-            network = page.get_attribute(f".preset-option:has(input[value='{device_preset.pk}'])", "data-network")
-            ort = builds(lambda file: live_server.url + static(f"onnxruntime-web/{file}"))
-            picture = photo(64)
-            painted, backend, _ = paint_in_page(page, ort, network, picture)
-        finally:
-            browser.close()
+    webgpu = browser.browser_type.launch(executable_path=CHROMIUM, args=flags)
+    try:
+        page = webgpu.new_page()
+        _open_form(page, live_server.url, owner)
+        adapter = page.evaluate("""async () => {
+          const adapter = await navigator.gpu.requestAdapter();
+          return adapter && {fallback: Boolean(adapter.info && adapter.info.isFallbackAdapter)};
+        }""")
+        assert adapter == {"fallback": True}  # the browser does offer WebGPU, through a software adapter
+        network = page.get_attribute(f".preset-option:has(input[value='{device_preset.pk}'])", "data-network")
+        ort = builds(lambda file: live_server.url + static(f"onnxruntime-web/{file}"))
+        picture = photo(64)
+        painted, backend, _ = paint_in_page(page, ort, network, picture)
+    finally:
+        webgpu.close()
     assert backend == "WebAssembly"
     assert mean_difference(painted, server_render(picture, device_preset.name)) <= TOLERANCE
