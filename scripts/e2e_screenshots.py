@@ -95,7 +95,7 @@ def main() -> int:
                 option = option.filter(has=page.locator(f"img[src*='/presets/{preset}/']"))
             option.first.click()
         page.select_option("#id_method", method)
-        page.select_option("#id_max_side", size)
+        page.check(f'input[name=max_side][value="{size}"]')
         _shot(page, "02-new-picture")
         page.click("button:has-text('Paint it')")
         page.wait_for_url("**/jobs/*/")
