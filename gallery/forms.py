@@ -124,7 +124,8 @@ STYLE_SOURCES = ("preset", "my_style", "shared_style", "upload")
 
 
 def size_choices() -> list[tuple[str, str]]:
-    return [(str(size), f"{size} px") for size in settings.JOB_SIZE_CHOICES] + [(printsizes.OWN_SIZE, "The photo's own size")]
+    sizes = [(str(size), f"{size} px") for size in settings.JOB_SIZE_CHOICES]
+    return sizes + [(printsizes.OWN_SIZE, "The photo's own size")]
 
 
 class SizeField(forms.ChoiceField):

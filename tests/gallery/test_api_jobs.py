@@ -129,7 +129,8 @@ def test_it_refuses_high_quality_above_its_limit_and_stores_nothing(size, owner,
         "High quality paints at most 1024 px on the longest side, and this picture would be 1300 px. Choose 1024 px "
         "or smaller, or the fast or \"Any style\" method for a larger print."]}
     assert stored_files() == before and not StyleJob.objects.exists()
-    accepted = _post(token_client(owner), photo=upload(data=image_bytes(size=(1300, 40))), size=size, method="arbitrary")
+    photo = upload(data=image_bytes(size=(1300, 40)))
+    accepted = _post(token_client(owner), photo=photo, size=size, method="arbitrary")
     assert accepted.status_code == 201 and StyleJob.objects.get().max_side == 1300
 
 
