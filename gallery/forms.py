@@ -373,6 +373,7 @@ class PreviewForm(StyleJobForm):
         return cleaned
 
     def picture_side(self, photo, asked: int | None) -> int:
+        """As the page computed it for the whole photo: ``photo`` here is the shrunk copy."""
         return asked
 
     def to_preview(self) -> PreviewRequest:
