@@ -26,7 +26,11 @@ class JobFields(Schema):
     method: StyleJob.Method = StyleJob.Method.FAST
     strength: float = 1.0
     preserve_color: bool = False
-    size: int | None = None  # the result's longest side in px; one of JOB_SIZE_CHOICES, the smallest by default
+    # The result's longest side in px, one of JOB_SIZE_CHOICES (the smallest by default), or "photo": the photo's own
+    # size. Either is capped by the photo, JOB_MAX_SIDE and JOB_MAX_PIXELS; the high-quality method refuses more
+    # than JOB_OPTIMIZE_MAX_SIDE. The web form's size field checks it, with its messages; the artwork's "size" is
+    # the side painted.
+    size: str | None = None
     style_scale: int = DEFAULT_STYLE_SCALE
 
 

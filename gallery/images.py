@@ -121,7 +121,9 @@ def encode(image: Image.Image, fmt: str, **options) -> bytes:
 
 
 def encode_png(image: Image.Image) -> bytes:
-    return encode(image, "PNG", optimize=False)
+    # zlib's fastest level: a 4096 x 4014 result took 20.5 s at Pillow's default (6) and 4.7 s at 1, for a file 9 %
+    # larger (21.9 MB against 20.1), on the two busy cores of this machine; a job stores two (result and render).
+    return encode(image, "PNG", compress_level=1)
 
 
 def encode_jpeg(image: Image.Image, quality: int = 88) -> bytes:

@@ -62,7 +62,8 @@ def get_engine() -> Engine:
     overrides = {
         key: tuple(value) if isinstance(value, list) else value for key, value in settings.STYLECORE_OPTIMIZE.items()
     }
-    return Engine.load(settings.STYLECORE_WEIGHTS, optimize=OptimizeConfig(**overrides))
+    return Engine.load(settings.STYLECORE_WEIGHTS, optimize=OptimizeConfig(**overrides),
+                       optimize_max_side=settings.JOB_OPTIMIZE_MAX_SIDE)
 
 
 @lru_cache(maxsize=1)

@@ -1,8 +1,9 @@
-"""Acceptance run against a live `make run` site: sign up, upload, pick a preset, watch, see the gallery.
+"""Acceptance run against a live `make run` site: fill the sign-up form, log in as the demo account (a new account
+waits for its e-mail confirmation), upload, pick a preset and a size, watch, see the gallery.
 
-Saves PNG screenshots to docs/screenshots/, the last two at a phone's width (390 px). Run ``python -m scripts.e2e_screenshots`` while
-`make run` is up. Environment: BASE_URL (default http://127.0.0.1:8000), E2E_METHOD
-(default optimize, whose progress moves visibly), E2E_SIZE (default 512), E2E_PRESET
+Saves PNG screenshots to docs/screenshots/, the last three at a phone's width (390 px). Run
+``python -m scripts.e2e_screenshots`` while `make run` is up. Environment: BASE_URL (default http://127.0.0.1:8000),
+E2E_METHOD (default optimize, whose progress moves visibly), E2E_SIZE (default 512), E2E_PRESET
 (default: the first preset on the page), E2E_STYLE_IMAGE (upload this style image instead of
 picking a preset).
 
@@ -16,6 +17,8 @@ from pathlib import Path
 
 from matplotlib import cbook
 from playwright.sync_api import expect, sync_playwright
+
+from scripts.run import DEMO_PASSWORD, DEMO_USERNAME
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "docs" / "screenshots"
@@ -33,6 +36,18 @@ def _shot(page, name: str) -> None:
     path = SHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     print(f"saved {path.relative_to(ROOT)}", flush=True)
+
+
+def _choose_photo(page, photo: Path) -> None:
+    """Choose the photo, and wait until each size says what it paints from it (static/gallery/sizes.js)."""
+    page.set_input_files("#id_content", str(photo))
+    page.wait_for_function("() => document.querySelector('input[name=max_side][value=photo]')"
+                           ".closest('label').querySelector('[data-role=size-note]').textContent")
+
+
+def _fits_the_phone(page, what: str) -> None:
+    if page.evaluate("document.documentElement.scrollWidth") > 390:
+        raise SystemExit(f"{what} is wider than a 390 px phone screen")
 
 
 def _progress(page) -> int:
@@ -83,10 +98,14 @@ def main() -> int:
         page.fill("#id_password1", PASSWORD)
         page.fill("#id_password2", PASSWORD)
         _shot(page, "01-signup")
-        page.click("button:has-text('Sign up')")
+
+        page.goto(f"{base}/accounts/login/?next=/jobs/new/")
+        page.fill("#id_username", DEMO_USERNAME)
+        page.fill("#id_password", DEMO_PASSWORD)
+        page.click("button:has-text('Log in')")
         expect(page.locator("h1")).to_have_text("Paint a new picture")
 
-        page.set_input_files("#id_content", str(photo))
+        _choose_photo(page, photo)
         if style_image:
             page.set_input_files("#id_styles-0-upload", style_image)
         else:
@@ -95,7 +114,7 @@ def main() -> int:
                 option = option.filter(has=page.locator(f"img[src*='/presets/{preset}/']"))
             option.first.click()
         page.select_option("#id_method", method)
-        page.select_option("#id_max_side", size)
+        page.check(f'input[name=max_side][value="{size}"]')
         _shot(page, "02-new-picture")
         page.click("button:has-text('Paint it')")
         page.wait_for_url("**/jobs/*/")
@@ -114,17 +133,21 @@ def main() -> int:
 
         page.click("text=See it in my gallery")
         page.wait_for_load_state("networkidle")
-        expect(page.locator(".card.artwork")).to_have_count(1)
+        expect(page.locator(".card.artwork").first).to_be_visible()
         _shot(page, "05-gallery")
 
-        # The same result on a phone (390 px, signed in as the same user), and the site's 404 page there.
+        # On a phone (390 px, signed in as the same user): the form with a photo chosen, the result, and the 404 page.
         phone = browser.new_context(
             viewport={"width": 390, "height": 844}, is_mobile=True, storage_state=page.context.storage_state()
         ).new_page()
+        phone.goto(f"{base}/jobs/new/")
+        _choose_photo(phone, photo)
+        phone.select_option("#id_method", "fast")
+        _fits_the_phone(phone, "the new-picture form")
+        _shot(phone, "12-phone-new-picture")
         phone.goto(job_url)
         phone.wait_for_load_state("networkidle")
-        if phone.evaluate("document.documentElement.scrollWidth") > 390:
-            raise SystemExit("the job page is wider than a 390 px phone screen")
+        _fits_the_phone(phone, "the job page")
         _shot(phone, "09-phone-result")
         phone.goto(f"{base}/no-such-page/")
         _shot(phone, "10-phone-not-found")

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from gallery import access, community, images, networks, services
+from gallery import access, community, images, networks, printsizes, services
 from gallery.forms import DevicePaintForm, PreviewForm, StyleJobForm
 from gallery.models import IllegalTransitionError, JobStyle
 from gallery.quotas import QuotaError
@@ -45,8 +45,22 @@ def job_new(request):
         "preview_side": settings.PREVIEW_SIDE,
     }
     context = {"form": form, "remix": remix.artwork, "max_styles": JobStyle.MAX_PER_JOB,
-               "device_presets": networks.device_presets(), **limits}
+               "device_presets": networks.device_presets(), **limits, **_size_context(form)}
     return render(request, "gallery/job_new.html", context)
+
+
+def _size_context(form: StyleJobForm) -> dict:
+    """The size choices with their expected times, and what static/gallery/sizes.js needs to redo them for the
+    photo the visitor picks."""
+    timings = printsizes.read_timings()
+    limits = {"max_side": settings.JOB_MAX_SIDE, "max_pixels": settings.JOB_MAX_PIXELS,
+              "optimize_max_side": settings.JOB_OPTIMIZE_MAX_SIDE}
+    return {
+        "size_options": printsizes.size_options(form["max_side"], timings),
+        "size_limits": {**limits, "max_megapixels": f"{settings.JOB_MAX_PIXELS / 1e6:g}"},
+        "size_table": {**limits, "own_size": printsizes.OWN_SIZE, "seconds": timings.for_page() if timings else {}},
+        "timings": timings,
+    }
 
 
 @limit_posts("preview", key="user_or_ip", json=True)

@@ -160,7 +160,7 @@
     const content = upload("content");
     if (!network || !content) return;
     const button = part("paint-on-device");
-    const side = Number(field("max_side").value);
+    const side = await window.AtelierSizes.pictureSide(content);
     button.disabled = true;
     part("device-status").textContent = `Painting ${side} px on your device…`;
     try {
@@ -210,6 +210,8 @@
       const data = new FormData(form);
       // The server previews with the "Any style" method; a preset's own network runs on the visitor's device only.
       data.set("method", "arbitrary");
+      // The photo goes shrunk, so the picture's size goes as a number: brush strokes are sized relative to it.
+      data.set("max_side", String(await window.AtelierSizes.pictureSide(content)));
       data.set("content", await shrink(content, SIDE), "preview.jpg");
       for (const input of form.querySelectorAll('input[type=file][name^="styles-"]')) {
         if (input.files.length) data.set(input.name, await shrink(input.files[0], STYLE_SIDE), "style.jpg");

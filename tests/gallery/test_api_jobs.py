@@ -87,7 +87,8 @@ BAD_JOBS = {
     "optimize blend": ({"image2": _painting()}, "method", "exactly one style"),
     "unknown method": ({"method": "watercolour"}, "method", "Input should be"),
     "strength too high": ({"strength": "5"}, "strength", "less than or equal to 1"),
-    "size not offered": ({"size": "333"}, "size", "valid choice"),
+    "size not offered": ({"size": "333"}, "size", "333 is not a size on offer: choose 64, 512 px, or \"photo\""),
+    "size not a size": ({"size": "huge"}, "size", "huge is not a size on offer"),
     "style scale not offered": ({"style_scale": "100", "method": "arbitrary"}, "style_scale", "valid choice"),
     "not a boolean": ({"preserve_color": "maybe"}, "preserve_color", "boolean"),
     "not a number": ({"strength": "strong"}, "strength", "number"),
@@ -106,6 +107,31 @@ def test_it_refuses_bad_input_with_a_message_and_stores_nothing(fields, field, m
     assert message in " ".join(body["errors"][field]) and message in body["detail"], body
     assert stored_files() == before
     assert not StyleJob.objects.exists() and not SourceImage.objects.exists() and not JobStyle.objects.exists()
+
+
+@pytest.mark.parametrize("size, pixel_limit, side", [("photo", 16_000_000, 300), ("512", 16_000_000, 300),
+                                                    ("photo", 15_000, 150), ("64", 16_000_000, 64)])
+def test_it_paints_the_size_asked_capped_by_the_photo_and_the_pixel_limit(size, pixel_limit, side, owner, preset,
+                                                                           settings):
+    settings.JOB_MAX_PIXELS = pixel_limit
+    response = _post(token_client(owner), photo=upload(data=image_bytes(size=(300, 200))), size=size)
+    assert response.status_code == 201, response.content
+    assert StyleJob.objects.get(pk=response.json()["id"]).max_side == side
+
+
+@pytest.mark.parametrize("size", ["2048", "photo"])
+def test_it_refuses_high_quality_above_its_limit_and_stores_nothing(size, owner, preset, settings):
+    settings.JOB_SIZE_CHOICES = [64, 512, 2048]
+    before = stored_files()
+    response = _post(token_client(owner), photo=upload(data=image_bytes(size=(1300, 40))), size=size)
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"] == {"size": [
+        "High quality paints at most 1024 px on the longest side, and this picture would be 1300 px. Choose 1024 px "
+        "or smaller, or the fast or \"Any style\" method for a larger print."]}
+    assert stored_files() == before and not StyleJob.objects.exists()
+    photo = upload(data=image_bytes(size=(1300, 40)))
+    accepted = _post(token_client(owner), photo=photo, size=size, method="arbitrary")
+    assert accepted.status_code == 201 and StyleJob.objects.get().max_side == 1300
 
 
 def test_it_keeps_the_sites_job_quota(owner, preset, settings):

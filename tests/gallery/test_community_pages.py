@@ -162,7 +162,7 @@ def test_it_remixes_another_users_uploaded_style_into_a_blend_with_a_dropped_pho
     expect(page.locator("#id_method")).to_have_value("arbitrary")
     page.fill("#id_styles-1-weight", "0.35")
     expect(second.locator("[data-role=share]")).to_have_text("26 %")
-    page.select_option("#id_max_side", "64")
+    page.check('input[name=max_side][value="64"]')
     page.click("button:has-text('Paint it')")
     expect(page).to_have_url(re.compile(r"/jobs/\d+/$"))
 

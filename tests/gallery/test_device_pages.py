@@ -103,7 +103,7 @@ def test_it_paints_the_whole_picture_on_the_device_into_the_gallery(
     _open_form(page, live_server.url, owner)
     page.set_input_files("#id_content", str(tmp_path / "hopper.png"))
     page.click(f".preset-option:has(input[value='{device_preset.pk}'])")
-    page.select_option("#id_max_side", "512")
+    page.check('input[name=max_side][value="512"]')
     button = page.locator("[data-role=paint-on-device]")
     expect(button).to_be_visible(timeout=60_000)
     button.click()

@@ -149,5 +149,6 @@ def test_it_keeps_every_choice_when_the_quota_refuses_a_job(owner, make_job, cli
     page = response.content.decode()
     assert "at once" in page
     assert f'name="styles-0-preset" value="{preset.pk}" id="id_styles-0-preset_0" checked' in page
-    assert '<option value="optimize" selected>' in page and '<option value="512" selected>' in page
+    assert '<option value="optimize" selected>' in page
+    assert 'name="max_side" value="512" id="id_max_side_1" required checked' in page
     assert 'value="0.45"' in page and 'name="preserve_color" id="id_preserve_color" checked' in page

@@ -51,9 +51,13 @@ def test_it_accepts_postgres_urls_only():
     )
 
 
-def test_every_size_the_form_offers_is_one_the_high_quality_method_renders():
-    from django.conf import settings
+def test_the_workers_engine_refuses_high_quality_above_the_forms_limit(settings):
+    from gallery.jobs import get_engine
 
-    from stylecore import EngineConfig
+    get_engine.cache_clear()
+    settings.JOB_OPTIMIZE_MAX_SIDE = 512
+    try:
+        assert get_engine().config.optimize_max_side == 512
+    finally:
+        get_engine.cache_clear()
 
-    assert max(settings.JOB_SIZE_CHOICES) <= EngineConfig().optimize_max_side

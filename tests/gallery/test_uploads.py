@@ -188,7 +188,8 @@ def test_it_leaves_a_stored_style_too_small_to_run_out_of_my_styles(clients, own
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
-def test_it_stores_a_photo_larger_than_any_job_at_the_largest_job_size(fmt, clients, preset, settings):
+def test_it_stores_a_photo_larger_than_any_job_at_the_largest_side_a_job_paints(fmt, clients, preset, settings):
+    settings.JOB_MAX_SIDE = 512
     # Left half red, right half blue, turned by EXIF: the stored copy is shrunk, upright, and the same picture.
     picture = Image.new("RGB", (2000, 1000), (220, 20, 20))
     picture.paste((20, 20, 220), (1000, 0, 2000, 1000))
@@ -199,7 +200,7 @@ def test_it_stores_a_photo_larger_than_any_job_at_the_largest_job_size(fmt, clie
 
     source, stored, _ = _stored_content(clients["owner"], preset, buffer.getvalue())
 
-    largest = max(settings.JOB_SIZE_CHOICES)
+    largest = settings.JOB_MAX_SIDE
     assert stored.size == (largest // 2, largest) == (source.width, source.height)
     top, bottom = stored.getpixel((largest // 4, largest // 4)), stored.getpixel((largest // 4, 3 * largest // 4))
     assert top[0] > 180 > top[2] and bottom[2] > 180 > bottom[0]

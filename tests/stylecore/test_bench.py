@@ -1,3 +1,4 @@
+import json
 import re
 
 from benchmarks.bench import OPTIMIZE_SIZE, PEER, PEER_MAX_SIZE, Case, peer_version, run_benchmarks, skip_reason
@@ -24,6 +25,13 @@ def test_it_writes_a_benchmark_report(tiny_weights, tiny_run, tmp_path):
     for moment in ("before the latency cases", "after them"):
         assert re.search(rf"- speed {moment}: float32 matmul [1-9]\d* GFLOP/s, memory copy \d+\.\d GB/s\n", report)
     assert "| The Starry Night (`starry_night`) | ours, fast | 0." in report
+    table = json.loads(output.with_suffix(".json").read_text())
+    assert table["engine_methods"] == {"fast": "fast-onnx", "arbitrary": "arbitrary", "optimize": "optimize"}
+    assert table["written"] in report and table["machine"]["cores"] in report
+    cases = {case["case"]: case for case in table["cases"]}
+    assert cases["fast-onnx"]["width"] == cases["fast-onnx"]["height"] == 64
+    assert cases["fast-onnx"]["seconds"] > 0 and cases["fast-onnx"]["peak_rss_mib"] > 0
+    assert cases["arbitrary"]["seconds"] is None and cases["arbitrary"]["note"].startswith("not installed")
     if peer_version() is None:
         assert f"{PEER} not installed" in report
     else:
