@@ -23,7 +23,7 @@ class JobFields(Schema):
     weight2: float | None = None
     weight3: float | None = None
     weight4: float | None = None
-    method: StyleJob.Method = StyleJob.Method.FAST
+    method: StyleJob.Method = StyleJob.Method.ARBITRARY  # the web form's default
     strength: float = 1.0
     preserve_color: bool = False
     # The result's longest side in px, one of JOB_SIZE_CHOICES (the smallest by default), or "photo": the photo's own

@@ -82,7 +82,7 @@ class StyleJob(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="style_jobs")
     content = models.ForeignKey(SourceImage, on_delete=models.PROTECT, related_name="content_jobs")
     # The styles are JobStyle rows (job.styles), one to four.
-    method = models.CharField(max_length=12, choices=Method.choices, default=Method.FAST)
+    method = models.CharField(max_length=12, choices=Method.choices, default=Method.ARBITRARY)
     strength = models.FloatField(default=1.0)
     preserve_color = models.BooleanField(default=False)
     max_side = models.PositiveIntegerField(default=1024)

@@ -1,8 +1,8 @@
 // The new-picture form: style rows (one for the common case, up to four for a blend), the method kept in step with
-// the chosen styles, and a live 256 px preview while the user moves the strength slider. A fast preset is painted on
-// the visitor's device (device.js) when onnxruntime-web runs here; everything else, and a preset when it does not, is
-// painted on the server. Changes are debounced, photos are shrunk in the browser first, and a page never has more
-// than one preview rendering at a time.
+// the chosen styles, and a live 256 px preview while the user moves the strength slider. A preset the user chose the
+// Fast method for is painted on the visitor's device (device.js) when onnxruntime-web runs here; everything else, and
+// such a preset when it does not, is painted on the server. Changes are debounced, photos are shrunk in the browser
+// first, and a page never has more than one preview rendering at a time.
 (function () {
   "use strict";
   const form = document.getElementById("job-form");
@@ -61,17 +61,13 @@
   const ownStyle = (row) => picked(row, "my_style") || picked(row, "shared_style") || Boolean(uploadOf(row));
   const upload = (name) => (field(name) && field(name).files.length ? field(name).files[0] : null);
 
-  function setMethod(value) {
-    field("method").value = value;
-  }
-
   // Keep the method one that can paint the chosen styles: fast takes one preset, a blend or an own style needs
-  // Any style. Never the other way round, unless the user just picked a single preset.
-  function fitMethod(pickedPreset) {
+  // Any style. Never the other way round: Any style paints a preset better (it won a blind comparison), so fast is
+  // only ever the user's choice.
+  function fitMethod() {
     const chosen = rows().filter(hasStyle);
-    const method = field("method").value;
-    if (method === "fast" && (chosen.length > 1 || chosen.some(ownStyle))) setMethod("arbitrary");
-    if (pickedPreset && method === "arbitrary" && rows().length === 1) setMethod("fast");
+    const method = field("method");
+    if (method.value === "fast" && (chosen.length > 1 || chosen.some(ownStyle))) method.value = "arbitrary";
   }
 
   function onStyleChosen(row, kind) {
@@ -82,7 +78,7 @@
       input.value = "";
       input.dispatchEvent(new Event("change", { bubbles: true }));
     }
-    fitMethod(kind === "preset");
+    fitMethod();
   }
 
   function renumber() {
@@ -257,14 +253,14 @@
     if (!event.target.closest("[data-role=remove-style]") || rows().length < 2) return;
     event.target.closest("[data-role=style-row]").remove();
     renumber();
-    fitMethod(false);
+    fitMethod();
     schedulePreview();
   });
   addButton.addEventListener("click", () => {
     if (rows().length >= MAX_ROWS) return;
     rowsBox.append(template.content.cloneNode(true));
     renumber();
-    fitMethod(false);
+    fitMethod();
   });
   field("strength").addEventListener("input", () => {
     part("strength-value").textContent = Number(field("strength").value).toFixed(2);
@@ -273,7 +269,7 @@
   form.addEventListener("input", schedulePreview);
   form.addEventListener("change", schedulePreview);
   addButton.hidden = rows().length >= MAX_ROWS;
-  fitMethod(false);
+  fitMethod();
   showShares();
   part("strength-value").textContent = Number(field("strength").value).toFixed(2);
 })();

@@ -25,6 +25,7 @@ def test_it_serves_an_openapi_schema_of_every_endpoint(client):
     assert {"photo", "preset1", "image4", "weight2", "method", "strength", "preserve_color", "size"} <= set(
         job_form["properties"]
     )
+    assert job_form["properties"]["method"]["default"] == "arbitrary"
 
 
 def test_the_docs_page_works_offline(page, live_server):

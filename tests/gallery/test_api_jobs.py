@@ -45,6 +45,22 @@ def test_it_paints_a_job_from_upload_to_download(owner, preset, redis_queue, run
     assert b"".join(download.streaming_content).startswith(b"\x89PNG")
 
 
+@pytest.mark.django_db(transaction=True)
+def test_it_paints_a_preset_with_the_any_style_method_when_no_method_is_given(owner, preset, arbitrary_weights,
+                                                                              run_worker):
+    client = token_client(owner)
+    response = _post(client, method=None)
+    assert response.status_code == 201, response.content
+    job = StyleJob.objects.get(pk=response.json()["id"])
+    assert job.method == StyleJob.Method.ARBITRARY
+
+    run_worker()
+    # The suite's preset has no trained network of its own: the fast method would fail this job.
+    done = client.get(f"{API}/jobs/{job.pk}").json()
+    assert done["status"] == "done", done["error"]
+    assert client.get(f"{API}/artworks/{done['artwork_id']}").json()["method"] == "arbitrary"
+
+
 def test_it_blends_a_preset_and_an_uploaded_style_with_weights(owner, preset):
     response = _post(token_client(owner), method="arbitrary", weight1="0.75", image2=_painting(), weight2="0.25",
                      style_scale="320")

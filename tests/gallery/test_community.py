@@ -228,10 +228,11 @@ def test_it_keeps_like_counts_exact_under_concurrent_clicks(owner, make_artwork,
 
 
 def test_it_preselects_the_style_and_settings_when_remixing(owner, make_artwork, clients, preset):
-    artwork = make_artwork(owner, "public", strength=0.6, preserve_color=True)
+    artwork = make_artwork(owner, "public", method="fast", strength=0.6, preserve_color=True)
     form = clients["other"].get(reverse("gallery:job_new"), {"remix": artwork.pk}).context["form"]
     assert [row.initial["preset"] for row in form.styles] == [preset.pk]
     assert form.initial["strength"] == 0.6 and form.initial["preserve_color"] is True
+    assert form["method"].value() == "fast"  # the artwork's method, not the form's default (Any style)
 
 
 def test_it_refuses_to_remix_an_artwork_the_user_cannot_see(owner, make_artwork, clients):

@@ -14,7 +14,7 @@ from gallery import services
 from gallery.models import Artwork
 from scripts.device_timing import builds, mean_difference, paint_in_page, photo
 from tests.gallery.conftest import CHROMIUM, CHROMIUM_FLAGS
-from tests.gallery.factories import PASSWORD
+from tests.gallery.factories import PASSWORD, image_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 TOLERANCE = 2  # mean absolute difference, in 0-255 levels
@@ -48,7 +48,7 @@ def test_it_paints_the_live_preview_on_the_device_like_the_server(page, live_ser
     _open_form(page, live_server.url, owner)
     page.set_input_files("#id_content", str(tmp_path / "hopper.png"))
     page.click(f".preset-option:has(input[value='{device_preset.pk}'])")
-    expect(page.locator("#id_method")).to_have_value("fast")
+    page.select_option("#id_method", "fast")
 
     status = page.locator("[data-role=preview-status]")
     expect(status).to_contain_text("Painted on your device (WebAssembly", timeout=60_000)
@@ -81,6 +81,28 @@ def test_it_keeps_the_photos_colours_and_the_strength_as_the_engine_does(page, l
     assert mean_difference(painted, server_render(picture, device_preset.name)) > 10
 
 
+def test_it_keeps_any_style_when_a_preset_is_picked_and_paints_on_the_device_only_when_fast_is_chosen(
+    page, live_server, owner, device_preset, arbitrary_weights, redis_queue, tmp_path
+):
+    (tmp_path / "hopper.png").write_bytes(png(photo(256)))
+    (tmp_path / "style.jpg").write_bytes(image_bytes(size=(96, 96), color=(200, 40, 40)))
+    _open_form(page, live_server.url, owner)
+    method, status = page.locator("#id_method"), page.locator("[data-role=preview-status]")
+    expect(method).to_have_value("arbitrary")
+    page.set_input_files("#id_content", str(tmp_path / "hopper.png"))
+    page.click(f".preset-option:has(input[value='{device_preset.pk}'])")
+    expect(status).to_have_text("Painted on our server: 256 px, strength 1.", timeout=30_000)
+    expect(method).to_have_value("arbitrary")
+    expect(page.locator("[data-role=paint-on-device]")).to_be_hidden()
+
+    page.select_option("#id_method", "fast")
+    expect(status).to_contain_text("Painted on your device (WebAssembly", timeout=60_000)
+    expect(page.locator("[data-role=paint-on-device]")).to_be_visible()
+    # An own style is not the fast method's to paint: the page goes back to Any style.
+    page.set_input_files("#id_styles-0-upload", str(tmp_path / "style.jpg"))
+    expect(method).to_have_value("arbitrary")
+
+
 def test_it_paints_on_the_server_when_onnxruntime_web_does_not_load(
     page, live_server, owner, device_preset, arbitrary_weights, redis_queue, tmp_path
 ):
@@ -89,6 +111,7 @@ def test_it_paints_on_the_server_when_onnxruntime_web_does_not_load(
     _open_form(page, live_server.url, owner)
     page.set_input_files("#id_content", str(tmp_path / "hopper.png"))
     page.click(f".preset-option:has(input[value='{device_preset.pk}'])")
+    page.select_option("#id_method", "fast")
     status = page.locator("[data-role=preview-status]")
     expect(status).to_have_text("Painted on our server, with the Any style method: 256 px, strength 1.", timeout=30_000)
     expect(page.locator("[data-role=preview-image]")).to_have_attribute("data-painted-on", "server")
@@ -103,6 +126,7 @@ def test_it_paints_the_whole_picture_on_the_device_into_the_gallery(
     _open_form(page, live_server.url, owner)
     page.set_input_files("#id_content", str(tmp_path / "hopper.png"))
     page.click(f".preset-option:has(input[value='{device_preset.pk}'])")
+    page.select_option("#id_method", "fast")
     page.check('input[name=max_side][value="512"]')
     button = page.locator("[data-role=paint-on-device]")
     expect(button).to_be_visible(timeout=60_000)

@@ -163,13 +163,12 @@ def test_it_converts_other_modes_to_rgb(fmt, mode, color, clients, preset):
         assert red > 200 and green < 80 and blue < 80
 
 
-def test_it_offers_the_fast_method_first_only_when_presets_exist(clients, preset):
-    with_presets = clients["owner"].get(reverse("gallery:job_new")).context["form"]
-    assert with_presets["method"].initial == StyleJob.Method.FAST
-    preset.is_active = False
-    preset.save()
-    without_presets = clients["owner"].get(reverse("gallery:job_new")).context["form"]
-    assert without_presets["method"].initial == StyleJob.Method.ARBITRARY
+def test_it_offers_the_any_style_method_first_and_by_default_with_presets_too(clients, preset):
+    page = clients["owner"].get(reverse("gallery:job_new"))
+    form = page.context["form"]
+    assert form["method"].value() == StyleJob.Method.ARBITRARY
+    assert [value for value, _ in form.fields["method"].choices][0] == StyleJob.Method.ARBITRARY
+    assert b'<option value="arbitrary" selected>' in page.content
 
 
 def test_it_refuses_photos_and_styles_under_16_px_a_side(clients, preset):
