@@ -8,7 +8,7 @@ from django.db import connection
 
 from gallery import images, provenance
 from gallery.models import JobStyle, Preset, Profile, SourceImage, StyleJob
-from gallery.services import MIN_STYLE_SCALE, JobRequest, PreviewRequest, StyleChoice
+from gallery.services import JobRequest, PreviewRequest, StyleChoice
 
 ACCEPT = "image/jpeg,image/png,image/webp,image/heic,image/heif"
 MIN_IMAGE_SIDE = 16  # px; the engine refuses smaller photos and styles (stylecore.imageio.check_image)
@@ -333,16 +333,14 @@ class PreviewForm(StyleJobForm):
     def to_preview(self) -> PreviewRequest:
         data = self.cleaned_data
         choices = [row.to_choice() for row in self.styles.filled()]
-        # The preview is the result scaled down to PREVIEW_SIDE, so the style is encoded scaled down alike:
-        # brush strokes keep their size relative to the picture.
-        scale = max(MIN_STYLE_SCALE, round(data["style_scale"] * settings.PREVIEW_SIDE / data["max_side"]))
         return PreviewRequest(
             content=data["content"].clean_image.image,
             styles=tuple(choice.preset or choice.image or choice.upload.image for choice in choices),
             weights=tuple(choice.weight for choice in choices),
             strength=data["strength"],
             preserve_color=data["preserve_color"],
-            style_scale=scale,
+            # The same brush as the result: the engine paints the preview at the brush's share of its own size.
+            style_scale=data["style_scale"],
         )
 
 

@@ -100,17 +100,13 @@ def cmd_release(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from .export import export_arbitrary_onnx, export_onnx, quantize_arbitrary_encoder
+    from .export import export_arbitrary_onnx, export_onnx
 
     results = export_onnx(args.weights)
-    arbitrary = (args.weights / "arbitrary" / "arbitrary.pt").exists()
-    if arbitrary:
+    if (args.weights / "arbitrary" / "microast.pt").exists():
         results += export_arbitrary_onnx(args.weights)
     for path, diff in results:
         print(f"wrote {path} (max |onnx - torch| = {diff:.2e})")
-    if arbitrary:
-        path, error = quantize_arbitrary_encoder(args.weights)
-        print(f"wrote {path} (features' relative error against encoder.onnx on held-out photos: {error:.4f})")
     return 0
 
 
@@ -217,7 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(f"--{name.replace('_', '-')}", type=type(default), default=default, help=helps.get(name))
     p.set_defaults(func=cmd_train_arbitrary)
 
-    p = sub.add_parser("release-arbitrary", help="copy a trained arbitrary-style run into weights/ with metrics")
+    p = sub.add_parser("release-arbitrary", help="release a fine-tuning run's averaged weights into weights/arbitrary")
     p.add_argument("run_dir", type=Path)
     p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS)
     p.set_defaults(func=cmd_release_arbitrary)
