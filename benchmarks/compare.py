@@ -21,6 +21,7 @@ from stylecore.imageio import fit_within, open_image, to_tensor
 from stylecore.inference import Engine, check_strength
 from stylecore.metrics import style_distances
 from stylecore.plots import save_grid
+from stylecore.training_arbitrary import ArbitraryTrainConfig
 
 from .peer import PEER, PEER_NATIVE, load_peer
 
@@ -71,7 +72,9 @@ def compare_arbitrary(weights: Path, content_dir: Path, style_dirs: Sequence[Pat
     ``optimize=False`` leaves out the optimize method, ~10 s a pair at 256 px, for counts over many pairs."""
     check_strength(strength)  # before minutes of loading and rendering, not at the first pair
     engine = Engine.load(weights)
-    run = engine.arbitrary.metadata["config"]
+    # A release of the published weights has no run of ours; the held-out split is then train-arbitrary's default.
+    run = engine.arbitrary.metadata["config"] or ArbitraryTrainConfig(
+        content_dir="", style_dirs=(), run_dir="", init_from="").to_dict()
     pairs = held_out_pairs(content_dir, style_dirs, n_pairs, run["n_val_photos"], run["n_val_styles"])
     vgg = load_backbone()
     systems = _systems(engine, size, strength, optimize)

@@ -129,7 +129,10 @@ _ARBITRARY_OPTIONS = ("steps", "batch_size", "crop_size", "lr", "seed", "content
 def cmd_release_arbitrary(args) -> int:
     from .export import release_arbitrary
 
-    print(f"wrote {release_arbitrary(args.run_dir, args.weights)}")
+    if args.weights_dir is not None and args.weights is not None and args.weights_dir != args.weights:
+        print("give the weights folder once, as an argument or as --weights", file=sys.stderr)
+        return 2
+    print(f"wrote {release_arbitrary(args.run_dir, args.weights_dir or args.weights or DEFAULT_WEIGHTS)}")
     return 0
 
 
@@ -213,12 +216,15 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(f"--{name.replace('_', '-')}", type=type(default), default=default, help=helps.get(name))
     p.set_defaults(func=cmd_train_arbitrary)
 
-    p = sub.add_parser("release-arbitrary", help="release a fine-tuning run's averaged weights into weights/arbitrary")
-    p.add_argument("run_dir", type=Path)
-    p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS)
+    p = sub.add_parser("release-arbitrary", help="release a fine-tuning run's averaged weights, or MicroAST's published "
+                                                 "files as they are, into <weights>/arbitrary (then run export)")
+    p.add_argument("run_dir", type=Path, help="a train-arbitrary run folder, or a folder of the published files")
+    p.add_argument("weights_dir", type=Path, nargs="?", default=None, help=f"default: {DEFAULT_WEIGHTS}")
+    p.add_argument("--weights", type=Path, default=None, help="the same as weights_dir")
     p.set_defaults(func=cmd_release_arbitrary)
 
-    p = sub.add_parser("export", help="export every preset to ONNX and check parity with PyTorch")
+    p = sub.add_parser("export", help="export every preset and the any-style network to ONNX, each checked against "
+                                      "PyTorch")
     p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS)
     p.set_defaults(func=cmd_export)
     return parser

@@ -112,34 +112,50 @@ CREDIT = {
 }
 
 
-def release_arbitrary(run_dir: Path, weights_dir: Path) -> Path:
-    """The moving average of a fine-tuning run's weights (training_arbitrary.py) as ``weights_dir/arbitrary/
-    microast.pt``, with metadata: MicroAST's credit and licence, the published files it started from (SHA-256), the
-    recipe and the steps trained. The folder's other files and manifest are replaced (export_arbitrary_onnx then
-    writes the graphs)."""
-    from .arbitrary import WEIGHTS_FILE
-    from .networks.microast import MicroAST
+def release_arbitrary(source: Path, weights_dir: Path) -> Path:
+    """Ship the any-style network as ``weights_dir/arbitrary/microast.pt``, with metadata: MicroAST's credit and
+    licence, the published files it started from (SHA-256), the recipe and the steps trained here.
 
-    state = load_checkpoint(run_dir / "checkpoint.pt")
-    raw = state["config"]
-    net = MicroAST()
-    net.load_state_dict(state["average"])
-    licence = Path(raw["init_from"]) / "LICENSE"
+    ``source`` is a fine-tuning run's folder (training_arbitrary.py; its moving average of the weights ships), or a
+    folder holding the authors' published files (networks.microast.PUBLISHED_FILES; they ship as they are, 0 steps,
+    no recipe). The folder's other files and manifest are replaced (export_arbitrary_onnx then writes the graphs)."""
+    from .arbitrary import WEIGHTS_FILE
+    from .networks.microast import PUBLISHED_FILES, MicroAST, load_published
+    from .training_arbitrary import published_sha256
+
+    source = Path(source)
+    if (source / "checkpoint.pt").exists():
+        state = load_checkpoint(source / "checkpoint.pt")
+        raw, steps, wall = state["config"], state["step"], round(state["wall_seconds"], 1)
+        net = MicroAST()
+        net.load_state_dict(state["average"])
+        published, started_from = Path(raw["init_from"]), state["started_from"]
+        network = {"weights": f"moving average of the fine-tuned weights (decay {raw['ema_decay']})"}
+        backbone = raw["backbone"]
+    elif all((source / file).exists() for file in PUBLISHED_FILES.values()):
+        net, raw, steps, wall, published = load_published(source), None, 0, 0.0, source
+        started_from = published_sha256(source)
+        network = {"weights": "as published by the authors, not trained here"}
+        backbone = None  # the authors trained it against ImageNet VGG19, not against one of our backbones
+    else:
+        raise CheckpointError(f"{source} holds neither a fine-tuning run (checkpoint.pt) nor MicroAST's published "
+                              f"files ({', '.join(PUBLISHED_FILES.values())})")
+    licence = published / "LICENSE"
+    if not licence.exists():
+        raise CheckpointError(f"{licence} is missing: MicroAST's MIT licence must ship with its weights")
     folder = weights_dir / "arbitrary"
     folder.mkdir(parents=True, exist_ok=True)
     for stale in [*folder.glob("*.pt"), *folder.glob("*.onnx"), *folder.glob("*.json")]:
         stale.unlink()
     torch.save(net.state_dict(), folder / WEIGHTS_FILE)
     meta = {
-        "network": {"name": "MicroAST", "definition": "stylecore/networks/microast.py",
-                    "weights": f"moving average of the fine-tuned weights (decay {raw['ema_decay']})"},
+        "network": {"name": "MicroAST", "definition": "stylecore/networks/microast.py", **network},
         "config": raw,
-        "backbone": raw["backbone"],
-        "steps": state["step"],
-        "credit": {**CREDIT, "licence_text": licence.read_text() if licence.exists() else None,
-                   "started_from_sha256": state["started_from"]},
+        "backbone": backbone,
+        "steps": steps,
+        "credit": {**CREDIT, "licence_text": licence.read_text(), "started_from_sha256": started_from},
     }
-    write_sidecar(folder / WEIGHTS_FILE, meta, credit=meta["credit"], wall_seconds=round(state["wall_seconds"], 1))
+    write_sidecar(folder / WEIGHTS_FILE, meta, credit=meta["credit"], wall_seconds=wall)
     return folder / WEIGHTS_FILE
 
 
@@ -199,7 +215,7 @@ def export_arbitrary_onnx(weights_dir: Path, opset: int = 17) -> list[tuple[Path
             raise CheckpointError(f"ONNX export {name} differs from PyTorch by {diff:.2e}")
         partial.replace(target)
         # The graph's own metadata: what it was exported from, and the parity measured just now.
-        write_sidecar(target, meta, exported_from=WEIGHTS_FILE, inputs=in_names, outputs=out_names, opset=opset,
-                      parity_max_abs_diff=diff)
+        write_sidecar(target, meta, credit=meta.get("credit"), exported_from=WEIGHTS_FILE, inputs=in_names,
+                      outputs=out_names, opset=opset, parity_max_abs_diff=diff)
         results.append((target, diff))
     return results
