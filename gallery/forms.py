@@ -117,7 +117,8 @@ METHOD_CHOICES = [
     (StyleJob.Method.ARBITRARY, "Any style (about a second)"),
     (StyleJob.Method.OPTIMIZE, "High quality (up to about 1½ minutes)"),
 ]
-# The size at which the style image is encoded: a smaller encoding makes its brush strokes larger in the result.
+# The any-style brush (stylecore.arbitrary): the painting is encoded at this size and the photo painted at this / 512
+# of its size, then resized back; a smaller scale makes the strokes larger relative to the picture.
 STYLE_SCALE_CHOICES = [(768, "Fine (small strokes)"), (512, "Medium"), (320, "Bold (large strokes)")]
 DEFAULT_STYLE_SCALE = 512
 STYLE_SOURCES = ("preset", "my_style", "shared_style", "upload")

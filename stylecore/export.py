@@ -131,12 +131,12 @@ def release_arbitrary(source: Path, weights_dir: Path) -> Path:
         net.load_state_dict(state["average"])
         published, started_from = Path(raw["init_from"]), state["started_from"]
         network = {"weights": f"moving average of the fine-tuned weights (decay {raw['ema_decay']})"}
-        backbone = raw["backbone"]
+        backbone, losses = raw["backbone"], state["history"][-1] if state["history"] else None
     elif all((source / file).exists() for file in PUBLISHED_FILES.values()):
         net, raw, steps, wall, published = load_published(source), None, 0, 0.0, source
         started_from = published_sha256(source)
         network = {"weights": "as published by the authors, not trained here"}
-        backbone = None  # the authors trained it against ImageNet VGG19, not against one of our backbones
+        backbone, losses = None, None  # the authors trained it against ImageNet VGG19, not one of our backbones
     else:
         raise CheckpointError(f"{source} holds neither a fine-tuning run (checkpoint.pt) nor MicroAST's published "
                               f"files ({', '.join(PUBLISHED_FILES.values())})")
@@ -153,6 +153,8 @@ def release_arbitrary(source: Path, weights_dir: Path) -> Path:
         "config": raw,
         "backbone": backbone,
         "steps": steps,
+        # What decides a release is blind judgement (docs/quality.md); the losses are the last training step's.
+        "metrics": {"latest_losses": losses, "judged_blind": "docs/quality.md"},
         "credit": {**CREDIT, "licence_text": licence.read_text(), "started_from_sha256": started_from},
     }
     write_sidecar(folder / WEIGHTS_FILE, meta, credit=meta["credit"], wall_seconds=wall)
