@@ -44,11 +44,14 @@ def test_it_gives_the_photo_back_at_strength_zero(engine, styles):
 
 
 def test_each_step_of_strength_changes_the_picture_by_the_same_visible_amount(engine, styles):
-    photo = draw_photo((64, 48), seed=2)
+    # Issue 26: strength 1.0 -> 0.5 once changed the picture by a little, and 0.2 was still heavily restyled.
+    photo = draw_photo((160, 120), seed=2)
     renders = [_stylize(engine, photo, styles[0], strength=s) for s in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)]
     steps = [np.abs(b - a).mean() for a, b in zip(renders, renders[1:])]
-    assert min(steps) > 1 / 255
+    assert min(steps) > 3 / 255
     assert max(steps) < 1.1 * min(steps)
+    whole = np.abs(renders[-1] - renders[0]).mean()
+    assert abs(steps[0] - whole / 5) < 0.1 * whole / 5  # strength 0.2 is a fifth of the way, not most of it
 
 
 def test_it_changes_with_the_style_at_full_strength(engine, styles):
@@ -110,6 +113,42 @@ def test_it_changes_with_the_style_scale(engine):
     style = draw_painting(256, seed=15)
     assert np.abs(_stylize(engine, photo, style, style_scale=64) - _stylize(engine, photo, style,
                                                                              style_scale=256)).mean() > 1e-4
+
+
+def _stroke_frequency(image: np.ndarray) -> float:
+    """The luminance's mean spatial frequency (cycles/px) above 1/32, where the photo's large forms end and the
+    strokes begin: larger strokes, lower frequency. ``image`` (H, W, 3) 0-1."""
+    grey = image.mean(axis=2) - image.mean()
+    power = np.abs(np.fft.rfft2(grey)) ** 2
+    frequency = np.hypot(np.fft.fftfreq(grey.shape[0])[:, None], np.fft.rfftfreq(grey.shape[1])[None])
+    strokes = frequency > 1 / 32
+    return float((power * frequency)[strokes].sum() / power[strokes].sum())
+
+
+BRUSHES = {"fine": 768, "medium": 512, "bold": 320}  # the form's brush choices (gallery.forms.STYLE_SCALE_CHOICES)
+
+
+def test_fine_medium_and_bold_brushes_paint_visibly_different_strokes_from_small_to_large(engine):
+    photo = draw_photo((320, 240), seed=11)
+    style = draw_painting(256, seed=18)
+    renders = {name: _stylize(engine, photo, style, style_scale=scale) for name, scale in BRUSHES.items()}
+    for a, b in (("fine", "medium"), ("medium", "bold"), ("fine", "bold")):
+        assert np.abs(renders[a] - renders[b]).mean() > 5 / 255, (a, b)
+    fine, medium, bold = (_stroke_frequency(renders[name]) for name in BRUSHES)
+    assert fine > 1.04 * medium and medium > 1.04 * bold
+
+
+@pytest.mark.parametrize("photo_size, max_side, brush", [
+    ((1600, 1200), 1500, "fine"),   # painted at 2250 x 1688, in tiles, then resized to 1500 x 1125
+    ((1300, 900), 2048, "bold"),    # the photo's own size when it is smaller than the size asked
+    ((1100, 1400), 1024, "medium"),
+])
+def test_it_delivers_the_size_asked_above_1024_px(engine, styles, photo_size, max_side, brush):
+    photo = draw_photo(photo_size, seed=19)
+    result = engine.stylize(photo, style=styles[0], method="arbitrary", max_side=max_side, style_scale=BRUSHES[brush])
+    scale = min(1.0, max_side / max(photo_size))
+    assert result.size == tuple(round(side * scale) for side in photo_size)
+    assert np.abs(np.asarray(result, np.float32) - np.asarray(photo.resize(result.size), np.float32)).mean() > 5
 
 
 @pytest.mark.parametrize("size", [(45, 37), (203, 64), (64, 301)])
