@@ -62,7 +62,6 @@ METHOD_LABELS = {
     "fast-torch": "fast, PyTorch eager",
     "optimize": "optimize (Gatys)",
     "arbitrary": "arbitrary",
-    "arbitrary-float": "arbitrary, float encoder",
     "peer-builtin": f"{PEER}, built-in style 0",
     "peer-arbitrary": f"{PEER}, arbitrary (style image)",
 }
@@ -82,7 +81,7 @@ def peer_version() -> str | None:
 
 
 def has_arbitrary(weights: Path) -> bool:
-    return (weights / "arbitrary" / "arbitrary.pt").exists()
+    return (weights / "arbitrary" / "microast.pt").exists()
 
 
 def plan_cases(sizes: list[int]) -> list[Case]:
@@ -146,8 +145,7 @@ def measure_ours(case_json: str) -> None:
 
     case = json.loads(case_json)
     runtime = "torch" if case["method"] == "fast-torch" else "onnx"
-    encoder = "float" if case["method"] == "arbitrary-float" else "int8"
-    engine = Engine.load(case["weights"], threads=case["threads"], runtime=runtime, arbitrary_encoder=encoder)
+    engine = Engine.load(case["weights"], threads=case["threads"], runtime=runtime)
     method = case["method"].split("-")[0]
     photo = Image.open(case["photo"]).convert("RGB")
     options = {"preset": case["preset"], "method": method, "max_side": case["size"]}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from stylecore.cli import CONTENT_DIR, DEFAULT_WEIGHTS, STYLE_DIR, run
+from stylecore.cli import CONTENT_DIR, DEFAULT_WEIGHTS, STYLE_DIRS, run
 
 
 def cmd_bench(args) -> int:
@@ -20,7 +20,7 @@ def cmd_bench(args) -> int:
 def cmd_compare(args) -> int:
     from .compare import COMPARE_SIZE, compare_arbitrary
 
-    path = compare_arbitrary(args.weights, args.content_dir, args.style_dir, args.output, args.grid,
+    path = compare_arbitrary(args.weights, args.content_dir, args.style_dirs, args.output, args.grid,
                              n_pairs=args.pairs, size=args.size or COMPARE_SIZE, strength=args.strength,
                              optimize=args.optimize)
     print(f"wrote {path}" + (f" and {args.grid}" if args.grid else ""))
@@ -64,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
                                        "and the distances (diagnostics)")
     p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS)
     p.add_argument("--content-dir", type=Path, default=CONTENT_DIR)
-    p.add_argument("--style-dir", type=Path, default=STYLE_DIR)
+    p.add_argument("--style-dirs", type=Path, nargs="+", default=list(STYLE_DIRS),
+                   help="the training run's painting folders (their held-out paintings are compared)")
     p.add_argument("--output", type=Path, default=Path("runs/compare/arbitrary.md"))
     p.add_argument("--grid", type=Path, default=Path("docs/arbitrary_grid.jpg"))
     p.add_argument("--no-grid", dest="grid", action="store_const", const=None, help="write no picture grid")

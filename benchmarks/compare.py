@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import statistics
+from collections.abc import Sequence
 from pathlib import Path
 
 from tqdm import tqdm
@@ -20,7 +21,7 @@ from stylecore.imageio import fit_within, open_image, to_tensor
 from stylecore.inference import Engine, check_strength
 from stylecore.metrics import style_distances
 from stylecore.plots import save_grid
-from stylecore.training_arbitrary import split_paintings
+from stylecore.training_arbitrary import ArbitraryTrainConfig
 
 from .peer import PEER, PEER_NATIVE, load_peer
 
@@ -30,16 +31,16 @@ from .peer import PEER, PEER_NATIVE, load_peer
 COMPARE_SIZE = 384
 
 
-def held_out_pairs(content_dir: Path, style_dir: Path, n_pairs: int, n_val_photos: int, n_val_paintings: int
-                   ) -> list[tuple[Path, Path]]:
+def held_out_pairs(content_dir: Path, style_dirs: Sequence[Path], n_pairs: int, n_val_photos: int,
+                   n_val_paintings: int) -> list[tuple[Path, Path]]:
     """The first ``n_pairs`` of all (photo, painting) pairs of the held-out splits (of those sizes: the network's
-    training run's, in its metadata).
+    training run's, in its metadata; the paintings of all ``style_dirs`` split together, as training splits them).
 
     The first round gives each photo one painting, cycling through the paintings; every later round shifts the
     painting by one more, so that 8 and 40 pairs are the first ones of the whole set, and photos x paintings pairs
     are every pair once."""
     _, photos = split_validation(list_images(content_dir), n_val_photos)
-    _, paintings = split_paintings(style_dir, n_val_paintings)
+    _, paintings = split_validation([p for d in style_dirs for p in list_images(d)], n_val_paintings)
     if not 1 <= n_pairs <= len(photos) * len(paintings):
         raise InvalidOptionError(f"the held-out splits make 1 to {len(photos) * len(paintings)} pairs "
                                  f"({len(photos)} photos x {len(paintings)} paintings), not {n_pairs}")
@@ -53,20 +54,17 @@ def _systems(engine: Engine, size: int, strength: float = 1.0, optimize: bool = 
         peer = load_peer(size, engine.config.threads, arithmetic)
         if peer is not None:
             systems[label] = peer.stylize_with
-    # The distances compare against the painting at ``size`` px, so ours encodes it at that size too (style_scale,
-    # and the optimize method's style size), as the peer does (a 256 px centre crop; it stylizes at 384 px).
-    # Below full strength the result nears the decoder's reconstruction of the photo (strength 0), whose content
-    # distance is the floor of ours.
+    # Ours with the site's default brush (the style encoded at 512 px, the photo painted at its own size).
     label = "ours, arbitrary" if strength == 1.0 else f"ours, arbitrary at strength {strength:g}"
     systems[label] = lambda photo, painting: engine.stylize(
-        photo, style=painting, method="arbitrary", max_side=size, style_scale=size, strength=strength)
+        photo, style=painting, method="arbitrary", max_side=size, strength=strength)
     if optimize:
         systems["ours, optimize (Gatys)"] = lambda photo, painting: engine.stylize(
             photo, style=painting, method="optimize", max_side=size)
     return systems
 
 
-def compare_arbitrary(weights: Path, content_dir: Path, style_dir: Path, markdown: Path, grid: Path | None,
+def compare_arbitrary(weights: Path, content_dir: Path, style_dirs: Sequence[Path], markdown: Path, grid: Path | None,
                       n_pairs: int = 8, size: int = COMPARE_SIZE, strength: float = 1.0, optimize: bool = True
                       ) -> Path:
     """Writes ``markdown`` and, unless it is None, the picture ``grid`` of every pair (one row each).
@@ -74,8 +72,10 @@ def compare_arbitrary(weights: Path, content_dir: Path, style_dir: Path, markdow
     ``optimize=False`` leaves out the optimize method, ~10 s a pair at 256 px, for counts over many pairs."""
     check_strength(strength)  # before minutes of loading and rendering, not at the first pair
     engine = Engine.load(weights)
-    run = engine.arbitrary.metadata["config"]
-    pairs = held_out_pairs(content_dir, style_dir, n_pairs, run["n_val_photos"], run["n_val_styles"])
+    # A release of the published weights has no run of ours; the held-out split is then train-arbitrary's default.
+    run = engine.arbitrary.metadata["config"] or ArbitraryTrainConfig(
+        content_dir="", style_dirs=(), run_dir="", init_from="").to_dict()
+    pairs = held_out_pairs(content_dir, style_dirs, n_pairs, run["n_val_photos"], run["n_val_styles"])
     vgg = load_backbone()
     systems = _systems(engine, size, strength, optimize)
     rows, grid_rows = [], []

@@ -8,7 +8,7 @@ from django.db import connection
 
 from gallery import images, printsizes, provenance
 from gallery.models import JobStyle, Preset, Profile, SourceImage, StyleJob
-from gallery.services import MIN_STYLE_SCALE, JobRequest, PreviewRequest, StyleChoice
+from gallery.services import JobRequest, PreviewRequest, StyleChoice
 
 ACCEPT = "image/jpeg,image/png,image/webp,image/heic,image/heif"
 MIN_IMAGE_SIDE = 16  # px; the engine refuses smaller photos and styles (stylecore.imageio.check_image)
@@ -119,7 +119,8 @@ METHOD_CHOICES = [
     (StyleJob.Method.FAST, "Fast (the preset's own network; can paint on your device)"),
     (StyleJob.Method.OPTIMIZE, "High quality (one style, up to about 1½ minutes)"),
 ]
-# The size at which the style image is encoded: a smaller encoding makes its brush strokes larger in the result.
+# The any-style brush (stylecore.arbitrary): the painting is encoded at this size and the photo painted at this / 512
+# of its size, then resized back; a smaller scale makes the strokes larger relative to the picture.
 STYLE_SCALE_CHOICES = [(768, "Fine (small strokes)"), (512, "Medium"), (320, "Bold (large strokes)")]
 DEFAULT_STYLE_SCALE = 512
 STYLE_SOURCES = ("preset", "my_style", "shared_style", "upload")
@@ -379,16 +380,14 @@ class PreviewForm(StyleJobForm):
     def to_preview(self) -> PreviewRequest:
         data = self.cleaned_data
         choices = [row.to_choice() for row in self.styles.filled()]
-        # The preview is the result scaled down to PREVIEW_SIDE, so the style is encoded scaled down alike:
-        # brush strokes keep their size relative to the picture.
-        scale = max(MIN_STYLE_SCALE, round(data["style_scale"] * settings.PREVIEW_SIDE / data["max_side"]))
         return PreviewRequest(
             content=data["content"].clean_image.image,
             styles=tuple(choice.preset or choice.image or choice.upload.image for choice in choices),
             weights=tuple(choice.weight for choice in choices),
             strength=data["strength"],
             preserve_color=data["preserve_color"],
-            style_scale=scale,
+            # The same brush as the result: the engine paints the preview at the brush's share of its own size.
+            style_scale=data["style_scale"],
         )
 
 

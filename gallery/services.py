@@ -17,7 +17,6 @@ from gallery.models import Artwork, ArtworkVersion, JobStyle, Preset, Profile, S
 
 AVATAR_SIDE = 256
 DEVICE_WORKER = "visitor's device"  # the worker_id of a job painted in the visitor's browser
-MIN_STYLE_SCALE = 64  # the engine encodes a style at 64-2048 px
 
 
 @dataclass(frozen=True)

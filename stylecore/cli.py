@@ -13,13 +13,14 @@ from tqdm import tqdm
 from .configs import EngineConfig, LossConfig
 from .errors import StyleCoreError
 from .inference import Engine
-from .networks.arbitrary import UPSAMPLING_MODES, ArbitraryConfig
 from .networks.transformer import TransformerConfig
 from .training import TrainConfig
 from .training_arbitrary import ArbitraryTrainConfig
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
 CONTENT_DIR, STYLE_DIR = Path("../shared/data/content"), Path("../shared/data/styles")
+STYLE_DIRS = (STYLE_DIR, Path("../shared/data/styles_extra"))
+MICROAST_DIR = Path("../shared/pretrained/microast")
 
 
 def _progress_bar(desc: str):
@@ -99,51 +100,39 @@ def cmd_release(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from .export import export_arbitrary_onnx, export_onnx, quantize_arbitrary_encoder
+    from .export import export_arbitrary_onnx, export_onnx
 
     results = export_onnx(args.weights)
-    arbitrary = (args.weights / "arbitrary" / "arbitrary.pt").exists()
-    if arbitrary:
+    if (args.weights / "arbitrary" / "microast.pt").exists():
         results += export_arbitrary_onnx(args.weights)
     for path, diff in results:
         print(f"wrote {path} (max |onnx - torch| = {diff:.2e})")
-    if arbitrary:
-        path, error = quantize_arbitrary_encoder(args.weights)
-        print(f"wrote {path} (features' relative error against encoder.onnx on held-out photos: {error:.4f})")
     return 0
 
 
 def cmd_train_arbitrary(args) -> int:
-    from .networks.arbitrary import ArbitraryConfig
     from .training_arbitrary import ArbitraryTrainConfig, train_arbitrary
 
     config = ArbitraryTrainConfig(
-        content_dir=str(args.content_dir), style_dir=str(args.style_dir), run_dir=str(args.run_dir),
-        steps=args.steps, batch_size=args.batch_size, crop_size=args.crop_size, lr=args.lr, seed=args.seed,
-        content_weight=args.content_weight, style_weight=args.style_weight, gram_weight=args.gram_weight,
-        distill_steps=args.distill_steps, hue_jitter=args.hue_jitter, ema_decay=args.ema_decay,
-        structure_weight=args.structure_weight, structure_layers=tuple(args.structure_layers), skip_lr=args.skip_lr,
-        init_from=str(args.init_from) if args.init_from else None, preview_every=args.preview_every,
-        net=ArbitraryConfig(width=args.width, blocks=args.blocks, content_skip=args.content_skip,
-                            upsampling=args.upsampling,
-                            **({"thin_convs": dict(args.thin_convs)} if args.thin_convs else {})),
+        content_dir=str(args.content_dir), style_dirs=tuple(str(d) for d in args.style_dirs),
+        run_dir=str(args.run_dir), init_from=str(args.init_from),
+        **{name: getattr(args, name) for name in _ARBITRARY_OPTIONS},
     )
     print(f"checkpoint: {train_arbitrary(config)}")
     return 0
 
 
-def _thin_conv(text: str) -> tuple[str, int]:
-    """``conv2_1:2`` -> ("conv2_1", 2)."""
-    name, _, rank = text.partition(":")
-    if not name.startswith("conv") or not rank.isdigit() or int(rank) < 1:
-        raise argparse.ArgumentTypeError(f"expected a VGG conv and a rank such as conv2_1:2, not {text!r}")
-    return name, int(rank)
+_ARBITRARY_OPTIONS = ("steps", "batch_size", "crop_size", "lr", "seed", "content_weight", "style_weight",
+                      "gram_weight", "ema_decay", "checkpoint_every", "preview_every")
 
 
 def cmd_release_arbitrary(args) -> int:
     from .export import release_arbitrary
 
-    print(f"wrote {release_arbitrary(args.run_dir, args.weights)}")
+    if args.weights_dir is not None and args.weights is not None and args.weights_dir != args.weights:
+        print("give the weights folder once, as an argument or as --weights", file=sys.stderr)
+        return 2
+    print(f"wrote {release_arbitrary(args.run_dir, args.weights_dir or args.weights or DEFAULT_WEIGHTS)}")
     return 0
 
 
@@ -209,48 +198,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS)
     p.set_defaults(func=cmd_release)
 
-    p = sub.add_parser("train-arbitrary", help="train the arbitrary-style network (resumable)")
+    p = sub.add_parser("train-arbitrary", help="fine-tune the any-style network from MicroAST's published weights "
+                                               "(resumes when the run folder has a checkpoint)")
     p.add_argument("run_dir", type=Path)
     p.add_argument("--content-dir", type=Path, default=CONTENT_DIR)
-    p.add_argument("--style-dir", type=Path, default=STYLE_DIR)
+    p.add_argument("--style-dirs", type=Path, nargs="+", default=list(STYLE_DIRS),
+                   help="folders of paintings, pooled; 64 of them are held out")
+    p.add_argument("--init-from", type=Path, default=MICROAST_DIR, help="a folder with MicroAST's published files")
     helps = {
-        "distill_steps": "first steps distil the thin encoder from VGG16 before the decoder trains",
-        "hue_jitter": "rotate half the painting crops' hue by up to this share of the colour wheel",
-        "ema_decay": "keep a moving average of the decoder's weights (0: none) and release it",
-        "content_weight": "content loss weight (against the stylized features t)",
-        "style_weight": "mean/std style loss weight",
-        "gram_weight": "Gram style loss weight",
-        "structure_weight": "weight of the output's distance to the photo's VGG features (Johnson et al.)",
-        "skip_lr": "learning rate of the content skip",
+        "content_weight": "content loss weight (relu4_1, against the photo)",
+        "style_weight": "mean/std style loss weight (relu1_1-relu4_1)",
+        "gram_weight": "Gram style loss weight (relu1_2, relu2_2, relu3_3)",
+        "ema_decay": "decay of the moving average of the weights, which the release ships",
     }
-    for name in ("steps", "batch_size", "crop_size", "lr", "seed", "distill_steps", "hue_jitter", "ema_decay",
-                 "content_weight", "style_weight", "gram_weight", "structure_weight", "skip_lr", "preview_every"):
+    for name in _ARBITRARY_OPTIONS:
         default = _default(ArbitraryTrainConfig, name)
-        p.add_argument(f"--{name.replace('_', '-')}", type=float if name == "skip_lr" else type(default),
-                       default=default, help=helps.get(name))
-    p.add_argument("--structure-layers", nargs="+", default=list(_default(ArbitraryTrainConfig, "structure_layers")),
-                   help="the VGG layers of --structure-weight")
-    p.add_argument("--init-from", type=Path,
-                   help="an earlier release's arbitrary.pt to start from (parts it lacks start as the identity)")
-    p.add_argument("--width", type=int, default=_default(ArbitraryConfig, "width"))
-    p.add_argument("--blocks", type=int, default=_default(ArbitraryConfig, "blocks"),
-                   help="decoder residual blocks at 1/4 resolution")
-    p.add_argument("--content-skip", action=argparse.BooleanOptionalAction,
-                   default=_default(ArbitraryConfig, "content_skip"),
-                   help="the decoder also reads the photo's own encoder features, not only the stylized ones")
-    p.add_argument("--upsampling", default=_default(ArbitraryConfig, "upsampling"), choices=UPSAMPLING_MODES,
-                   help="how the decoder doubles its resolution")
-    p.add_argument("--thin-convs", type=_thin_conv, nargs="+", metavar="CONV:RANK",
-                   help="the encoder's VGG convs made separable, with their rank (default: "
-                        + " ".join(f"{k}:{v}" for k, v in _default(ArbitraryConfig, "thin_convs").items()) + ")")
+        p.add_argument(f"--{name.replace('_', '-')}", type=type(default), default=default, help=helps.get(name))
     p.set_defaults(func=cmd_train_arbitrary)
 
-    p = sub.add_parser("release-arbitrary", help="copy a trained arbitrary-style run into weights/ with metrics")
-    p.add_argument("run_dir", type=Path)
-    p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS)
+    p = sub.add_parser("release-arbitrary", help="release a fine-tuning run's averaged weights, or MicroAST's published "
+                                                 "files as they are, into <weights>/arbitrary (then run export)")
+    p.add_argument("run_dir", type=Path, help="a train-arbitrary run folder, or a folder of the published files")
+    p.add_argument("weights_dir", type=Path, nargs="?", default=None, help=f"default: {DEFAULT_WEIGHTS}")
+    p.add_argument("--weights", type=Path, default=None, help="the same as weights_dir")
     p.set_defaults(func=cmd_release_arbitrary)
 
-    p = sub.add_parser("export", help="export every preset to ONNX and check parity with PyTorch")
+    p = sub.add_parser("export", help="export every preset and the any-style network to ONNX, each checked against "
+                                      "PyTorch")
     p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS)
     p.set_defaults(func=cmd_export)
     return parser

@@ -48,14 +48,12 @@ class EngineConfig:
     threads: int = 2
     runtime: str = "onnx"            # "onnx" (ONNX Runtime) or "torch" for the fast method
     tile_above: int = 2048 * 2048    # fast method: images with more pixels run in tiles
-    # The arbitrary network holds 64-channel full-resolution features: ~1.3 GiB at 1024², 4.3 GiB at 2048² untiled.
+    # The any-style network's largest activations are 16 channels at full resolution: ~100 MiB at 1.5 MP.
     arbitrary_tile_above: int = 1_500_000
-    # Its tiles: 2048² (2080² with the margin) in 2 x 2 tiles of 1072 px instead of 3 x 3 of 736 px at 1024, which
-    # shares 6 % fewer pixels between tiles: 4.37 -> 4.04 s and 1,063 -> 1,387 MiB on 2 cores.
     arbitrary_tile: int = 1088
-    # The arbitrary method's encoder on ONNX Runtime: "int8" (encoder.int8.onnx: 1024² 1.25 -> 1.00 s on 2 cores;
-    # features 0.5 % from the float graph's on held-out photos) or "float" (encoder.onnx).
-    arbitrary_encoder: str = "int8"
+    # Its tiles share twice the network's reach (about 50 px from a pixel to the farthest input it reads), so that
+    # each tile's owned part, cut at the middle of the overlaps, is what a whole render gives (arbitrary.py).
+    arbitrary_tile_overlap: int = 128
     tile: int = 1024
     tile_overlap: int = 64
     optimize_max_side: int = 1024    # the optimize method is slow: larger sizes are refused, never silently shrunk

@@ -28,22 +28,11 @@ def split_validation(paths: list[Path], n_val: int) -> tuple[list[Path], list[Pa
     return sorted(ranked[n_val:]), val
 
 
-def rotate_hue(image: Image.Image, turn: float) -> Image.Image:
-    """``image`` with every hue moved by ``turn`` of the colour wheel (saturation and value kept)."""
-    h, s, v = image.convert("HSV").split()
-    shift = round(turn * 256) % 256
-    return Image.merge("HSV", (h.point(lambda x: (x + shift) % 256), s, v)).convert("RGB")
-
-
 class CropSampler:
-    """Random augmented crops: random rescale of the shorter side in ``[size, size*max_zoom]``, crop, h-flip, and
-    with ``hue_jitter`` > 0 a hue rotation by up to that share of the colour wheel either way (on half the crops).
+    """Random augmented crops: random rescale of the shorter side in ``[size, size*max_zoom]``, crop, h-flip."""
 
-    Hue rotation gives a few dozen paintings many more palettes: without it the arbitrary decoder's Gram distance on
-    held-out paintings got worse as its training loss fell."""
-
-    def __init__(self, paths: list[Path], size: int, seed: int, max_zoom: float = 1.6, hue_jitter: float = 0.0):
-        self.paths, self.size, self.max_zoom, self.hue_jitter = paths, size, max_zoom, hue_jitter
+    def __init__(self, paths: list[Path], size: int, seed: int, max_zoom: float = 1.6):
+        self.paths, self.size, self.max_zoom = paths, size, max_zoom
         self.rng = random.Random(seed)
         self._cache: dict[Path, Image.Image] = {}
 
@@ -65,8 +54,6 @@ class CropSampler:
         patch = resized.crop((x, y, x + self.size, y + self.size))
         if self.rng.random() < 0.5:
             patch = patch.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
-        if self.hue_jitter and self.rng.random() < 0.5:
-            patch = rotate_hue(patch, self.rng.uniform(-self.hue_jitter, self.hue_jitter))
         return to_tensor(patch)
 
     def batch(self, n: int) -> torch.Tensor:

@@ -102,161 +102,122 @@ def export_onnx(weights_dir: Path, opset: int = 17) -> list[tuple[Path, float]]:
     return results
 
 
-def release_arbitrary(run_dir: Path, weights_dir: Path, n_pairs: int = 20) -> Path:
-    """Copy a trained arbitrary-style run into ``weights_dir/arbitrary`` with its metadata and validation metrics
-    (mean over held-out photo x held-out painting pairs). A run with ``ema_decay`` ships its averaged decoder."""
-    from .arbitrary import IMAGE_MULTIPLE
-    from .networks.arbitrary import ArbitraryConfig, ArbitraryStyleNet
-    from .metrics import style_distances
-    from .training_arbitrary import split_paintings, stylize_tensors
+CREDIT = {
+    "network": "MicroAST",
+    "authors": "Zhizhong Wang, Lei Zhao, Zhiwen Zuo, Ailin Li, Haibo Chen, Wei Xing, Dongming Lu",
+    "paper": "MicroAST: Towards Super-Fast Ultra-Resolution Arbitrary Style Transfer, AAAI 2023 (arXiv:2211.15313)",
+    "repository": "https://github.com/EndyWon/MicroAST",
+    "commit": "5a6c9050d8c4",
+    "licence": "MIT",
+}
 
-    state = load_checkpoint(run_dir / "checkpoint.pt")
-    raw = state["config"]
-    net = ArbitraryStyleNet(ArbitraryConfig.from_dict(raw["net"]))
-    net.load_state_dict(state["net"])
-    if "decoder_average" in state:
-        net.decoder.load_state_dict(state["decoder_average"])
-    net.eval()
-    vgg = load_backbone(raw["backbone"])
-    _, val_photos = split_validation(list_images(Path(raw["content_dir"])), raw["n_val_photos"])
-    _, val_styles = split_paintings(Path(raw["style_dir"]), raw["n_val_styles"])
-    photos = load_val_images(val_photos[: max(1, n_pairs // len(val_styles))], 256, IMAGE_MULTIPLE)
-    totals = {"gram": 0.0, "mean_std": 0.0, "content": 0.0}
-    pairs = 0
-    for path in val_styles:
-        style = to_tensor(fit_within(open_image(path), 256))
-        for photo in photos:
-            for key, value in style_distances(vgg, stylize_tensors(net, photo, style), style, photo).items():
-                totals[key] += value
-            pairs += 1
+
+def release_arbitrary(source: Path, weights_dir: Path) -> Path:
+    """Ship the any-style network as ``weights_dir/arbitrary/microast.pt``, with metadata: MicroAST's credit and
+    licence, the published files it started from (SHA-256), the recipe and the steps trained here.
+
+    ``source`` is a fine-tuning run's folder (training_arbitrary.py; its moving average of the weights ships), or a
+    folder holding the authors' published files (networks.microast.PUBLISHED_FILES; they ship as they are, 0 steps,
+    no recipe). The folder's other files and manifest are replaced (export_arbitrary_onnx then writes the graphs)."""
+    from .arbitrary import WEIGHTS_FILE
+    from .networks.microast import PUBLISHED_FILES, MicroAST, load_published
+    from .training_arbitrary import published_sha256
+
+    source = Path(source)
+    if (source / "checkpoint.pt").exists():
+        state = load_checkpoint(source / "checkpoint.pt")
+        raw, steps, wall = state["config"], state["step"], round(state["wall_seconds"], 1)
+        net = MicroAST()
+        net.load_state_dict(state["average"])
+        published, started_from = Path(raw["init_from"]), state["started_from"]
+        network = {"weights": f"moving average of the fine-tuned weights (decay {raw['ema_decay']})"}
+        backbone, losses = raw["backbone"], state["history"][-1] if state["history"] else None
+    elif all((source / file).exists() for file in PUBLISHED_FILES.values()):
+        net, raw, steps, wall, published = load_published(source), None, 0, 0.0, source
+        started_from = published_sha256(source)
+        network = {"weights": "as published by the authors, not trained here"}
+        backbone, losses = None, None  # the authors trained it against ImageNet VGG19, not one of our backbones
+    else:
+        raise CheckpointError(f"{source} holds neither a fine-tuning run (checkpoint.pt) nor MicroAST's published "
+                              f"files ({', '.join(PUBLISHED_FILES.values())})")
+    licence = published / "LICENSE"
+    if not licence.exists():
+        raise CheckpointError(f"{licence} is missing: MicroAST's MIT licence must ship with its weights")
     folder = weights_dir / "arbitrary"
     folder.mkdir(parents=True, exist_ok=True)
-    torch.save(net.state_dict(), folder / "arbitrary.pt")
+    for stale in [*folder.glob("*.pt"), *folder.glob("*.onnx"), *folder.glob("*.json")]:
+        stale.unlink()
+    torch.save(net.state_dict(), folder / WEIGHTS_FILE)
     meta = {
-        "network": raw["net"],
-        "config": {k: v for k, v in raw.items() if k != "net"},
-        "backbone": raw["backbone"],
-        "steps": state["step"],
-        "wall_seconds": round(state["wall_seconds"], 1),
-        "metrics": {**{k: v / pairs for k, v in totals.items()}, "pairs": pairs, "size": 256,
-                       "paintings": [p.name for p in val_styles]},
+        "network": {"name": "MicroAST", "definition": "stylecore/networks/microast.py", **network},
+        "config": raw,
+        "backbone": backbone,
+        "steps": steps,
+        # What decides a release is blind judgement (docs/quality.md); the losses are the last training step's.
+        "metrics": {"latest_losses": losses, "judged_blind": "docs/quality.md"},
+        "credit": {**CREDIT, "licence_text": licence.read_text(), "started_from_sha256": started_from},
     }
-    write_sidecar(folder / "arbitrary.pt", meta, wall_seconds=meta["wall_seconds"])
-    return folder / "arbitrary.pt"
+    write_sidecar(folder / WEIGHTS_FILE, meta, credit=meta["credit"], wall_seconds=wall)
+    return folder / WEIGHTS_FILE
+
+
+class _Stage(torch.nn.Module):
+    """One of the network's stages as a module of its own, for torch.onnx.export."""
+
+    def __init__(self, net, method: str):
+        super().__init__()
+        self.net, self.method = net, method
+
+    def forward(self, *inputs):
+        return getattr(self.net, self.method)(*inputs)
 
 
 def export_arbitrary_onnx(weights_dir: Path, opset: int = 17) -> list[tuple[Path, float]]:
-    """``encoder.onnx`` (image -> features) and ``decoder.onnx`` (features, matrix, bias -> image); the feature
-    transform between them is computed in numpy (whitening.py)."""
+    """The four graphs of arbitrary.GRAPHS beside ``microast.pt``, each checked against PyTorch; the photo's
+    statistics between them are computed in numpy (arbitrary.feature_stats)."""
     import onnxruntime as ort
 
-    from .arbitrary import load_arbitrary_net
+    from .arbitrary import WEIGHTS_FILE, load_arbitrary_net
+    from .networks.microast import mean_std
 
     folder = weights_dir / "arbitrary"
     net, meta = load_arbitrary_net(folder)
     gen = torch.Generator().manual_seed(0)
-    image = torch.rand(1, 3, 64, 96, generator=gen)
+    painting, photo = torch.rand(1, 3, 72, 56, generator=gen), torch.rand(1, 3, 64, 96, generator=gen)
     with torch.no_grad():
-        features = net.encoder(image)
-    channels = features.shape[1]
-    matrix = torch.eye(channels)[None] + 0.1 * torch.randn(1, channels, channels, generator=gen)
-    bias = torch.randn(1, channels, generator=gen)
-    decoder_inputs, decoder_names = (features, matrix, bias), ["features", "matrix", "bias"]
+        code = net.style_code(painting)
+        features = net.encode(photo)
+        hidden = net.modulate(features, *mean_std(features), code)
+    image_axes = {2: "height", 3: "width"}
+    feature_axes = {2: "fheight", 3: "fwidth"}
     graphs = [
-        ("encoder.onnx", net.encoder, (image,), ["image"], ["features"],
-         {"image": {2: "height", 3: "width"}, "features": {2: "fheight", 3: "fwidth"}}),
-        ("decoder.onnx", net, decoder_inputs, decoder_names, ["stylized"],
-         {"features": {2: "fheight", 3: "fwidth"}, "stylized": {2: "height", 3: "width"}}),
+        ("style.onnx", "style_code", (painting,), ["painting"], ["code"], {"painting": image_axes}),
+        ("encoder.onnx", "encode", (photo,), ["image"], ["features"], {"image": image_axes, "features": feature_axes}),
+        ("modulate.onnx", "modulate", (features, *mean_std(features), code), ["features", "mean", "std", "code"],
+         ["hidden"], {"features": feature_axes, "hidden": feature_axes}),
+        ("decoder.onnx", "decode", (hidden, *mean_std(hidden), code), ["hidden", "mean", "std", "code"],
+         ["stylized"], {"hidden": feature_axes, "stylized": image_axes}),
     ]
     results = []
-    for name, module, inputs, in_names, out_names, axes in graphs:
+    for name, method, inputs, in_names, out_names, axes in graphs:
         target = folder / name
         partial = target.with_suffix(".onnx.partial")
+        module = _Stage(net, method)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             torch.onnx.export(module, inputs, str(partial), input_names=in_names, output_names=out_names,
                               dynamic_axes=axes, opset_version=opset, dynamo=False)
         session = ort.InferenceSession(str(partial), providers=["CPUExecutionProvider"])
-        got = session.run(None, {n: t.numpy() for n, t in zip(in_names, inputs)})
+        got = session.run(None, {n: t.numpy() for n, t in zip(in_names, inputs)})[0]
         with torch.no_grad():
-            expected = module(*inputs)
-        expected = expected if isinstance(expected, tuple) else (expected,)
-        diff = max(float(np.abs(g - e.numpy()).max()) for g, e in zip(got, expected))
+            expected = module(*inputs).numpy()
+        diff = float(np.abs(got - expected).max())
         if diff > 1e-3:
             partial.unlink()
             raise CheckpointError(f"ONNX export {name} differs from PyTorch by {diff:.2e}")
         partial.replace(target)
         # The graph's own metadata: what it was exported from, and the parity measured just now.
-        write_sidecar(target, meta, exported_from="arbitrary.pt", inputs=in_names, outputs=out_names, opset=opset,
-                      parity_max_abs_diff=diff)
+        write_sidecar(target, meta, credit=meta.get("credit"), exported_from=WEIGHTS_FILE, inputs=in_names,
+                      outputs=out_names, opset=opset, parity_max_abs_diff=diff)
         results.append((target, diff))
     return results
-
-
-# The int8 encoder's calibration: activation ranges (min to max) over this many training photos and paintings, at
-# most 512 px a side (the default style scale; most photos are smaller).
-_CALIBRATION_PHOTOS, _CALIBRATION_PAINTINGS, _CALIBRATION_SIZE = 24, 8, 512
-_INT8_MAX_ERROR = 0.02  # relative squared error of the int8 encoder's features on held-out photos, at most
-
-
-def quantize_arbitrary_encoder(weights_dir: Path) -> tuple[Path, float]:
-    """``encoder.int8.onnx`` beside ``encoder.onnx``: its convs in int8 (static quantisation, per-channel weights),
-    which takes the encoder from ~0.67 to ~0.40 s at 1056² on a 2-core AVX2 CPU (docs/engine.md). Returns the path
-    and the relative error of its features against the float graph's on held-out photos, which must stay under
-    :data:`_INT8_MAX_ERROR`.
-
-    Weights are quantised to 7 bits (``reduce_range``): an AVX2 CPU multiplies uint8 activations by int8 weights in
-    pairs summed in int16, which saturates with 8-bit weights (255 * 127 * 2 > 32767) and, with 7-bit ones, cannot;
-    so the integer sums are exact on AVX2, AVX-512 and VNNI alike (ONNX Runtime's fused int8 kernels are not).
-    Calibration uses training images only (the release's config), never the held-out ones.
-    """
-    import onnxruntime as ort
-    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
-    from onnxruntime.quantization.shape_inference import quant_pre_process
-
-    from .arbitrary import IMAGE_MULTIPLE, read_metadata
-    from .training_arbitrary import split_paintings
-
-    folder = weights_dir / "arbitrary"
-    meta, source, target = read_metadata(folder), folder / "encoder.onnx", folder / "encoder.int8.onnx"
-    config = meta["config"]
-    train_photos, val_photos = split_validation(list_images(Path(config["content_dir"])), config["n_val_photos"])
-    train_paintings, _ = split_paintings(Path(config["style_dir"]), config["n_val_styles"])
-    rng = np.random.default_rng(0)
-    calibration = [*rng.permutation(np.array(train_photos, dtype=object))[:_CALIBRATION_PHOTOS],
-                   *rng.permutation(np.array(train_paintings, dtype=object))[:_CALIBRATION_PAINTINGS]]
-
-    def images(paths):
-        return [x.numpy() for x in load_val_images(paths, _CALIBRATION_SIZE, IMAGE_MULTIPLE)]
-
-    class Reader(CalibrationDataReader):
-        def __init__(self):
-            self._feeds = iter({"image": x} for x in images(calibration))
-
-        def get_next(self):
-            return next(self._feeds, None)
-
-    prepared, partial = target.with_suffix(".prepared.partial"), target.with_suffix(".onnx.partial")
-    try:
-        quant_pre_process(str(source), str(prepared))
-        quantize_static(str(prepared), str(partial), Reader(), quant_format=QuantFormat.QOperator, per_channel=True,
-                        reduce_range=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
-    finally:
-        prepared.unlink(missing_ok=True)
-    exact, quantised = (ort.InferenceSession(str(p), providers=["CPUExecutionProvider"]) for p in (source, partial))
-    errors = []
-    for x in images(val_photos[:4]):
-        want, got = (s.run(None, {"image": x})[0] for s in (exact, quantised))
-        errors.append(float(((got - want) ** 2).sum() / max((want ** 2).sum(), 1e-12)))
-    error = max(errors)
-    if not error <= _INT8_MAX_ERROR:
-        partial.unlink()
-        raise CheckpointError(f"the int8 encoder's features differ from the float ones by {error:.3f} (relative), "
-                              f"more than {_INT8_MAX_ERROR}")
-    partial.replace(target)
-    write_sidecar(target, meta, exported_from="encoder.onnx", inputs=["image"], outputs=["features"],
-                  quantization={"format": "QOperator", "weights": "int8 per channel, 7-bit range", "activations":
-                                "uint8, min-max ranges", "calibration_images": len(calibration),
-                                "calibration_size": _CALIBRATION_SIZE},
-                  relative_feature_error=error, relative_feature_error_photos=len(errors))
-    return target, error

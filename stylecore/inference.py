@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .arbitrary import ArbitraryStylizer
+from .arbitrary import DEFAULT_STYLE_SCALE, ArbitraryStylizer
 from .arrays import apply_settings, crop_box, match_colors, pad_for_network, run_tiled
 from .configs import EngineConfig
 from .errors import InvalidImageError, InvalidOptionError
@@ -75,12 +75,14 @@ class Engine:
     def stylize(self, content: Image.Image, *, preset: str | None = None,
                 style: Image.Image | Sequence[Image.Image] | None = None, style_weights: Sequence[float] | None = None,
                 method: str = "fast", strength: float = 1.0, preserve_color: bool = False, max_side: int = 1024,
-                style_scale: int = 512, progress: Progress | None = None, seed: int = 0) -> Image.Image:
+                style_scale: int = DEFAULT_STYLE_SCALE, progress: Progress | None = None, seed: int = 0) -> Image.Image:
         """Stylize ``content`` (any PIL mode) and return an RGB image at most ``max_side`` on its longest side.
 
         fast: the preset's feed-forward network. optimize: Gatys with the preset's painting or ``style``.
         arbitrary: any painting(s) in one pass; ``style`` may be a list of 2-4 images blended by ``style_weights``,
-        encoded at ``style_scale`` px (larger -> finer brush strokes). A preset name also works as the style.
+        encoded at ``style_scale`` px on the short side; the photo is painted at ``style_scale / 512`` of its size
+        and resized back, so a larger scale gives finer brush strokes (arbitrary.py). A preset name also works as
+        the style.
         ``strength`` 0-1: a blend of the result toward the photo, for every method, so equal steps of the control
         make equal changes of the picture (docs/engine.md).
         ``preserve_color`` keeps the content's colours.
@@ -92,8 +94,8 @@ class Engine:
 
     def render(self, content: Image.Image, *, preset: str | None = None,
                style: Image.Image | Sequence[Image.Image] | None = None, style_weights: Sequence[float] | None = None,
-               method: str = "fast", max_side: int = 1024, style_scale: int = 512, progress: Progress | None = None,
-               seed: int = 0) -> Render:
+               method: str = "fast", max_side: int = 1024, style_scale: int = DEFAULT_STYLE_SCALE,
+               progress: Progress | None = None, seed: int = 0) -> Render:
         """The full-strength render (before ``preserve_color`` and ``strength``) and the photo at its size, both RGB,
         with the options of :meth:`stylize`. ``redial(render.photo, render.full, ...)`` then makes the result for
         any strength and colour setting, now or later, without painting again."""

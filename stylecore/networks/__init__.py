@@ -1,4 +1,4 @@
-"""Networks: the feed-forward preset transformer and the arbitrary-style decoder."""
+"""Networks: the feed-forward preset transformer (transformer.py) and the any-style network (microast.py)."""
 
 from .transformer import TransformerConfig, TransformerNet
 

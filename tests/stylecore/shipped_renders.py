@@ -2,8 +2,11 @@
 
 After shipping new or retrained weights on purpose, regenerate the references from the repository root with
 ``STYLECORE_CACHE=... .venv/bin/python -m tests.stylecore.shipped_renders`` and commit ``shipped_renders.npz``.
+``--only arbitrary`` (or ``--only fast``) regenerates one method's references and keeps the others' bit for bit:
+a new any-style release must not move the presets' references, nor a preset retraining the any-style ones.
 """
 
+import argparse
 from pathlib import Path
 
 import numpy as np
@@ -39,17 +42,33 @@ def keys() -> list[str]:
 
 
 def reference_name(runtime: str, key: str) -> str:
-    """The fast method's two runtimes share one reference (they agree to 1/255); the arbitrary method's do not (ONNX
-    Runtime runs the int8 encoder, PyTorch the float one)."""
+    """The fast method's two runtimes share one reference (they agree to 1/255); the arbitrary method keeps one per
+    runtime."""
     return f"{key}/{runtime}" if key == "arbitrary" else key
 
 
-def write_references() -> Path:
+def method(key: str) -> str:
+    """"fast/<preset>" -> "fast"; "arbitrary" -> "arbitrary"."""
+    return key.split("/")[0]
+
+
+def write_references(only: str | None = None) -> Path:
+    """Render every reference, or only those of the method ``only`` ("fast" or "arbitrary"), keeping the others."""
+    kept = {}
+    if only is not None and REFERENCES.exists():
+        with np.load(REFERENCES) as old:
+            kept = {name: old[name] for name in old.files if method(name) != only}
     renders = {reference_name(runtime, key): render(runtime, key) for runtime in RUNTIMES for key in keys()
-               if runtime == "onnx" or key == "arbitrary"}
-    np.savez_compressed(REFERENCES, **renders)
+               if (runtime == "onnx" or key == "arbitrary") and only in (None, method(key))}
+    np.savez_compressed(REFERENCES, **{**kept, **renders})
     return REFERENCES
 
 
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m tests.stylecore.shipped_renders", description=__doc__)
+    parser.add_argument("--only", choices=["fast", "arbitrary"], help="regenerate this method's references only")
+    print(write_references(parser.parse_args(argv).only))
+
+
 if __name__ == "__main__":
-    print(write_references())
+    main()

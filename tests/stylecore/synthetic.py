@@ -58,29 +58,50 @@ def tiny_train_config(root: Path, run_dir: Path, steps: int) -> TrainConfig:
     )
 
 
-def build_tiny_arbitrary(root: Path, weights: Path, steps: int, painting_seed: int, **options) -> Path:
-    """Really train (``steps`` steps on synthetic images), release and export a tiny arbitrary-style network into
-    ``weights``; returns ``weights / "arbitrary"``. 7 paintings, since 5 are held out for validation. ``options``:
-    more ArbitraryTrainConfig fields."""
-    from stylecore.export import export_arbitrary_onnx, quantize_arbitrary_encoder, release_arbitrary
-    from stylecore.networks.arbitrary import ArbitraryConfig
-    from stylecore.training_arbitrary import ArbitraryTrainConfig, train_arbitrary
+def write_published(folder: Path) -> Path:
+    """MicroAST's four files as the authors publish them (networks.microast.PUBLISHED_FILES), holding the shipped
+    network (weights/arbitrary/microast.pt): a randomly initialised one ignores the painting."""
+    import torch
 
-    (root / "photos").mkdir(parents=True)
-    (root / "paintings").mkdir()
-    for index in range(3):
-        draw_photo((64, 48), seed=index).save(root / "photos" / f"photo_{index}.png")
-    for index in range(7):
-        draw_painting(64, seed=painting_seed + index).save(root / "paintings" / f"painting_{index}.png")
-    config = ArbitraryTrainConfig(
-        content_dir=str(root / "photos"), style_dir=str(root / "paintings"), run_dir=str(root / "run"), steps=steps,
-        crop_size=32, n_val_photos=1, n_val_styles=5, preview_every=1000, checkpoint_every=1000,
-        distill_steps=1, lr=1e-3, content_weight=1.0, style_weight=3.0, gram_weight=1.0, hue_jitter=0.0,
-        ema_decay=0.0, structure_weight=0.0, net=ArbitraryConfig(width=8),
-        **options,
-    )
+    from stylecore.networks.microast import PUBLISHED_FILES, MicroAST
+
+    net = MicroAST()
+    net.load_state_dict(torch.load(REPO / "weights" / "arbitrary" / "microast.pt", weights_only=True))
+    folder.mkdir(parents=True)
+    for part, state in net.part_state_dicts().items():
+        torch.save(state, folder / PUBLISHED_FILES[part])
+    (folder / "LICENSE").write_text("MIT License (test copy)\n")
+    return folder
+
+
+def tiny_arbitrary_config(root: Path, steps: int, painting_seed: int, **options):
+    """A fine-tuning run small enough for the test suite, from the shipped weights as if published, on synthetic
+    photos and 7 paintings in two folders (5 held out). ``options``: more ArbitraryTrainConfig fields."""
+    from stylecore.training_arbitrary import ArbitraryTrainConfig
+
+    if not (root / "photos").exists():
+        (root / "photos").mkdir(parents=True)
+        for index in range(3):
+            draw_photo((64, 48), seed=index).save(root / "photos" / f"photo_{index}.png")
+        for folder, seeds in (("paintings", range(4)), ("more_paintings", range(4, 7))):
+            (root / folder).mkdir()
+            for index in seeds:
+                draw_painting(64, seed=painting_seed + index).save(root / folder / f"painting_{index}.png")
+        write_published(root / "published")
+    return ArbitraryTrainConfig(
+        content_dir=str(root / "photos"), style_dirs=(str(root / "paintings"), str(root / "more_paintings")),
+        run_dir=str(root / "run"), init_from=str(root / "published"), steps=steps, batch_size=2, crop_size=32,
+        n_val_photos=1, n_val_styles=5, preview_every=1000, **{"checkpoint_every": 1000, **options})
+
+
+def build_tiny_arbitrary(root: Path, weights: Path, steps: int, painting_seed: int) -> Path:
+    """Really fine-tune (``steps`` steps), release and export a tiny any-style network into ``weights``; returns
+    ``weights / "arbitrary"``."""
+    from stylecore.export import export_arbitrary_onnx, release_arbitrary
+    from stylecore.training_arbitrary import train_arbitrary
+
+    config = tiny_arbitrary_config(root, steps, painting_seed)
     train_arbitrary(config, show_progress=False)
-    release_arbitrary(root / "run", weights, n_pairs=5)
+    release_arbitrary(Path(config.run_dir), weights)
     export_arbitrary_onnx(weights)
-    quantize_arbitrary_encoder(weights)
     return weights / "arbitrary"

@@ -1,249 +1,177 @@
 import json
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import torch
 
-from stylecore.errors import CheckpointError, InvalidOptionError
-from stylecore.networks.arbitrary import ArbitraryConfig, ArbitraryStyleNet, separable_from_dense
-from stylecore.training_arbitrary import ArbitraryTrainConfig, pair_losses, train_arbitrary
+from stylecore.checkpoints import load_checkpoint
+from stylecore.cli import main
+from stylecore.errors import CheckpointError
+from stylecore.export import release_arbitrary
+from stylecore.networks.microast import PUBLISHED_FILES, load_published
+from stylecore.sidecars import file_sha256, read_manifest, sidecar_path
+from stylecore.training_arbitrary import (ArbitraryTrainConfig, pair_losses, split_paintings, split_photos,
+                                          train_arbitrary)
 
-from .synthetic import REPO, draw_painting, draw_photo
+from .synthetic import tiny_arbitrary_config
 
 
-def test_it_factorises_a_rank_one_kernel_exactly():
-    conv = torch.nn.Conv2d(4, 6, 3, padding=1)
-    gen = torch.Generator().manual_seed(0)
-    spatial = torch.randn(4, 3, 3, generator=gen)            # one 3x3 kernel per input channel...
-    mixing = torch.randn(6, 4, generator=gen)                # ...times a per-output weight: rank 1 per input channel
+@pytest.fixture(scope="module")
+def root(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("arbitrary-training")
+
+
+def _config(root: Path, run: str, steps: int, **options) -> ArbitraryTrainConfig:
+    return replace(tiny_arbitrary_config(root, steps, painting_seed=400, checkpoint_every=2, **options),
+                   run_dir=str(root / run))
+
+
+def _same(a, b) -> bool:
+    """Nested checkpoint states (dicts, lists, tensors, numbers) equal, tensors bit for bit."""
+    if isinstance(a, torch.Tensor):
+        return torch.equal(a, b)
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+def test_a_resumed_run_reaches_the_state_of_an_uninterrupted_one(root):
+    train_arbitrary(_config(root, "straight", 4), show_progress=False)
+    train_arbitrary(_config(root, "resumed", 2), show_progress=False)
+    train_arbitrary(_config(root, "resumed", 4), show_progress=False)
+    straight, resumed = (load_checkpoint(root / run / "checkpoint.pt") for run in ("straight", "resumed"))
+    assert resumed["step"] == 4
+    for key in ("net", "average", "optimizer", "photo_rng", "painting_rng", "torch_rng", "started_from"):
+        assert _same(straight[key], resumed[key]), key
+    assert straight["history"] == resumed["history"]
+
+
+def test_a_short_fine_tune_lowers_its_loss_on_the_photos_and_paintings_it_trains_on(root):
+    from stylecore.backbones import load_backbone
+    from stylecore.data import CropSampler
+
+    config = _config(root, "lowers", 8)
+    train_arbitrary(config, show_progress=False)
+    trained = load_published(Path(config.init_from))
+    trained.load_state_dict(load_checkpoint(Path(config.run_dir) / "checkpoint.pt")["net"])
+    vgg = load_backbone(config.backbone)
+    photos = CropSampler(split_photos(config)[0], config.crop_size, seed=7).batch(4)
+    paintings = CropSampler(split_paintings(config)[0], config.crop_size, seed=8).batch(4)
     with torch.no_grad():
-        conv.weight.copy_(mixing[:, :, None, None] * spatial[None])
-    x = torch.randn(1, 4, 10, 12, generator=gen)
-    with torch.no_grad():
-        torch.testing.assert_close(separable_from_dense(conv)(x), conv(x), atol=1e-4, rtol=1e-4)
+        before = pair_losses(load_published(Path(config.init_from)), vgg, photos, paintings, config)["total"]
+        after = pair_losses(trained, vgg, photos, paintings, config)["total"]
+    assert after < 0.95 * before
 
 
-def test_it_factorises_a_rank_two_kernel_exactly_at_rank_two_and_not_at_rank_one():
-    conv = torch.nn.Conv2d(4, 6, 3, padding=1)
-    gen = torch.Generator().manual_seed(3)
-    spatial = torch.randn(2, 4, 3, 3, generator=gen)         # two 3x3 kernels per input channel...
-    mixing = torch.randn(2, 6, 4, generator=gen)             # ...each with its own per-output weights
-    with torch.no_grad():
-        conv.weight.copy_((mixing[:, :, :, None, None] * spatial[:, None]).sum(0))
-    x = torch.randn(1, 4, 10, 12, generator=gen)
-    with torch.no_grad():
-        torch.testing.assert_close(separable_from_dense(conv, rank=2)(x), conv(x), atol=1e-4, rtol=1e-4)
-        assert (separable_from_dense(conv, rank=1)(x) - conv(x)).abs().max() > 1e-2
+def test_it_starts_from_the_published_weights_and_keeps_their_moving_average(root):
+    config = _config(root, "average", 2)
+    train_arbitrary(config, show_progress=False)
+    state = load_checkpoint(Path(config.run_dir) / "checkpoint.pt")
+    start = load_published(Path(config.init_from)).state_dict()
+    trained, average = state["net"], state["average"]
+    for name, weight in start.items():
+        # Two steps of the average from the start: a = w0 + (1 - d) (w1 - w0) + ... lies between the start and the
+        # weights, much nearer the start (d = 0.99).
+        moved = (trained[name] - weight).abs().sum()
+        if moved > 0:
+            assert (average[name] - weight).abs().sum() < 0.05 * moved
+    assert any((trained[n] - w).abs().sum() > 0 for n, w in start.items())
 
 
-def test_it_approximates_a_general_kernel_better_than_chance():
-    conv = torch.nn.Conv2d(8, 8, 3, padding=1)
-    x = torch.randn(1, 8, 16, 16, generator=torch.Generator().manual_seed(1))
-    with torch.no_grad():
-        exact, approx = conv(x), separable_from_dense(conv)(x)
-        fresh = torch.nn.Conv2d(8, 8, 3, padding=1)(x)
-    assert (approx - exact).pow(2).mean() < 0.5 * (fresh - exact).pow(2).mean()
+def test_its_release_ships_the_average_with_credit_recipe_and_steps(root, tmp_path):
+    config = _config(root, "release", 3)
+    train_arbitrary(config, show_progress=False)
+    state = load_checkpoint(Path(config.run_dir) / "checkpoint.pt")
+    path = release_arbitrary(Path(config.run_dir), tmp_path / "weights")
+    assert path == tmp_path / "weights" / "arbitrary" / "microast.pt"
+    released = torch.load(path, weights_only=True)
+    assert released.keys() == state["average"].keys()
+    assert all(torch.equal(released[k], state["average"][k]) for k in released)
+    assert any(not torch.equal(released[k], state["net"][k]) for k in released)
+    meta = json.loads(sidecar_path(path).read_text())
+    assert meta["steps"] == 3 and meta["backbone"] == "vgg16-imagenet"
+    assert meta["config"] == json.loads(json.dumps(config.to_dict()))
+    assert meta["metrics"]["latest_losses"] == state["history"][-1]
+    credit = meta["credit"]
+    assert credit["network"] == "MicroAST" and "AAAI 2023" in credit["paper"]
+    assert credit["authors"].startswith("Zhizhong Wang, Lei Zhao")
+    assert (credit["repository"], credit["commit"]) == ("https://github.com/EndyWon/MicroAST", "5a6c9050d8c4")
+    assert credit["licence"] == "MIT"
+    assert credit["licence_text"] == (Path(config.init_from) / "LICENSE").read_text()
+    assert credit["started_from_sha256"] == {
+        file: file_sha256(Path(config.init_from) / file) for file in PUBLISHED_FILES.values()}
+    assert read_manifest(path.parent)["microast.pt"]["sha256"] == file_sha256(path)
 
 
-@pytest.fixture
-def data(tmp_path):
-    (tmp_path / "photos").mkdir()
-    (tmp_path / "paintings").mkdir()
-    for index in range(3):
-        draw_photo((64, 48), seed=40 + index).save(tmp_path / "photos" / f"photo_{index}.png")
-    for index in range(7):
-        draw_painting(64, seed=60 + index).save(tmp_path / "paintings" / f"painting_{index}.png")
-    return tmp_path
+def test_its_release_and_export_commands_install_the_four_graphs_with_the_credit(root, tmp_path, capsys):
+    config = _config(root, "commands", 2)
+    train_arbitrary(config, show_progress=False)
+    weights = tmp_path / "weights"
+    assert main(["release-arbitrary", config.run_dir, str(weights)]) == 0
+    assert main(["export", "--weights", str(weights)]) == 0
+    printed = capsys.readouterr().out
+    for graph in ("style", "encoder", "modulate", "decoder"):
+        assert f"{graph}.onnx" in printed
+        meta = json.loads(sidecar_path(weights / "arbitrary" / f"{graph}.onnx").read_text())
+        assert meta["steps"] == 2 and meta["credit"]["repository"] == "https://github.com/EndyWon/MicroAST"
+    assert set(read_manifest(weights / "arbitrary")) == {"microast.pt", "style.onnx", "encoder.onnx",
+                                                         "modulate.onnx", "decoder.onnx"}
 
 
-def _net(**options) -> ArbitraryConfig:
-    """A tiny network without the options tests add on purpose (content skip, bilinear upsampling)."""
-    return ArbitraryConfig(**{"width": 8, "content_skip": False, "upsampling": "nearest", **options})
+def test_its_release_of_the_published_files_as_they_are_says_so(root, tmp_path):
+    config = _config(root, "published", 1)
+    path = release_arbitrary(Path(config.init_from), tmp_path / "weights")
+    published = load_published(Path(config.init_from)).state_dict()
+    released = torch.load(path, weights_only=True)
+    assert all(torch.equal(released[k], published[k]) for k in published)
+    meta = json.loads(sidecar_path(path).read_text())
+    assert meta["steps"] == 0 and meta["config"] is None and meta["backbone"] is None
+    assert "as published" in meta["network"]["weights"]
+    assert meta["credit"]["started_from_sha256"] == {
+        file: file_sha256(Path(config.init_from) / file) for file in PUBLISHED_FILES.values()}
 
 
-def _config(data, name: str, **options) -> ArbitraryTrainConfig:
-    """A tiny run with every optional term off unless a test sets it."""
-    return ArbitraryTrainConfig(**{
-        "content_dir": str(data / "photos"), "style_dir": str(data / "paintings"), "run_dir": str(data / name),
-        "crop_size": 32, "n_val_photos": 1, "n_val_styles": 5, "preview_every": 1000, "checkpoint_every": 1000,
-        "lr": 1e-3, "content_weight": 1.0, "style_weight": 3.0, "gram_weight": 0.0, "hue_jitter": 0.0,
-        "ema_decay": 0.0, "structure_weight": 0.0, "structure_layers": ("relu2_2",), "skip_lr": None,
-        "net": _net(), **options})
+def test_it_refuses_to_release_a_folder_with_neither_a_run_nor_the_published_files(tmp_path):
+    with pytest.raises(CheckpointError, match="neither"):
+        release_arbitrary(tmp_path, tmp_path / "weights")
 
 
-def test_it_distils_the_thin_encoder_towards_vgg(data):
-    checkpoint = train_arbitrary(_config(data, "distil", steps=12, distill_steps=12, lr=3e-3), show_progress=False)
-    history = json.loads((checkpoint.parent / "history.json").read_text())
-    assert all("distill_relu3_1" in h and "style" not in h for h in history)
-    first, last = sum(h["total"] for h in history[:3]) / 3, sum(h["total"] for h in history[-3:]) / 3
-    assert last < 0.8 * first
+def test_it_refuses_to_resume_with_another_config_or_other_starting_files(root):
+    config = _config(root, "refuse", 2)
+    train_arbitrary(config, show_progress=False)
+    with pytest.raises(CheckpointError, match="different config"):
+        train_arbitrary(replace(config, steps=3, lr=1e-3), show_progress=False)
+    decoder = Path(config.init_from) / "decoder_iter_160000.pth.tar"
+    original = decoder.read_bytes()
+    try:
+        state = torch.load(decoder, weights_only=True)
+        state["dec3.10.conv_layer.bias"] += 1
+        torch.save(state, decoder)
+        with pytest.raises(CheckpointError, match="no longer holds the files"):
+            train_arbitrary(replace(config, steps=3), show_progress=False)
+    finally:
+        decoder.write_bytes(original)
 
 
-def test_it_trains_the_decoder_only_after_distilling(data):
-    checkpoint = train_arbitrary(_config(data, "phases", steps=4, distill_steps=2, gram_weight=1.0),
-                                 show_progress=False)
-    history = json.loads((checkpoint.parent / "history.json").read_text())
-    assert ["distill_relu1_2" in h for h in history] == [True, True, False, False]
-    assert all(h["gram"] > 0 and h["style"] > 0 for h in history[2:])
+def test_it_holds_out_photos_and_paintings_by_name_across_all_painting_folders(root):
+    config = _config(root, "split", 1)
+    train_paintings, held_paintings = split_paintings(config)
+    assert len(held_paintings) == 5 and len(train_paintings) == 2
+    assert {p.parent.name for p in train_paintings + held_paintings} == {"paintings", "more_paintings"}
+    train_photos, held_photos = split_photos(config)
+    assert len(held_photos) == 1 and not set(train_photos) & set(held_photos)
+    train_arbitrary(config, show_progress=False)
+    recorded = json.loads((Path(config.run_dir) / "validation.json").read_text())
+    assert recorded["paintings"] == [p.name for p in held_paintings]
 
 
-def test_it_measures_the_output_against_the_photos_features_when_asked(data):
-    features = {"relu2_2": torch.rand(2, 4, 6, 6), "relu3_1": torch.rand(2, 4, 3, 3)}
-    config = _config(data, "unused", structure_weight=1.0, style_layers=("relu2_2",))
-    photo = {"relu2_2": features["relu2_2"].clone()}
-    photo["relu2_2"][1] *= 2  # the second output has half the photo's features: relative error 1/4
-    losses = pair_losses(features, features, features, photo, config)
-    torch.testing.assert_close(losses["structure"], torch.tensor([0.0, 0.25]))
-
-    history = json.loads((train_arbitrary(_config(data, "structure", steps=3, distill_steps=1, structure_weight=1.0),
-                                          show_progress=False).parent / "history.json").read_text())
-    assert all(h["structure"] > 0 for h in history[1:])
-    plain = json.loads((train_arbitrary(_config(data, "no-structure", steps=2, distill_steps=1),
-                                        show_progress=False).parent / "history.json").read_text())
-    assert "structure" not in plain[-1]
-    # It is in the loss, not only in the record: the same step (same seed, same crops) trains the decoder differently.
-    stepped = [torch.load(train_arbitrary(_config(data, f"step-{weight}", steps=2, distill_steps=1,
-                                                  structure_weight=weight), show_progress=False))["net"]
-               for weight in (0.0, 10.0)]
-    assert any(not torch.equal(stepped[0][k], stepped[1][k]) for k in stepped[0] if k.startswith("decoder."))
-
-
-def _started_from(earlier: ArbitraryStyleNet, config: ArbitraryConfig, data, tmp_path) -> ArbitraryStyleNet:
-    """The network a run of ``config`` starts from ``earlier``'s weights with (one distilling step, which leaves the
-    decoder alone)."""
-    torch.save(earlier.state_dict(), tmp_path / "earlier.pt")
-    checkpoint = train_arbitrary(_config(data, "started", steps=1, distill_steps=1, net=config,
-                                         init_from=str(tmp_path / "earlier.pt")), show_progress=False)
-    net = ArbitraryStyleNet(config).eval()
-    net.load_state_dict(torch.load(checkpoint)["net"])
-    return net
-
-
-def test_it_refuses_to_thin_a_conv_the_encoder_does_not_have():
-    with pytest.raises(ValueError, match="conv4_1"):
-        ArbitraryStyleNet(ArbitraryConfig(thin_convs={"conv4_1": 1}))
-
-
-def test_it_adds_the_coarse_path_to_a_release_without_one_and_renders_the_same(data, tmp_path):
-    # v6 had no coarse path: a run that starts from it gets the path at zero, so it starts from v6's very output.
-    earlier = ArbitraryStyleNet(_net()).eval()
-    torch.save({k: v for k, v in earlier.state_dict().items() if not k.startswith("decoder.coarse.")},
-               tmp_path / "earlier.pt")
-    config = _config(data, "coarse", steps=1, distill_steps=1, init_from=str(tmp_path / "earlier.pt"))
-    checkpoint = train_arbitrary(config, show_progress=False)
-    started = ArbitraryStyleNet(_net()).eval()
-    started.load_state_dict(torch.load(checkpoint)["net"])
-    assert not any(torch.count_nonzero(p) for p in started.decoder.coarse[7][1].parameters())
-    features, matrix, bias = torch.rand(1, 256, 8, 12), torch.rand(1, 256, 256) / 16, torch.rand(1, 256)
-    with torch.no_grad():
-        torch.testing.assert_close(started(features, matrix, bias), earlier(features, matrix, bias))
-
-
-def test_it_refuses_a_crop_size_the_coarse_path_cannot_halve(data):
-    with pytest.raises(InvalidOptionError, match="multiple of 8"):
-        train_arbitrary(_config(data, "odd", steps=1, crop_size=36), show_progress=False)
-
-
-def test_it_refuses_to_start_from_a_network_of_another_shape(data, tmp_path):
-    torch.save(ArbitraryStyleNet(_net(width=16)).state_dict(), tmp_path / "wider.pt")
-    with pytest.raises(CheckpointError, match="does not fit"):
-        train_arbitrary(_config(data, "wrong", steps=1, distill_steps=1, init_from=str(tmp_path / "wider.pt")),
-                        show_progress=False)
-
-
-def test_it_starts_everything_from_a_release_of_the_same_network(data, tmp_path):
-    # A release of this very network brings its distilled encoder along, so a new run needs no distilling.
-    earlier = ArbitraryStyleNet(_net())
-    with torch.no_grad():
-        for parameter in earlier.encoder.parameters():
-            parameter.add_(0.01)
-    torch.save(earlier.state_dict(), tmp_path / "same.pt")
-    checkpoint = train_arbitrary(_config(data, "same", steps=1, distill_steps=0, init_from=str(tmp_path / "same.pt")),
-                                 show_progress=False)
-    trained = torch.load(checkpoint)["net"]
-    for key, value in earlier.state_dict().items():
-        if key.startswith("encoder."):
-            assert torch.equal(trained[key], value)
-
-
-def _decoder(state: dict) -> dict:
-    return {k.removeprefix("decoder."): v for k, v in state.items() if k.startswith("decoder.")}
-
-
-def test_it_keeps_a_moving_average_of_the_decoder_across_resumes_and_releases_it(data, tmp_path):
-    from stylecore.export import release_arbitrary
-
-    options = dict(ema_decay=0.75, lr=1e-2, checkpoint_every=1)
-    first = torch.load(train_arbitrary(_config(data, "ema", steps=1, **options), show_progress=False))
-    second = torch.load(train_arbitrary(_config(data, "ema", steps=2, **options), show_progress=False))  # resumed
-    trained = _decoder(second["net"])
-    assert any(not torch.equal(second["decoder_average"][k], trained[k]) for k in trained)
-    for key, weight in trained.items():  # average_2 = 0.75 average_1 + 0.25 weights_2
-        expected = 0.75 * first["decoder_average"][key] + 0.25 * weight
-        torch.testing.assert_close(second["decoder_average"][key], expected)
-
-    released = release_arbitrary(data / "ema", tmp_path / "weights", n_pairs=5)
-    for key, value in _decoder(torch.load(released)).items():
-        assert torch.equal(value, second["decoder_average"][key])
-
-
-def test_it_keeps_no_average_unless_asked(data):
-    assert "decoder_average" not in torch.load(train_arbitrary(_config(data, "plain", steps=1), show_progress=False))
-
-
-def test_it_adds_a_content_skip_to_a_release_without_one_which_training_then_opens(data, tmp_path):
-    # The skip starts at zero: a run that adds it to an earlier release starts from that release's very output...
-    earlier = ArbitraryStyleNet(_net()).eval()
-    torch.save(earlier.state_dict(), tmp_path / "earlier.pt")
-    skip = _net(content_skip=True)
-    started = train_arbitrary(_config(data, "skip0", steps=1, distill_steps=1, net=skip,
-                                      init_from=str(tmp_path / "earlier.pt")), show_progress=False)
-    net = ArbitraryStyleNet(skip).eval()
-    net.load_state_dict(torch.load(started)["net"])
-    photo, other = 20 * torch.rand(2, 1, 256, 8, 12)  # relu3_1 scale
-    matrix, bias = torch.rand(1, 256, 256) / 16, torch.rand(1, 256)
-    with torch.no_grad():
-        torch.testing.assert_close(net(photo, matrix, bias), earlier(photo, matrix, bias))
-    # ...and decoder steps open it, at its own rate: then the same t decodes differently for different photos.
-    trained = train_arbitrary(_config(data, "skip3", steps=3, lr=1e-5, skip_lr=1e-2, net=skip, structure_weight=1.0,
-                                      init_from=str(tmp_path / "earlier.pt")), show_progress=False)
-    net.load_state_dict(torch.load(trained)["net"])
-    assert net.decoder.skip.weight.abs().max() > 5e-3  # Adam moves a weight by about its lr a step
-    assert (net.decoder.layers[0][1].weight - earlier.decoder.layers[0][1].weight).abs().max() < 5e-5
-    flat = torch.zeros(1, 256, 256)  # t = the bias at every position, whatever the photo
-    with torch.no_grad():
-        assert (net(photo, flat, 20 * bias) - net(other, flat, 20 * bias)).abs().max() > 1e-4
-
-
-def test_a_bilinear_decoder_starts_from_an_earlier_nearest_release_with_all_of_its_weights(data, tmp_path):
-    earlier = ArbitraryStyleNet(_net()).eval()
-    net = _started_from(earlier, _net(upsampling="bilinear"), data, tmp_path)
-    mine, theirs = net.decoder.state_dict(), earlier.decoder.state_dict()
-    assert mine.keys() == theirs.keys() and all(torch.equal(mine[k], theirs[k]) for k in mine)
-    # Another function all the same: the upsampled features are interpolated, not copied in 2 x 2 blocks.
-    features = torch.rand(1, 256, 6, 8)
-    matrix, bias = torch.eye(256)[None], torch.zeros(1, 256)
-    with torch.no_grad():
-        assert (net(features, matrix, bias) - earlier(features, matrix, bias)).abs().max() > 1e-4
-
-
-def test_it_refuses_an_unknown_upsampling():
-    with pytest.raises(InvalidOptionError, match="upsampling must be one of nearest, bilinear, not 'cubic'"):
-        ArbitraryConfig(upsampling="cubic")
-
-
-
-
-def test_it_reads_retired_options_at_their_off_value_and_refuses_a_network_that_needs_one():
-    assert ArbitraryConfig.from_dict({"width": 8, "balance": False, "fold_transform": False}) == _net(
-        content_skip=True, upsampling="bilinear")
-    with pytest.raises(CheckpointError, match="balance"):
-        ArbitraryConfig.from_dict({"width": 8, "balance": True})
-    with pytest.raises(CheckpointError, match="teacher"):
-        ArbitraryTrainConfig.from_dict({"content_dir": "a", "style_dir": "b", "run_dir": "c", "teacher": "weights"})
-
-
-def test_its_defaults_are_the_shipped_networks_recipe():
-    shipped = json.loads((REPO / "weights" / "arbitrary" / "arbitrary.pt.json").read_text())
-    recorded = ArbitraryTrainConfig.from_dict({**shipped["config"], "net": shipped["network"]})
-    places = {k: shipped["config"][k] for k in ("content_dir", "style_dir", "run_dir", "init_from")}
-    assert recorded == ArbitraryTrainConfig(**places)
+def test_its_defaults_are_the_shipped_recipe():
+    config = ArbitraryTrainConfig(content_dir="c", style_dirs=("s",), run_dir="r", init_from="m")
+    assert (config.backbone, config.content_layers, config.content_weight) == ("vgg16-imagenet", ("relu4_1",), 1.0)
+    assert config.style_layers == ("relu1_1", "relu2_1", "relu3_1", "relu4_1") and config.style_weight == 1.0
+    assert config.gram_layers == ("relu1_2", "relu2_2", "relu3_3") and config.gram_weight == 2.0
+    assert (config.crop_size, config.batch_size, config.lr, config.ema_decay) == (192, 4, 1e-4, 0.99)
+    assert (config.n_val_photos, config.n_val_styles, config.checkpoint_every) == (60, 64, 25)

@@ -55,8 +55,9 @@ def test_the_tiles_own_every_pixel_once():
     h, w = 200, 136
     image = np.broadcast_to(np.arange(h * w, dtype=np.float32).reshape(1, 1, h, w), (1, 3, h, w))  # pixel ids
     owned = []
-    for patch, (top, left, th, tw) in tiles(image, tile=112, overlap=32, multiple=8):
+    for patch, (y, x, bh, bw), (top, left, th, tw) in tiles(image, tile=112, overlap=32, multiple=8):
         assert top % 8 == 0 and left % 8 == 0 and patch.shape[-2] % 8 == 0 and patch.shape[-1] % 8 == 0
+        np.testing.assert_array_equal(patch[0, 0, :bh, :bw], image[0, 0, y:y + bh, x:x + bw])
         owned += patch[0, 0, top:top + th, left:left + tw].ravel().tolist()
     assert sorted(owned) == list(range(h * w))
 

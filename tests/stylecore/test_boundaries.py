@@ -46,7 +46,7 @@ def test_it_runs_the_onnx_paths_without_importing_torch(tiny_arbitrary_weights):
         fast = engine.stylize(photo, preset="starry_night", preserve_color=True, strength=0.5)
         mixed = engine.stylize(photo, style=[painting, photo], style_weights=[1, 2], method="arbitrary")
         tiled = Engine({str(tiny_arbitrary_weights)!r}, EngineConfig(threads=1, arbitrary_tile_above=32 * 32,
-                       arbitrary_tile=32, tile_overlap=8)).stylize(photo, style=painting, method="arbitrary")
+                       arbitrary_tile=64, arbitrary_tile_overlap=32)).stylize(photo, style=painting, method="arbitrary")
         assert fast.size == mixed.size == tiled.size == (64, 48)
         print("torch" in sys.modules)
     """)

@@ -75,7 +75,9 @@ def test_every_shipped_weights_file_matches_its_metadata(path):
     assert entry is not None, f"{path} is not in {weights.parent.name}/manifest.json"
     assert entry["sha256"] == file_sha256(weights), f"{path} changed since its metadata was written"
     meta = json.loads((weights.parent / entry["metadata"]).read_text())
-    assert {"config", "backbone", "steps", "metrics"} <= set(meta) and meta["backbone"] in BACKBONES
+    assert {"config", "backbone", "steps", "metrics"} <= set(meta)
+    # The any-style network may ship as MicroAST's authors published it: not trained here, on none of our backbones.
+    assert meta["backbone"] in BACKBONES or (meta["backbone"] is None and meta["steps"] == 0)
 
 
 def test_it_lists_presets_but_not_their_weights_metadata(tiny_weights):

@@ -44,14 +44,14 @@ def test_the_held_out_pairs_are_each_photo_once_first_and_then_every_pair_once(t
         for name in names:
             (tmp_path / folder / name).touch()  # only their names count: the splits are made from the names
     photos, paintings = tmp_path / "photos", tmp_path / "paintings"
-    everything = held_out_pairs(photos, paintings, 21, 60, 5)
+    everything = held_out_pairs(photos, [paintings], 21, 60, 5)
     assert len(set(everything)) == 21  # 7 photos x 3 paintings, none twice
     first_round = everything[:7]
     assert sorted(photo.name for photo, _ in first_round) == [f"p{i}.jpg" for i in range(7)]
     assert [painting.name for _, painting in first_round] == ["a.jpg", "b.jpg", "c.jpg"] * 2 + ["a.jpg"]
-    assert held_out_pairs(photos, paintings, 5, 60, 5) == everything[:5]
+    assert held_out_pairs(photos, [paintings], 5, 60, 5) == everything[:5]
     with pytest.raises(InvalidOptionError, match=r"1 to 21 pairs \(7 photos x 3 paintings\), not 22"):
-        held_out_pairs(photos, paintings, 22, 60, 5)
+        held_out_pairs(photos, [paintings], 22, 60, 5)
 
 
 def test_the_comparison_counts_the_wins_against_each_arithmetic_of_the_peer_apart(tmp_path):
@@ -87,4 +87,4 @@ def test_the_comparison_runs_ours_at_the_strength_asked(tiny_arbitrary_weights):
 def test_the_comparison_refuses_a_strength_outside_0_to_1_before_loading_anything(tmp_path, strength):
     missing = tmp_path / "nothing-here"  # no weights, photos or paintings: loading any of them would fail otherwise
     with pytest.raises(InvalidOptionError, match=f"strength must be between 0 and 1, not {strength}"):
-        compare_arbitrary(missing, missing, missing, tmp_path / "out.md", tmp_path / "grid.jpg", strength=strength)
+        compare_arbitrary(missing, missing, [missing], tmp_path / "out.md", tmp_path / "grid.jpg", strength=strength)
