@@ -53,7 +53,7 @@ def test_a_short_fine_tune_lowers_its_loss_on_the_photos_and_paintings_it_trains
     from stylecore.backbones import load_backbone
     from stylecore.data import CropSampler
 
-    config = _config(root, "lowers", 8)
+    config = _config(root, "lowers", 32)
     train_arbitrary(config, show_progress=False)
     trained = load_published(Path(config.init_from))
     trained.load_state_dict(load_checkpoint(Path(config.run_dir) / "checkpoint.pt")["net"])
