@@ -173,7 +173,8 @@ STATICFILES_DIRS = [BASE_DIR / "static", ("onnxruntime-web", BASE_DIR / "vendor"
 MEDIA_ROOT = env_path("MEDIA_ROOT", BASE_DIR / "var" / "media")
 STORAGES = {
     "default": {
-        "BACKEND": env_str("STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
+        # Django's file system storage that leaves no partial file when a write fails (gallery/storage.py).
+        "BACKEND": env_str("STORAGE_BACKEND", "gallery.storage.WholeFileSystemStorage"),
         "OPTIONS": env_json_object("STORAGE_OPTIONS", {"location": str(MEDIA_ROOT), "base_url": None}),
     },
     "staticfiles": {

@@ -13,6 +13,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
 from gallery import fairqueue, images, provenance, quotas
+from gallery.storage import STORAGE_ERRORS
 from gallery.models import Artwork, ArtworkVersion, JobStyle, Preset, Profile, SourceImage, StyleJob
 
 AVATAR_SIDE = 256
@@ -63,6 +64,17 @@ class PreviewError(Exception):
 
 class RedialError(Exception):
     """An artwork that cannot be re-dialed or re-rendered as asked; the message is shown to the user."""
+
+
+class StorageUnavailableError(Exception):
+    """The file storage refused a write (a full or read-only disk, a storage service out of reach). Nothing of the
+    write is kept: no row, no file. The message is shown to the user."""
+
+
+STORAGE_UNAVAILABLE_MESSAGE = (
+    "We could not store your pictures just now: our file storage is full or out of reach. Nothing was saved; "
+    "please try again in a few minutes."
+)
 
 
 def queue_for(method: str):
@@ -226,6 +238,9 @@ def _create_job(owner, request: JobRequest, finish) -> StyleJob:
                     job=job, position=position, preset=choice.preset, image=image, weight=choice.weight / total
                 )
             finish(job)
+    except STORAGE_ERRORS as exc:
+        _delete_files(*stored)
+        raise StorageUnavailableError(STORAGE_UNAVAILABLE_MESSAGE) from exc
     except Exception:
         _delete_files(*stored)
         raise
@@ -258,10 +273,11 @@ def save_artwork(job: StyleJob, result: Image.Image, render: Image.Image | None 
     owner can re-dial later); a picture painted on the visitor's device has none.
     """
     artwork = Artwork(owner_id=job.owner_id, job=job, width=result.width, height=result.height)
-    _store_picture(artwork, result)
-    if render is not None:
-        artwork.render.save("render.png", ContentFile(images.encode_png(render)), save=False)
     try:
+        # Inside the try: a write that fails after others (the thumbnail after the picture) takes them along.
+        _store_picture(artwork, result)
+        if render is not None:
+            artwork.render.save("render.png", ContentFile(images.encode_png(render)), save=False)
         with transaction.atomic():
             artwork.save()
             first = ArtworkVersion.objects.create(
@@ -275,6 +291,9 @@ def save_artwork(job: StyleJob, result: Image.Image, render: Image.Image | None 
             )
             artwork.show_version(first)
             job.mark_done()
+    except STORAGE_ERRORS as exc:
+        _delete_files(artwork.image, artwork.thumbnail, artwork.render)
+        raise StorageUnavailableError(STORAGE_UNAVAILABLE_MESSAGE) from exc
     except Exception:
         _delete_files(artwork.image, artwork.thumbnail, artwork.render)
         raise
@@ -287,8 +306,8 @@ def save_version(artwork: Artwork, image: Image.Image, strength: float, preserve
     if image.size != (artwork.width, artwork.height):
         raise RedialError(f"A version must be {artwork.width} x {artwork.height} px, not {image.width} x {image.height}.")
     version = ArtworkVersion(artwork=artwork, strength=strength, preserve_color=preserve_color)
-    _store_picture(version, image)
     try:
+        _store_picture(version, image)
         with transaction.atomic():
             # Locking the artwork's row serialises two saves at once, so they cannot take the same number.
             Artwork.objects.select_for_update().filter(pk=artwork.pk).first()
@@ -296,6 +315,9 @@ def save_version(artwork: Artwork, image: Image.Image, strength: float, preserve
             version.number = last + 1
             version.save()
             artwork.show_version(version)
+    except STORAGE_ERRORS as exc:
+        _delete_files(version.image, version.thumbnail)
+        raise StorageUnavailableError(STORAGE_UNAVAILABLE_MESSAGE) from exc
     except Exception:
         _delete_files(version.image, version.thumbnail)
         raise
