@@ -7,7 +7,8 @@ Two checks, run when a worker starts and every minute (``manage.py recover_jobs 
   attempts are used up;
 - a ``queued`` row whose RQ job is not waiting (Redis restarted empty or was flushed, the queue was emptied from the
   dashboard, the job key was deleted, or the run gave its turn back) is enqueued again. A row whose RQ job is still
-  waiting, being picked up or running is left alone, so no job is ever waiting twice.
+  waiting (in its queue, or held back for its owner's turn), being picked up or running is left alone, so no job is
+  ever waiting twice.
 
 RQ's own StartedJobRegistry clean-up covers neither: it knows only what Redis still holds, and it declares a
 SimpleWorker's job abandoned only after the job timeout plus a minute.
@@ -36,7 +37,8 @@ WORKER_STOPPED_MESSAGE = (
     "The worker painting this picture stopped before it finished, {attempts} times. Please try again, or pick a "
     "smaller size."
 )
-WAITING = (JobStatus.SCHEDULED, JobStatus.DEFERRED)
+# Held back by the fair queue (services.enqueue_job) until the owner's earlier job ends: RQ pushes it then.
+WAITING = (JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus.RATE_LIMITED)
 HEARTBEAT_KEY = "atelier:heartbeat:{}"
 
 

@@ -77,9 +77,14 @@ STORAGE_UNAVAILABLE_MESSAGE = (
 )
 
 
+def _queue_name(method: str) -> str:
+    # Optimize jobs take minutes, so they have their own queue.
+    return settings.OPTIMIZE_QUEUE if method == StyleJob.Method.OPTIMIZE else settings.STYLE_QUEUE
+
+
 def queue_for(method: str):
-    """The RQ queue a job of ``method`` runs on: optimize jobs take minutes, so they have their own."""
-    return django_rq.get_queue(settings.OPTIMIZE_QUEUE if method == StyleJob.Method.OPTIMIZE else settings.STYLE_QUEUE)
+    """The RQ queue a job of ``method`` runs on."""
+    return django_rq.get_queue(_queue_name(method))
 
 
 def all_queues() -> list:
@@ -87,7 +92,8 @@ def all_queues() -> list:
 
 
 def enqueue_job(job: StyleJob) -> None:
-    """Put the row's RQ job at the back of its queue, then at its fair place. Call only once the row is committed.
+    """Give the row's RQ job to its queue, in its owner's turn (gallery/fairqueue.py). Call only once the row is
+    committed.
 
     The RQ job id is the row id, so the row alone is enough to find, cancel or re-run it. An earlier RQ job of the
     row (failed, or a stale id left in the list) is deleted first, so the id is never waiting twice. The function is
@@ -96,6 +102,7 @@ def enqueue_job(job: StyleJob) -> None:
     queue = queue_for(job.method)
     forget_rq_job(job.pk)
     queue.remove(str(job.pk))
+    fairqueue.release_stale_slot(queue, job.owner_id, str(job.pk))
     queue.enqueue(
         "gallery.jobs.run_style_job",
         job.pk,
@@ -103,27 +110,37 @@ def enqueue_job(job: StyleJob) -> None:
         job_timeout=settings.STYLE_JOB_TIMEOUT,
         result_ttl=3600,
         failure_ttl=7 * 24 * 3600,
+        rate_limit=fairqueue.share(queue, job.owner_id),
     )
-    fairqueue.interleave(queue, str(job.pk))
 
 
 def queue_position(job: StyleJob) -> int | None:
-    """1 for the next job to start, None when the job is not waiting in the queue.
+    """1 for the next job to start, None when the job is not waiting.
 
-    Read from the RQ list itself: the fair queue interleaves users, so submission order is not run order.
+    A job in the RQ list has its place there; the fair queue holds the others back and they come after it.
     """
     if job.status != StyleJob.Status.QUEUED:
         return None
-    position = queue_for(job.method).get_job_position(str(job.pk))
-    return None if position is None else position + 1
+    queue = queue_for(job.method)
+    listed = queue.get_job_ids()
+    if str(job.pk) in listed:
+        return listed.index(str(job.pk)) + 1
+    methods = [method for method in StyleJob.Method.values if _queue_name(method) == queue.name]
+    return fairqueue.held_back_position(job, queue, listed, methods)
 
 
 def forget_rq_job(job_id: int) -> None:
     queue = queue_for(StyleJob.Method.FAST)  # any queue: a job is fetched by id alone
     try:
-        Job.fetch(str(job_id), connection=queue.connection, serializer=queue.serializer).delete()
+        rq_job = Job.fetch(str(job_id), connection=queue.connection, serializer=queue.serializer)
     except NoSuchJobError:
-        pass
+        return
+    # The row says no run of it goes on. A run whose worker was killed leaves its execution behind until it expires,
+    # and RQ would keep the owner's slot for it until then.
+    with queue.connection.pipeline() as pipeline:
+        rq_job.execution_registry.delete(job=rq_job, pipeline=pipeline)
+        pipeline.execute()
+    rq_job.delete()
 
 
 def ensure_profile(user) -> Profile:

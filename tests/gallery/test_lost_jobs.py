@@ -50,8 +50,9 @@ def test_it_enqueues_a_queued_row_again_when_its_rq_job_vanished(owner, make_job
     assert job.status == StyleJob.Status.DONE and job.attempts == 1
 
 
-def test_it_leaves_waiting_picked_up_and_running_jobs_alone(owner, make_job, redis_queue):
-    waiting, picked_up, running = make_job(owner), make_job(owner), make_job(owner)
+def test_it_leaves_waiting_held_back_picked_up_and_running_jobs_alone(owner, other, moderator, make_job, redis_queue):
+    waiting, picked_up, running = make_job(owner), make_job(other), make_job(moderator)
+    held_back = make_job(owner)  # by the fair queue, until the owner's waiting job has run
     # A worker moves the job it pops to the intermediate list before it marks it started.
     redis_queue.remove(str(picked_up.pk))
     redis_queue.connection.rpush(redis_queue.intermediate_queue_key, str(picked_up.pk))
