@@ -30,11 +30,19 @@ def release_stale_slot(queue, owner_id: int, job_id: str) -> None:
     _registry(queue, owner_id).release_stale_and_enqueue(job_id)
 
 
+def _shares(queue) -> list[RateLimitRegistry]:
+    return [registry for registry in RateLimitRegistry.all(queue.connection)
+            if registry.key.startswith(f"{queue.name}:owner:")]
+
+
 def waiting_count(queue) -> int:
     """Jobs waiting on ``queue``: in RQ's list, and held back for their owner's turn."""
-    shares = [registry for registry in RateLimitRegistry.all(queue.connection)
-              if registry.key.startswith(f"{queue.name}:owner:")]
-    return queue.count + sum(registry.get_rate_limited_job_count() for registry in shares)
+    return queue.count + sum(registry.get_rate_limited_job_count() for registry in _shares(queue))
+
+
+def turns_taken(queue) -> dict[int, RateLimitRegistry]:
+    """The jobs that hold an owner's turn on ``queue`` (waiting in its list or started, for RQ), with its registry."""
+    return {int(job_id): registry for registry in _shares(queue) for job_id in registry.get_allowed_job_ids()}
 
 
 def held_back_position(job: StyleJob, queue, listed: list[str], methods: list[str]) -> int | None:

@@ -70,6 +70,21 @@ def test_it_leaves_waiting_held_back_picked_up_and_running_jobs_alone(owner, oth
     worker.register_death()
 
 
+def test_it_frees_the_owners_turn_when_redis_never_heard_that_a_run_ended(owner, make_job, redis_queue, run_worker):
+    ended, waiting = make_job(owner), make_job(owner)  # the fair queue holds the second back behind the first
+    # The run ended in the database while Redis was out of reach (killed, restarted from its append-only file), so
+    # RQ still has the job as started, and keeps the owner's turn for it.
+    redis_queue.remove(str(ended.pk))
+    redis_queue.fetch_job(str(ended.pk)).set_status("started")
+    ended.mark_running("a-worker")
+    ended.mark_failed("The picture could not be painted.")
+
+    assert recovery.release_ended_turns(lost_after=0) == [ended.pk]
+    run_worker()
+    waiting.refresh_from_db()
+    assert waiting.status == StyleJob.Status.DONE
+
+
 def test_it_waits_before_it_counts_a_just_queued_row_as_lost(owner, make_job, redis_queue):
     # The web enqueues right after its commit: a row a moment old with no RQ job yet is not lost.
     job = make_job(owner)
