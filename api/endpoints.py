@@ -91,7 +91,7 @@ def list_presets(request):
     ]
 
 
-@api.post("/jobs", response={201: JobOut, 400: InputError, 429: Error}, url_name="jobs")
+@api.post("/jobs", response={201: JobOut, 400: InputError, 429: Error, 503: Error}, url_name="jobs")
 def create_job(
     request,
     fields: Form[JobFields],
@@ -113,6 +113,8 @@ def create_job(
         return Status(400, _input_error(exc.errors))
     except QuotaError as exc:
         return Status(429, {"detail": str(exc)})
+    except services.StorageUnavailableError as exc:
+        return Status(503, {"detail": str(exc)})
     return Status(201, _job(job))
 
 

@@ -113,6 +113,9 @@ JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 2, minimum=1)
 JOB_LOST_AFTER_SECONDS = env_int("JOB_LOST_AFTER_SECONDS", 30, minimum=1)
 # How long a job waits for an unreachable database before it gives its turn back.
 JOB_DATABASE_WAIT_SECONDS = env_int("JOB_DATABASE_WAIT_SECONDS", 60, minimum=0)
+# The fair queue (services.enqueue_job): how many of one user's jobs are in a queue's RQ list or running at once;
+# the rest wait their turn in RQ's rate limiter, so another user's first job gets ahead of them.
+QUEUE_SLOTS_PER_USER = env_int("QUEUE_SLOTS_PER_USER", 1, minimum=1)
 # Per-user quotas: jobs waiting or running at once, and jobs started per day (UTC).
 JOB_QUOTA_ACTIVE = env_int("JOB_QUOTA_ACTIVE", 3, minimum=1)
 JOB_QUOTA_DAILY = env_int("JOB_QUOTA_DAILY", 50, minimum=1)
@@ -174,7 +177,8 @@ STATICFILES_DIRS = [BASE_DIR / "static", ("onnxruntime-web", BASE_DIR / "vendor"
 MEDIA_ROOT = env_path("MEDIA_ROOT", BASE_DIR / "var" / "media")
 STORAGES = {
     "default": {
-        "BACKEND": env_str("STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
+        # Django's file system storage that leaves no partial file when a write fails (gallery/storage.py).
+        "BACKEND": env_str("STORAGE_BACKEND", "gallery.storage.WholeFileSystemStorage"),
         "OPTIONS": env_json_object("STORAGE_OPTIONS", {"location": str(MEDIA_ROOT), "base_url": None}),
     },
     "staticfiles": {

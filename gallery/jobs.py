@@ -28,6 +28,10 @@ BROKEN_PRESET_MESSAGE = (
     "The network for this style is damaged on this server, and our staff have been told. Please pick another style "
     "or the high-quality method for now."
 )
+STORAGE_MESSAGE = (
+    "The finished picture could not be stored: our file storage is full or out of reach, and our staff have been "
+    "told. Please try again later."
+)
 BROKEN_ARBITRARY_MESSAGE = (
     "The any-style network is damaged on this server, and our staff have been told. Please pick a preset for now."
 )
@@ -268,6 +272,10 @@ def run_style_job(job_id: int) -> int | None:
         return None
     except JobTimeoutException:
         job.mark_failed(TIMEOUT_MESSAGE)
+        raise
+    except services.StorageUnavailableError:
+        log.exception("Job %s: the result could not be stored; check the media storage", job_id)
+        job.mark_failed(STORAGE_MESSAGE)
         raise
     except (DatabaseUnavailableError, *DATABASE_DOWN):
         log.exception("Job %s could not reach the database; recovery will re-queue it", job_id)

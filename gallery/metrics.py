@@ -21,7 +21,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.utils import floatToGoString
 from redis.exceptions import RedisError
 
-from gallery import recovery, services
+from gallery import fairqueue, recovery, services
 from gallery.models import StyleJob
 
 log = logging.getLogger(__name__)
@@ -59,10 +59,11 @@ def collect_site_metrics():
         buckets = [(floatToGoString(bound), values.get(f"seconds_le:{method}:{bound}", 0)) for bound in DURATION_BUCKETS]
         duration.add_metric([method], [*buckets, ("+Inf", done + fails)],
                             sum_value=values.get(f"seconds_sum:{method}", 0))
-    waiting = GaugeMetricFamily("atelier_queue_length", "Jobs waiting in each RQ queue.", labels=["queue"])
+    waiting = GaugeMetricFamily("atelier_queue_length", "Jobs waiting in each RQ queue, in its list or held back "
+                                "for their owner's turn.", labels=["queue"])
     workers = GaugeMetricFamily("atelier_workers", "Workers with a fresh heartbeat, per queue.", labels=["queue"])
     for queue in services.all_queues():
-        waiting.add_metric([queue.name], queue.count)
+        waiting.add_metric([queue.name], fairqueue.waiting_count(queue))
         workers.add_metric([queue.name], len(recovery.live_workers(queue)))
     return [finished, failed, duration, waiting, workers]
 

@@ -88,5 +88,10 @@ def cursor_page(queryset: QuerySet, params, size: int) -> CursorPage:
     )
 
 
+def cursor_of(item, queryset: QuerySet) -> str:
+    """The ``after`` cursor of ``item`` in ``queryset``: the link to the page that starts just after it."""
+    return _encode(item, _descending_keys(queryset))
+
+
 def _key(item, keys: list[str]) -> list:
     return [getattr(item, key) for key in keys]

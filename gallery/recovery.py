@@ -7,10 +7,14 @@ Two checks, run when a worker starts and every minute (``manage.py recover_jobs 
   attempts are used up;
 - a ``queued`` row whose RQ job is not waiting (Redis restarted empty or was flushed, the queue was emptied from the
   dashboard, the job key was deleted, or the run gave its turn back) is enqueued again. A row whose RQ job is still
-  waiting, being picked up or running is left alone, so no job is ever waiting twice.
+  waiting (in its queue, or held back for its owner's turn), being picked up or running is left alone, so no job is
+  ever waiting twice.
 
 RQ's own StartedJobRegistry clean-up covers neither: it knows only what Redis still holds, and it declares a
 SimpleWorker's job abandoned only after the job timeout plus a minute.
+
+Before them, the turns of the fair queue (gallery/fairqueue.py) that RQ still keeps for jobs whose rows have ended
+are given back, so the owners' other jobs do not wait for RQ's own clean-up (release_ended_turns).
 
 Whether a worker is alive is judged on Redis' clock alone, so machines whose clocks disagree cannot make a live worker
 look dead or a dead one alive: each worker stores Redis' own time (TIME) in its heartbeat key, and the check compares
@@ -23,11 +27,12 @@ from functools import partial
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from rq.job import JobStatus
 from rq.worker import Worker
 
-from gallery import services
+from gallery import fairqueue, services
 from gallery.models import IllegalTransitionError, StyleJob
 
 log = logging.getLogger(__name__)
@@ -36,7 +41,8 @@ WORKER_STOPPED_MESSAGE = (
     "The worker painting this picture stopped before it finished, {attempts} times. Please try again, or pick a "
     "smaller size."
 )
-WAITING = (JobStatus.SCHEDULED, JobStatus.DEFERRED)
+# Held back by the fair queue (services.enqueue_job) until the owner's earlier job ends: RQ pushes it then.
+WAITING = (JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus.RATE_LIMITED)
 HEARTBEAT_KEY = "atelier:heartbeat:{}"
 
 
@@ -157,5 +163,29 @@ def recover_lost_jobs(*, lost_after: float | None = None, stale_after: float | N
     return recovered
 
 
+def release_ended_turns(*, lost_after: float | None = None) -> list[int]:
+    """Give back the fair queue's turn of every job whose row ended at least ``lost_after`` seconds ago (or is gone)
+    while RQ still has it waiting or started: the run's end never reached Redis (it was out of reach, or restarted
+    from a copy older than the end). RQ would keep the turn until its own clean-up, minutes later, or, for a job it
+    still has as started, until the job's timeout; the owner's other jobs would wait all that time."""
+    lost_after = settings.JOB_LOST_AFTER_SECONDS if lost_after is None else lost_after
+    cutoff = timezone.now() - timedelta(seconds=lost_after)
+    released = []
+    for queue in services.all_queues():
+        taken = fairqueue.turns_taken(queue)
+        going_on = set(StyleJob.objects.filter(pk__in=taken).filter(
+            Q(status__in=[StyleJob.Status.QUEUED, StyleJob.Status.RUNNING]) | Q(finished_at__gt=cutoff)
+        ).values_list("pk", flat=True))
+        for job_id, registry in taken.items():
+            if job_id in going_on:
+                continue
+            log.warning("Job %s ended, but RQ still held its owner's turn; released", job_id)
+            services.forget_rq_job(job_id)
+            registry.release_stale_and_enqueue(str(job_id))  # when its RQ job was already gone
+            released.append(job_id)
+    return released
+
+
 def recover_jobs() -> list[StyleJob]:
+    release_ended_turns()
     return recover_stuck_jobs() + recover_lost_jobs()

@@ -13,6 +13,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
 from gallery import fairqueue, images, provenance, quotas
+from gallery.storage import STORAGE_ERRORS
 from gallery.models import Artwork, ArtworkVersion, JobStyle, Preset, Profile, SourceImage, StyleJob
 
 AVATAR_SIDE = 256
@@ -64,9 +65,25 @@ class RedialError(Exception):
     """An artwork that cannot be re-dialed or re-rendered as asked; the message is shown to the user."""
 
 
+class StorageUnavailableError(Exception):
+    """The file storage refused a write (a full or read-only disk, a storage service out of reach). Nothing of the
+    write is kept: no row, no file. The message is shown to the user."""
+
+
+STORAGE_UNAVAILABLE_MESSAGE = (
+    "We could not store your pictures just now: our file storage is full or out of reach. Nothing was saved; "
+    "please try again in a few minutes."
+)
+
+
+def _queue_name(method: str) -> str:
+    # Optimize jobs take minutes, so they have their own queue.
+    return settings.OPTIMIZE_QUEUE if method == StyleJob.Method.OPTIMIZE else settings.STYLE_QUEUE
+
+
 def queue_for(method: str):
-    """The RQ queue a job of ``method`` runs on: optimize jobs take minutes, so they have their own."""
-    return django_rq.get_queue(settings.OPTIMIZE_QUEUE if method == StyleJob.Method.OPTIMIZE else settings.STYLE_QUEUE)
+    """The RQ queue a job of ``method`` runs on."""
+    return django_rq.get_queue(_queue_name(method))
 
 
 def all_queues() -> list:
@@ -74,7 +91,8 @@ def all_queues() -> list:
 
 
 def enqueue_job(job: StyleJob) -> None:
-    """Put the row's RQ job at the back of its queue, then at its fair place. Call only once the row is committed.
+    """Give the row's RQ job to its queue, in its owner's turn (gallery/fairqueue.py). Call only once the row is
+    committed.
 
     The RQ job id is the row id, so the row alone is enough to find, cancel or re-run it. An earlier RQ job of the
     row (failed, or a stale id left in the list) is deleted first, so the id is never waiting twice. The function is
@@ -83,6 +101,7 @@ def enqueue_job(job: StyleJob) -> None:
     queue = queue_for(job.method)
     forget_rq_job(job.pk)
     queue.remove(str(job.pk))
+    fairqueue.release_stale_slot(queue, job.owner_id, str(job.pk))
     queue.enqueue(
         "gallery.jobs.run_style_job",
         job.pk,
@@ -90,27 +109,37 @@ def enqueue_job(job: StyleJob) -> None:
         job_timeout=settings.STYLE_JOB_TIMEOUT,
         result_ttl=3600,
         failure_ttl=7 * 24 * 3600,
+        rate_limit=fairqueue.share(queue, job.owner_id),
     )
-    fairqueue.interleave(queue, str(job.pk))
 
 
 def queue_position(job: StyleJob) -> int | None:
-    """1 for the next job to start, None when the job is not waiting in the queue.
+    """1 for the next job to start, None when the job is not waiting.
 
-    Read from the RQ list itself: the fair queue interleaves users, so submission order is not run order.
+    A job in the RQ list has its place there; the fair queue holds the others back and they come after it.
     """
     if job.status != StyleJob.Status.QUEUED:
         return None
-    position = queue_for(job.method).get_job_position(str(job.pk))
-    return None if position is None else position + 1
+    queue = queue_for(job.method)
+    listed = queue.get_job_ids()
+    if str(job.pk) in listed:
+        return listed.index(str(job.pk)) + 1
+    methods = [method for method in StyleJob.Method.values if _queue_name(method) == queue.name]
+    return fairqueue.held_back_position(job, queue, listed, methods)
 
 
 def forget_rq_job(job_id: int) -> None:
     queue = queue_for(StyleJob.Method.FAST)  # any queue: a job is fetched by id alone
     try:
-        Job.fetch(str(job_id), connection=queue.connection, serializer=queue.serializer).delete()
+        rq_job = Job.fetch(str(job_id), connection=queue.connection, serializer=queue.serializer)
     except NoSuchJobError:
-        pass
+        return
+    # The row says no run of it goes on. A run whose worker was killed leaves its execution behind until it expires,
+    # and RQ would keep the owner's slot for it until then.
+    with queue.connection.pipeline() as pipeline:
+        rq_job.execution_registry.delete(job=rq_job, pipeline=pipeline)
+        pipeline.execute()
+    rq_job.delete()
 
 
 def ensure_profile(user) -> Profile:
@@ -225,6 +254,9 @@ def _create_job(owner, request: JobRequest, finish) -> StyleJob:
                     job=job, position=position, preset=choice.preset, image=image, weight=choice.weight / total
                 )
             finish(job)
+    except STORAGE_ERRORS as exc:
+        _delete_files(*stored)
+        raise StorageUnavailableError(STORAGE_UNAVAILABLE_MESSAGE) from exc
     except Exception:
         _delete_files(*stored)
         raise
@@ -257,10 +289,11 @@ def save_artwork(job: StyleJob, result: Image.Image, render: Image.Image | None 
     owner can re-dial later); a picture painted on the visitor's device has none.
     """
     artwork = Artwork(owner_id=job.owner_id, job=job, width=result.width, height=result.height)
-    _store_picture(artwork, result)
-    if render is not None:
-        artwork.render.save("render.png", ContentFile(images.encode_png(render)), save=False)
     try:
+        # Inside the try: a write that fails after others (the thumbnail after the picture) takes them along.
+        _store_picture(artwork, result)
+        if render is not None:
+            artwork.render.save("render.png", ContentFile(images.encode_png(render)), save=False)
         with transaction.atomic():
             artwork.save()
             first = ArtworkVersion.objects.create(
@@ -274,6 +307,9 @@ def save_artwork(job: StyleJob, result: Image.Image, render: Image.Image | None 
             )
             artwork.show_version(first)
             job.mark_done()
+    except STORAGE_ERRORS as exc:
+        _delete_files(artwork.image, artwork.thumbnail, artwork.render)
+        raise StorageUnavailableError(STORAGE_UNAVAILABLE_MESSAGE) from exc
     except Exception:
         _delete_files(artwork.image, artwork.thumbnail, artwork.render)
         raise
@@ -286,8 +322,8 @@ def save_version(artwork: Artwork, image: Image.Image, strength: float, preserve
     if image.size != (artwork.width, artwork.height):
         raise RedialError(f"A version must be {artwork.width} x {artwork.height} px, not {image.width} x {image.height}.")
     version = ArtworkVersion(artwork=artwork, strength=strength, preserve_color=preserve_color)
-    _store_picture(version, image)
     try:
+        _store_picture(version, image)
         with transaction.atomic():
             # Locking the artwork's row serialises two saves at once, so they cannot take the same number.
             Artwork.objects.select_for_update().filter(pk=artwork.pk).first()
@@ -295,6 +331,9 @@ def save_version(artwork: Artwork, image: Image.Image, strength: float, preserve
             version.number = last + 1
             version.save()
             artwork.show_version(version)
+    except STORAGE_ERRORS as exc:
+        _delete_files(version.image, version.thumbnail)
+        raise StorageUnavailableError(STORAGE_UNAVAILABLE_MESSAGE) from exc
     except Exception:
         _delete_files(version.image, version.thumbnail)
         raise

@@ -21,6 +21,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 from scripts.localservers import start_postgres, start_redis
@@ -30,7 +32,12 @@ VAR = ROOT / "var" / "load"
 REPORT = ROOT / "docs" / "reliability.md"
 DATABASE = "atelier_load"
 PAGES = ("/explore/ newest", "/explore/ newest, page 2", "/explore/?sort=top", "/u/<user>/", "artwork page",
-         "job status JSON")
+         "like (POST)", "job status JSON")
+# The listing query of each page whose plan the report shows: the view's own SQL, captured and run under EXPLAIN.
+COST = re.compile(r" {1,2}\(cost=[^)]*\)")
+LISTING = re.compile(r'FROM "gallery_artwork".*ORDER BY .* LIMIT \d+$', re.S)
+ARTWORK_SCAN = re.compile(r"(Index Scan(?: Backward)? using \w+|Index Only Scan using \w+|Seq Scan|Bitmap Heap Scan)"
+                          r" on gallery_artwork\b")
 SECTION = "## Load: the public pages under concurrent clients"
 
 
@@ -87,6 +94,8 @@ def _environment(database_url: str, redis_url: str, media: Path) -> dict:
         "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "LOG_LEVEL": "WARNING",
+        # Clients like without pause; the per-user like limit (120 a minute) would answer 429s instead of the page.
+        "RATE_LIMITS": json.dumps({"like": [1_000_000, 60]}),
     })
     return env
 
@@ -103,10 +112,46 @@ def _seed(env: dict, args, accounts: Path) -> dict:
     started = time.monotonic()
     counts = seed(artworks=args.artworks, users=args.users, likes=args.likes, accounts_file=accounts)
     print(f"Seeded {counts} in {time.monotonic() - started:.0f} s.", flush=True)
-    from django.db import connections
-
-    connections.close_all()
     return counts
+
+
+def _explain(accounts: Path) -> list[dict]:
+    """EXPLAIN ANALYZE of the listing query each public page runs: the view's SQL, captured from a request by a
+    signed-in user, run twice (the second, warm plan is kept). Django is set up on the load database."""
+    from django.conf import settings
+    from django.contrib.auth.models import AnonymousUser
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from gallery import access
+    from gallery.pagination import cursor_of
+
+    seeded = json.loads(accounts.read_text())
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.cookies[settings.SESSION_COOKIE_NAME] = seeded["accounts"][0]["session"]
+    newest = access.explore_artworks(AnonymousUser(), "new")
+    middle = newest[newest.count() // 2]
+    top_user, top_count = Counter(seeded["owners"]).most_common(1)[0]
+    pages = {
+        "/explore/ newest": "/explore/",
+        "/explore/ newest, page 2": "/explore/?after=" + cursor_of(newest[11], newest),
+        "/explore/ newest, middle page": "/explore/?after=" + cursor_of(middle, newest),
+        "/explore/?sort=top": "/explore/?sort=top",
+        f"/u/<user>/ (the user with most artworks, {top_count})": f"/u/{top_user}/",
+    }
+    plans = []
+    for name, path in pages.items():
+        for _ in range(2):
+            with CaptureQueriesContext(connection) as captured:
+                assert client.get(path).status_code == 200, path
+        sql = next(query["sql"] for query in captured.captured_queries if LISTING.search(query["sql"]))
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN ANALYZE " + sql)
+            plan = [row[0] for row in cursor.fetchall()]
+        plans.append({"page": name, "path": path, "plan": plan, "queries": len(captured.captured_queries)})
+    connection.close()
+    return plans
 
 
 def _wait_for(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
@@ -174,36 +219,53 @@ def _uptime() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def _cell(row: dict | None) -> str:
-    if not row or not int(row["Request Count"]):
-        return "–"
-    return f"{row['50%']} / {row['95%']} / {row['99%']}"
+def _plan_summary(plan: list[str]) -> tuple[str, str]:
+    """How the plan reads gallery_artwork (an index scan and its name, or a scan of the whole table), and its time."""
+    scans = sorted({match.group(1) for line in plan if (match := ARTWORK_SCAN.search(line))})
+    sorts = any(line.strip().startswith("Sort ") or "-> Sort" in line for line in plan)
+    execution = next(line.split(":", 1)[1].strip() for line in plan if line.startswith("Execution Time"))
+    return ", ".join(scans) + (", then a sort" if sorts else ""), execution
 
 
-def _table(results: dict[int, list[dict]], counts: dict, load: tuple[str, str], seconds: int,
-           submissions: list[float]) -> str:
-    clients = list(results)
+def _plan_outline(plan: list[str]) -> list[str]:
+    kept = [line for index, line in enumerate(plan) if index == 0 or line.lstrip().startswith(
+        ("->", "Index Cond", "Execution Time"))]
+    return [COST.sub("", line) for line in kept]
+
+
+def _table(results: dict[int, list[dict]], counts: dict, run: dict, seconds: int, submissions: list[float],
+           plans: list[dict]) -> str:
     lines = [
-        f"### {counts['artworks']:,} public artworks, {counts['users']} users, {counts['likes']:,} likes",
+        f"### {counts['artworks']:,} public artworks, {counts['users']:,} users, {counts['likes']:,} likes",
         "",
-        f"p50 / p95 / p99 in ms, each client count for {seconds} s, clients without pause between requests.",
+        f"Run {run['date']}: `{run['command']}`. Load average (1, 5, 15 min) at the start {run['load'][0]}, at the "
+        f"end {run['load'][1]} (2 cores, shared). Each client count for {seconds} s, clients without pause.",
         "",
-        "| page | " + " | ".join(f"{n} client{'s' if n != 1 else ''}" for n in clients) + " |",
-        "| --- |" + " --- |" * len(clients),
+        "| page | clients | requests (errors) | requests/s | p50 ms | p95 ms | p99 ms |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for page in PAGES:
-        cells = [_cell(next((row for row in results[n] if row["Name"] == page), None)) for n in clients]
-        lines.append(f"| {page} | " + " | ".join(cells) + " |")
-    totals = {n: next(row for row in results[n] if row["Name"] == "Aggregated") for n in clients}
-    lines.append("| requests (errors), requests/s | " + " | ".join(
-        f"{int(t['Request Count']):,} ({t['Failure Count']}), {float(t['Requests/s']):.0f}/s" for t in totals.values()
-    ) + " |")
+    for page in (*PAGES, "Aggregated"):
+        for clients, rows in results.items():
+            row = next((row for row in rows if row["Name"] == page), None)
+            if not row or not int(row["Request Count"]):
+                continue
+            lines.append(f"| {'all' if page == 'Aggregated' else page} | {clients} | {int(row['Request Count']):,} "
+                         f"({row['Failure Count']}) | {float(row['Requests/s']):.1f} | {row['50%']} | {row['95%']} | "
+                         f"{row['99%']} |")
     if submissions:
         ordered = sorted(submissions)
         lines += ["", f"Job submission through the new-picture form, a 12-megapixel JPEG photo (6 MB), one after "
                   f"another, {len(ordered)} times: p50 {statistics.median(ordered) * 1000:.0f} ms, slowest "
                   f"{ordered[-1] * 1000:.0f} ms."]
-    lines += ["", f"Load average (1, 5, 15 min) before: {load[0]}, after: {load[1]} (2 cores, shared)."]
+    lines += ["", "The listing query of each page, as the view runs it, under `EXPLAIN ANALYZE` (warm):",
+              "", "| page | how gallery_artwork is read | execution |", "| --- | --- | --- |"]
+    for entry in plans:
+        print(f"{entry['page']}: {entry['path']}", *entry["plan"], sep="\n")
+        scan, execution = _plan_summary(entry["plan"])
+        lines.append(f"| {entry['page']} | {scan} | {execution} |")
+    lines += ["", f"The explore feed's first page, `EXPLAIN ANALYZE` (nodes and index conditions; costs, buffers and "
+              f"per-node details left out; `python -m scripts.load` prints each plan whole):", "", "```",
+              *_plan_outline(plans[0]["plan"]), "```"]
     return "\n".join(lines) + "\n"
 
 
@@ -214,7 +276,8 @@ def _write_report(table: str, artworks: int) -> None:
              "machine: gunicorn as `make run` starts it (2 processes, 4 threads), embedded PostgreSQL and Redis, "
              "and locust on the same two cores, with whatever else ran then (the load averages say how busy). "
              "Signed-in clients read explore (newest, its second page through the page's own link, most liked), "
-             "a random profile and artwork page, and poll their job's status.\n")
+             "a random profile and artwork page, like or unlike a random artwork, and poll their job's status. "
+             "To reproduce a row: the command in its heading.\n")
     head, _, rest = text.partition(SECTION)
     body, _, tail = rest.partition("\n## ")
     tail = f"\n## {tail}" if tail else ""
@@ -227,6 +290,8 @@ def _write_report(table: str, artworks: int) -> None:
 
 def main(argv=None) -> None:
     args = _arguments(argv)
+    run = {"date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "load": [_uptime()],
+           "command": " ".join(["python -m scripts.load", *(sys.argv[1:] if argv is None else argv)])}
     VAR.mkdir(parents=True, exist_ok=True)
     postgres = start_postgres(VAR / "postgres")
     redis = start_redis(VAR / "redis", persist=False)
@@ -237,6 +302,7 @@ def main(argv=None) -> None:
             env = _environment(_fresh_database(postgres), redis.url, VAR / "media")
             env["LOAD_ACCOUNTS"] = str(out / "accounts.json")
             counts = _seed(env, args, out / "accounts.json")
+            plans = _explain(out / "accounts.json")
             port = args.port or _free_port()
             host = f"http://127.0.0.1:{port}"
             # No control socket: its default path is shared, and this gunicorn's stop would remove a running site's.
@@ -248,10 +314,10 @@ def main(argv=None) -> None:
             for path in ("/explore/", "/explore/?sort=top", "/u/painter0000/"):  # warm both processes' caches
                 for _ in range(6):
                     urllib.request.urlopen(host + path, timeout=30).read()
-            before = _uptime()
             results = {clients: _run_locust(env, host, clients, args, out) for clients in args.clients}
             submissions = _time_submissions(host, out / "accounts.json", args.submissions)
-            table = _table(results, counts, (before, _uptime()), args.seconds, submissions)
+            run["load"].append(_uptime())
+            table = _table(results, counts, run, args.seconds, submissions, plans)
     finally:
         if gunicorn is not None:
             gunicorn.terminate()

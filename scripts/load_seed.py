@@ -106,6 +106,7 @@ def seed(*, artworks: int, users: int, likes: int, accounts_file: Path, seed_val
         "accounts": accounts,
         "usernames": [person.username for person in people],
         "artworks": [piece.pk for piece in pieces],
+        "owners": [people[owner].username for owner in owners],
         "preset": preset.pk,
     }))
     return {"artworks": artworks, "users": users, "likes": Like.objects.count()}

@@ -1,4 +1,4 @@
-"""The visitors of `python -m scripts.load`: signed-in users reading public pages and polling a job, without pause.
+"""The visitors of `python -m scripts.load`: signed-in users reading public pages, liking, polling a job, no pause.
 
 Run by scripts/load.py through locust's command line; it reads the seeded accounts from LOAD_ACCOUNTS (a JSON file).
 """
@@ -51,6 +51,7 @@ class Visitor(HttpUser):
         self.client.cookies.set("sessionid", account["session"])
         self.job_id = account["job"]
         self.usernames, self.artworks = seeded["usernames"], seeded["artworks"]
+        self.client.get("/explore/", name="/explore/ newest")  # sets the CSRF cookie the like posts send back
 
     @task
     def explore_newest(self):
@@ -70,6 +71,13 @@ class Visitor(HttpUser):
     @task
     def artwork(self):
         self.client.get(f"/artworks/{random.choice(self.artworks)}/", name="artwork page")
+
+    @task
+    def like(self):
+        # As the artwork page's button does (static/gallery/artwork.js): JSON, with the CSRF cookie as a header.
+        self.client.post(f"/artworks/{random.choice(self.artworks)}/like/", name="like (POST)",
+                         json={"liked": random.random() < 0.5},
+                         headers={"X-CSRFToken": self.client.cookies.get("csrftoken", "")})
 
     @task
     def job_status(self):

@@ -68,8 +68,10 @@ def plan(role: str, env: dict) -> Plan:
     host, port = env.get("HOST", "127.0.0.1"), env.get("PORT", "8000")
     # gunicorn's processes share their request metrics through prometheus_client's multiprocess files.
     metrics_folder = env.get("PROMETHEUS_MULTIPROC_DIR", str(VAR / f"prometheus-{port}"))
+    # gunicorn's control socket (gunicornc) defaults to one path per user, ~/.gunicorn/gunicorn.ctl: a second
+    # instance on the machine would take it over, and stopping either removes it from under the other.
     web = Process("gunicorn", (sys.executable, "-m", "gunicorn", "config.wsgi", "--config", "python:config.gunicorn",
-                               "--bind", f"{host}:{port}",
+                               "--bind", f"{host}:{port}", "--control-socket", str(VAR / f"gunicorn-{port}.ctl"),
                                "--workers", "2", "--threads", "4", "--access-logfile", "-"),
                   env=(("PROMETHEUS_MULTIPROC_DIR", metrics_folder),))
     workers = (

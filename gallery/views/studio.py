@@ -32,11 +32,15 @@ def job_new(request):
         shared_styles=remix.shared,
         owner=request.user,
     )
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             job = services.create_job(request.user, form.to_request())
         except QuotaError as exc:
             form.add_error(None, str(exc))
+        except services.StorageUnavailableError as exc:
+            form.add_error(None, str(exc))
+            status = 503
         else:
             return redirect("gallery:job_detail", job_id=job.pk)
     limits = {
@@ -46,7 +50,7 @@ def job_new(request):
     }
     context = {"form": form, "remix": remix.artwork, "max_styles": JobStyle.MAX_PER_JOB,
                "device_presets": networks.device_presets(), **limits, **_size_context(form)}
-    return render(request, "gallery/job_new.html", context)
+    return render(request, "gallery/job_new.html", context, status=status)
 
 
 def _size_context(form: StyleJobForm) -> dict:
@@ -102,6 +106,8 @@ def job_device(request):
         artwork = services.create_device_artwork(request.user, form.to_request(), result)
     except QuotaError as exc:
         return JsonResponse({"error": str(exc)}, status=429)
+    except services.StorageUnavailableError as exc:
+        return JsonResponse({"error": str(exc)}, status=503)
     return JsonResponse({"url": reverse("gallery:artwork_detail", args=[artwork.pk])})
 
 

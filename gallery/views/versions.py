@@ -34,7 +34,7 @@ def artwork_redial(request, artwork_id: int):
 
         try:
             version = services.save_version(artwork, jobs.redial_artwork(artwork, *chosen), *chosen)
-        except services.RedialError as exc:
+        except (services.RedialError, services.StorageUnavailableError) as exc:
             messages.error(request, str(exc))
         else:
             messages.success(request, f"Saved as version {version.number}: {version.settings_label}.")
@@ -62,7 +62,7 @@ def artwork_rerender(request, artwork_id: int):
         return redirect("gallery:artwork_detail", artwork_id=artwork.pk)
     try:
         job = services.rerender_artwork(artwork, *chosen)
-    except (services.RedialError, QuotaError) as exc:
+    except (services.RedialError, services.StorageUnavailableError, QuotaError) as exc:
         messages.error(request, str(exc))
         return redirect("gallery:artwork_detail", artwork_id=artwork.pk)
     return redirect("gallery:job_detail", job_id=job.pk)

@@ -159,6 +159,7 @@ def make_artwork(make_job):
         job = make_job(user, **options)
         job.mark_running("test-worker")
         artwork = services.save_artwork(job, Image.new("RGB", (64, 48), (200, 90, 40)), render)
+        services.forget_rq_job(job.pk)  # as a run would end it: gone from RQ, its owner's turn in the queue over
         artwork.set_visibility(visibility)
         return artwork
 

@@ -7,11 +7,12 @@ from django.db import connection
 from django.urls import reverse
 
 from gallery import services
-from gallery.fairqueue import fair_position
 from gallery.models import StyleJob
 from gallery.quotas import QuotaError
 from gallery.worker import AtelierWorker
 from tests.gallery.factories import PASSWORD, job_form
+from tests.gallery.test_recovery import _wait_for
+from tests.gallery.test_worker_registration import _start_worker, _stop_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -72,14 +73,6 @@ def test_it_holds_the_quota_when_submissions_race(owner, make_job, settings):
     assert StyleJob.objects.filter(owner=owner).count() == 2 and len(errors) == 4
 
 
-def test_it_places_a_job_in_round_robin_order():
-    owners = {"a1": 1, "a2": 1, "a3": 1, "b1": 2, "b2": 2, "c1": 3}
-    assert fair_position(["a1", "a2", "a3"], "b1", owners) == "a2"
-    assert fair_position(["a1", "b1", "a2", "a3"], "b2", owners) == "a3"
-    assert fair_position(["a1", "b1", "a2", "b2", "a3"], "c1", owners) == "a2"
-    assert fair_position(["a1", "b1"], "a2", owners) is None
-
-
 @pytest.mark.django_db(transaction=True)
 def test_it_starts_another_users_job_within_the_first_few_of_a_burst(
     owner, other, make_job, redis_queue, settings
@@ -87,8 +80,7 @@ def test_it_starts_another_users_job_within_the_first_few_of_a_burst(
     settings.JOB_QUOTA_ACTIVE = 100
     burst = [make_job(owner) for _ in range(50)]
     theirs = make_job(other)
-    waiting = redis_queue.get_job_ids()
-    assert len(waiting) == 51 and waiting.index(str(theirs.pk)) == 1
+    assert services.queue_position(theirs) == 2
     AtelierWorker([redis_queue], connection=redis_queue.connection).work(burst=True, max_jobs=2)
     theirs.refresh_from_db()
     assert theirs.status == StyleJob.Status.DONE
@@ -152,3 +144,24 @@ def test_it_keeps_every_choice_when_the_quota_refuses_a_job(owner, make_job, cli
     assert '<option value="optimize" selected>' in page
     assert 'name="max_side" value="512" id="id_max_side_1" required checked' in page
     assert 'value="0.45"' in page and 'name="preserve_color" id="id_preserve_color" checked' in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_runs_another_users_first_job_before_the_second_of_a_user_whose_job_runs(
+    owner, other, make_job, redis_queue, settings
+):
+    settings.JOB_QUOTA_ACTIVE = 10
+    first, second = make_job(owner), make_job(owner)
+    # Many iterations: the first job keeps that worker busy for the whole test.
+    busy = _start_worker({"STYLECORE_OPTIMIZE": '{"stage_iterations": [5000]}'})
+    try:
+        _wait_for(lambda: StyleJob.objects.filter(pk=first.pk, status=StyleJob.Status.RUNNING).exists(), 120,
+                  "the first job to start")
+        theirs = make_job(other)
+        assert [services.queue_position(job) for job in (second, theirs)] == [2, 1]
+        AtelierWorker([redis_queue], connection=redis_queue.connection).work(burst=True, max_jobs=1)
+        theirs.refresh_from_db()
+        second.refresh_from_db()
+        assert (theirs.status, second.status) == (StyleJob.Status.DONE, StyleJob.Status.QUEUED)
+    finally:
+        _stop_worker(busy)

@@ -50,8 +50,9 @@ def test_it_enqueues_a_queued_row_again_when_its_rq_job_vanished(owner, make_job
     assert job.status == StyleJob.Status.DONE and job.attempts == 1
 
 
-def test_it_leaves_waiting_picked_up_and_running_jobs_alone(owner, make_job, redis_queue):
-    waiting, picked_up, running = make_job(owner), make_job(owner), make_job(owner)
+def test_it_leaves_waiting_held_back_picked_up_and_running_jobs_alone(owner, other, moderator, make_job, redis_queue):
+    waiting, picked_up, running = make_job(owner), make_job(other), make_job(moderator)
+    held_back = make_job(owner)  # by the fair queue, until the owner's waiting job has run
     # A worker moves the job it pops to the intermediate list before it marks it started.
     redis_queue.remove(str(picked_up.pk))
     redis_queue.connection.rpush(redis_queue.intermediate_queue_key, str(picked_up.pk))
@@ -67,6 +68,21 @@ def test_it_leaves_waiting_picked_up_and_running_jobs_alone(owner, make_job, red
     assert recovery.recover_lost_jobs(lost_after=0) == []
     assert redis_queue.get_job_ids() == [str(waiting.pk)]
     worker.register_death()
+
+
+def test_it_frees_the_owners_turn_when_redis_never_heard_that_a_run_ended(owner, make_job, redis_queue, run_worker):
+    ended, waiting = make_job(owner), make_job(owner)  # the fair queue holds the second back behind the first
+    # The run ended in the database while Redis was out of reach (killed, restarted from its append-only file), so
+    # RQ still has the job as started, and keeps the owner's turn for it.
+    redis_queue.remove(str(ended.pk))
+    redis_queue.fetch_job(str(ended.pk)).set_status("started")
+    ended.mark_running("a-worker")
+    ended.mark_failed("The picture could not be painted.")
+
+    assert recovery.release_ended_turns(lost_after=0) == [ended.pk]
+    run_worker()
+    waiting.refresh_from_db()
+    assert waiting.status == StyleJob.Status.DONE
 
 
 def test_it_waits_before_it_counts_a_just_queued_row_as_lost(owner, make_job, redis_queue):

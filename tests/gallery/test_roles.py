@@ -10,8 +10,10 @@ import urllib.error
 import urllib.request
 from types import SimpleNamespace
 
+import psutil
 import pytest
 from django.conf import settings
+from gunicorn.ctl.client import ControlClient
 
 from config import gunicorn as gunicorn_hooks
 from gallery.models import Preset
@@ -147,3 +149,40 @@ def test_a_release_then_a_worker_machine_and_a_web_machine_make_a_site(tmp_path,
     assert "Atelier is running (role worker)" in worker_output
     assert "RQ workers: 1 for fast and any-style jobs, 1 for high-quality ones." in worker_output
     assert (web.returncode, worker.returncode) == (0, 0)
+
+
+def _control_socket(run: subprocess.Popen) -> str | None:
+    """The control socket (gunicornc's) the gunicorn that ``run`` started listens on, once it does."""
+    for child in psutil.Process(run.pid).children():
+        if "gunicorn" in child.cmdline():
+            paths = [c.laddr for c in child.net_connections(kind="unix") if c.laddr.endswith(".ctl")]
+            return paths[0] if paths else None
+    return None
+
+
+def _master_pid(control_socket: str) -> int:
+    with ControlClient(control_socket, timeout=10) as client:
+        return client.send_command("show stats")["pid"]
+
+
+def test_two_web_instances_on_one_machine_keep_their_own_control_socket(tmp_path):
+    # HOME and XDG_RUNTIME_DIR as a user's shell has them, here in tmp_path: gunicorn's default socket lives there.
+    env = {**os.environ, "DATABASE_URL": _test_database_url(), "HOME": str(tmp_path / "home"),
+           "XDG_RUNTIME_DIR": str(tmp_path / "run"), "SHUTDOWN_GRACE_SECONDS": "2"}
+    (tmp_path / "run").mkdir()
+    first = _start("web", {**env, "PORT": str(_free_port()), "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "m1")})
+    second = None
+    try:
+        first_socket = _wait_for(lambda: _control_socket(first), 120, "the first instance's control socket")
+        second = _start("web", {**env, "PORT": str(_free_port()), "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "m2")})
+        second_socket = _wait_for(lambda: _control_socket(second), 120, "the second instance's control socket")
+        second_master = _master_pid(second_socket)
+        assert _master_pid(first_socket) != second_master  # each instance answers its own
+
+        _stop(first)
+        assert first.returncode == 0
+        assert _master_pid(second_socket) == second_master  # stopping one leaves the other's socket alone
+    finally:
+        _stop(first)
+        if second:
+            _stop(second)

@@ -14,9 +14,9 @@ def superuser_client(django_user_model):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_keeps_a_staff_moderator_from_emptying_the_queue(clients, owner, make_job, redis_queue):
+def test_it_keeps_a_staff_moderator_from_emptying_the_queue(clients, owner, other, make_job, redis_queue):
     make_job(owner)
-    make_job(owner)
+    make_job(other)  # another user's: the fair queue lets one job per user into RQ's list at a time
     assert redis_queue.count == 2
     for url in ("/admin/rq/", "/admin/rq/queues/0/", "/admin/rq/stats.json"):
         assert clients["moderator"].get(url).status_code == 403, url

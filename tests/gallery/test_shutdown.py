@@ -3,6 +3,7 @@ exits, with back-off, and stops in order."""
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -74,3 +75,55 @@ def test_it_stops_a_process_that_outlives_the_grace_period(tmp_path):
     supervisor.stop(grace=2)
     assert 2 <= time.monotonic() - started < 8
     assert all(child["process"].poll() is not None for child in supervisor.children)
+
+
+def _start_web_role(tmp_path, command: list[str], **popen) -> tuple[subprocess.Popen, int]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": _test_database_url(), "PORT": str(port), "SHUTDOWN_GRACE_SECONDS": "5",
+           "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus")}
+    run = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           **popen)
+    _wait_for(lambda: _answers(port), 120, "the web role to answer")
+    return run, port
+
+
+WEB_ROLE = [sys.executable, "-m", "scripts.run", "--role", "web"]
+
+
+def _answers(port: int) -> bool:
+    with socket.socket() as client:
+        return client.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _stopped(run: subprocess.Popen) -> str:
+    try:
+        output, _ = run.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        run.kill()
+        raise
+    return output
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_service_managers_sigterm_to_the_process_group_stops_it_cleanly(tmp_path):
+    # Through make, as `make run` is, in a process group of its own, as a service manager starts it; the stop
+    # signals the whole group at once, so the runner hears it from the group and from make.
+    makefile = tmp_path / "Makefile"
+    makefile.write_text(f"run:\n\t{' '.join(WEB_ROLE)}\n")
+    run, port = _start_web_role(tmp_path, ["make", "-f", str(makefile), "run"], start_new_session=True)
+    os.killpg(run.pid, signal.SIGTERM)
+    output = _stopped(run)
+    assert "Stopping Atelier" in output and "Traceback" not in output, output
+    assert not _answers(port)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ctrl_c_stops_it_when_it_was_started_in_the_background(tmp_path):
+    # A shell starts a background command (`make run &`) with SIGINT ignored; the runner must still obey it.
+    run, port = _start_web_role(tmp_path, WEB_ROLE, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    run.send_signal(signal.SIGINT)
+    output = _stopped(run)
+    assert run.returncode == 0 and "Traceback" not in output, output
+    assert "Stopping Atelier" in output and not _answers(port)
