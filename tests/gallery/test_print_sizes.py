@@ -43,17 +43,17 @@ def test_it_paints_and_downloads_a_preset_at_the_photos_own_size_above_1024_px(c
 def _tile_border(width: int, height: int) -> tuple[int, int]:
     """Where the engine's any-style tiles of a ``width`` x ``height`` picture meet, in 2 x 2 tiles: (column, row)."""
     from stylecore import EngineConfig
-    from stylecore.arbitrary import IMAGE_MULTIPLE, MARGIN
+    from stylecore.arbitrary import SCALE
     from stylecore.arrays import pad_for_network, tiles
 
     config = EngineConfig()
     assert width * height > config.arbitrary_tile_above  # tiled
-    padded, _ = pad_for_network(np.zeros((1, 3, height, width), np.float32), IMAGE_MULTIPLE, MARGIN)
-    cut = tiles(padded, tile=config.arbitrary_tile, overlap=config.tile_overlap, multiple=IMAGE_MULTIPLE)
+    padded, _ = pad_for_network(np.zeros((1, 3, height, width), np.float32), SCALE)
+    cut = tiles(padded, tile=config.arbitrary_tile, overlap=config.arbitrary_tile_overlap, multiple=SCALE)
     assert len(cut) == 4
-    _, (top, left, rows, columns) = cut[0]  # the first tile starts at the corner and owns up to the border
+    _, (top, left, _, _), (owned_top, owned_left, rows, columns) = cut[0]  # the corner tile owns up to the border
     assert (top, left) == (0, 0)
-    return columns - MARGIN, rows - MARGIN
+    return owned_left + columns, owned_top + rows
 
 
 @pytest.mark.django_db(transaction=True)
@@ -84,8 +84,8 @@ def test_it_tiles_a_large_any_style_picture_without_a_seam_at_the_tile_border(cl
     band = 16  # px either side of the border
     around = np.concatenate([difference[:, column - band:column + band].ravel(),
                              difference[row - band:row + band, :].ravel()])
-    # Out of 255. Tiles cut hard at the border (no overlap) give 0.9 and 25 here; the whole picture differs by 0.007
-    # on average, from the photo's statistics gathered per tile.
+    # Out of 255. The tiles gather the whole photo's statistics and overlap by more than the network's reach, so
+    # they equal the whole render up to float rounding; a seam would show as a band of larger differences here.
     assert around.mean() < 0.5 and around.max() < 8
 
 
