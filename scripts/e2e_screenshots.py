@@ -131,7 +131,7 @@ def main() -> int:
         page.wait_for_timeout(600)  # the progress bar's width transition (0.4 s)
         _shot(page, "04-result")
 
-        page.click("text=See it in my gallery")
+        page.click("text=← My gallery")
         page.wait_for_load_state("networkidle")
         expect(page.locator(".card.artwork").first).to_be_visible()
         _shot(page, "05-gallery")
