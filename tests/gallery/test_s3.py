@@ -19,8 +19,8 @@ BUCKET = "atelier-media"
 
 
 @pytest.fixture
-def s3(settings, monkeypatch):
-    """A private bucket on a local S3 server, as the site's default storage."""
+def s3_bucket(monkeypatch):
+    """A bucket on a local S3 server (moto): its endpoint and a boto3 client."""
     for name, value in (("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test"),
                         ("AWS_DEFAULT_REGION", "us-east-1")):
         monkeypatch.setenv(name, value)
@@ -30,12 +30,19 @@ def s3(settings, monkeypatch):
     endpoint = f"http://127.0.0.1:{port}"
     client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
     client.create_bucket(Bucket=BUCKET)
+    yield endpoint, client
+    server.stop()
+
+
+@pytest.fixture
+def s3(settings, s3_bucket):
+    """A private bucket on a local S3 server, as the site's default storage."""
+    endpoint, client = s3_bucket
     settings.STORAGES = {**settings.STORAGES, "default": {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {"bucket_name": BUCKET, "endpoint_url": endpoint, "default_acl": "private",
                     "querystring_auth": True, "file_overwrite": False, "signature_version": "s3v4"}}}
-    yield client
-    server.stop()
+    return client
 
 
 @pytest.fixture

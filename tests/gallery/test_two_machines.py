@@ -17,13 +17,11 @@ import sys
 import urllib.request
 from pathlib import Path
 
-import boto3
 import django_rq
 import pytest
 import requests
 from django.conf import settings
 from django.test import Client
-from moto.server import ThreadedMotoServer
 from PIL import Image
 
 from gallery import recovery
@@ -31,7 +29,7 @@ from gallery.models import StyleJob
 from tests.gallery.factories import image_bytes
 from tests.gallery.test_recovery import _test_database_url, _wait_for
 from tests.gallery.test_roles import _free_port
-from tests.gallery.test_s3 import BUCKET
+from tests.gallery.test_s3 import BUCKET, s3_bucket  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,21 +41,6 @@ DEQUEUED = re.compile(r"Worker (\S+): styles: gallery\.jobs\.run_style_job\((\d+
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # What a machine does write on its own disk: its log, the web role's metrics files, onnxruntime's session id file.
 OWN_FILES = ("run.log", "prometheus/", "tmp/.ses")
-
-
-@pytest.fixture
-def bucket(monkeypatch):
-    for name, value in (("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test"),
-                        ("AWS_DEFAULT_REGION", "us-east-1")):
-        monkeypatch.setenv(name, value)
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
-    client.create_bucket(Bucket=BUCKET)
-    yield endpoint, client
-    server.stop()
 
 
 def _machine(folder: Path, preset_name: str) -> Path:
@@ -139,8 +122,8 @@ def _read_through_web(base: str, session_id: str, path: str) -> Image.Image:
 
 
 def test_two_worker_machines_run_every_job_once_and_the_web_machine_serves_their_results(
-        tmp_path, bucket, owner, preset, redis_queue):
-    endpoint, s3 = bucket
+        tmp_path, s3_bucket, owner, preset, redis_queue):
+    endpoint, s3 = s3_bucket
     machines = {name: tmp_path / name for name in ("web", "worker-a", "worker-b")}
     for folder in machines.values():
         _machine(folder, preset.name)
