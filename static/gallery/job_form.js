@@ -132,7 +132,7 @@
     const canvas = await shrunkCanvas(content, side);
     const photo = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
     const started = performance.now();
-    const painted = await window.AtelierDevice.paint(ORT, network, photo, options);
+    const painted = await window.AtelierDevice.paint(ORT, { kind: "fast", url: network }, photo, options);
     return { ...painted, seconds: ((performance.now() - started) / 1000).toFixed(2) };
   }
 

@@ -12,7 +12,7 @@ from stylecore import Engine
 
 from gallery import services
 from gallery.models import Artwork
-from scripts.device_timing import builds, mean_difference, paint_in_page, photo
+from scripts.device_timing import builds, fast_network, mean_difference, paint_in_page, photo
 from tests.gallery.conftest import CHROMIUM, CHROMIUM_FLAGS
 from tests.gallery.factories import PASSWORD, image_bytes
 
@@ -32,7 +32,7 @@ def server_render(image: Image.Image, preset: str, **options) -> Image.Image:
     return engine.stylize(image, preset=preset, method="fast", max_side=max(image.size), **options)
 
 
-def _open_form(page, base_url: str, user) -> None:
+def open_form(page, base_url: str, user) -> None:
     page.goto(f"{base_url}/accounts/login/")
     page.fill("#id_username", user.username)
     page.fill("#id_password", PASSWORD)
@@ -45,7 +45,7 @@ def test_it_paints_the_live_preview_on_the_device_like_the_server(page, live_ser
     (tmp_path / "hopper.png").write_bytes(png(picture))
     server_previews = []
     page.on("request", lambda request: "/jobs/preview/" in request.url and server_previews.append(request.url))
-    _open_form(page, live_server.url, owner)
+    open_form(page, live_server.url, owner)
     page.set_input_files("#id_content", str(tmp_path / "hopper.png"))
     page.click(f".preset-option:has(input[value='{device_preset.pk}'])")
     page.select_option("#id_method", "fast")
@@ -70,10 +70,10 @@ def test_it_paints_the_live_preview_on_the_device_like_the_server(page, live_ser
 
 def test_it_keeps_the_photos_colours_and_the_strength_as_the_engine_does(page, live_server, owner, device_preset):
     picture = photo(512)
-    _open_form(page, live_server.url, owner)
+    open_form(page, live_server.url, owner)
     network = page.get_attribute(f".preset-option:has(input[value='{device_preset.pk}'])", "data-network")
     ort = builds(lambda file: live_server.url + static(f"onnxruntime-web/{file}"))
-    painted, backend, _ = paint_in_page(page, ort, network, picture, strength=0.6, preserveColor=True)
+    painted, backend, _ = paint_in_page(page, ort, fast_network(network), picture, strength=0.6, preserveColor=True)
     assert backend == "WebAssembly"
     expected = server_render(picture, device_preset.name, strength=0.6, preserve_color=True)
     assert mean_difference(painted, expected) <= TOLERANCE
@@ -86,7 +86,7 @@ def test_it_keeps_any_style_when_a_preset_is_picked_and_paints_on_the_device_onl
 ):
     (tmp_path / "hopper.png").write_bytes(png(photo(256)))
     (tmp_path / "style.jpg").write_bytes(image_bytes(size=(96, 96), color=(200, 40, 40)))
-    _open_form(page, live_server.url, owner)
+    open_form(page, live_server.url, owner)
     method, status = page.locator("#id_method"), page.locator("[data-role=preview-status]")
     expect(method).to_have_value("arbitrary")
     page.set_input_files("#id_content", str(tmp_path / "hopper.png"))
@@ -108,7 +108,7 @@ def test_it_paints_on_the_server_when_onnxruntime_web_does_not_load(
 ):
     (tmp_path / "hopper.png").write_bytes(png(photo(256)))
     page.route("**/static/onnxruntime-web/**", lambda route: route.abort())
-    _open_form(page, live_server.url, owner)
+    open_form(page, live_server.url, owner)
     page.set_input_files("#id_content", str(tmp_path / "hopper.png"))
     page.click(f".preset-option:has(input[value='{device_preset.pk}'])")
     page.select_option("#id_method", "fast")
@@ -123,7 +123,7 @@ def test_it_paints_the_whole_picture_on_the_device_into_the_gallery(
 ):
     picture = photo(512)  # the size asked for, so neither side resamples it
     (tmp_path / "hopper.png").write_bytes(png(picture))
-    _open_form(page, live_server.url, owner)
+    open_form(page, live_server.url, owner)
     page.set_input_files("#id_content", str(tmp_path / "hopper.png"))
     page.click(f".preset-option:has(input[value='{device_preset.pk}'])")
     page.select_option("#id_method", "fast")
@@ -148,7 +148,7 @@ def test_a_software_webgpu_adapter_paints_on_webassembly(browser, live_server, o
     webgpu = browser.browser_type.launch(executable_path=CHROMIUM, args=flags)
     try:
         page = webgpu.new_page()
-        _open_form(page, live_server.url, owner)
+        open_form(page, live_server.url, owner)
         adapter = page.evaluate("""async () => {
           const adapter = await navigator.gpu.requestAdapter();
           return adapter && {fallback: Boolean(adapter.info && adapter.info.isFallbackAdapter)};
@@ -157,7 +157,7 @@ def test_a_software_webgpu_adapter_paints_on_webassembly(browser, live_server, o
         network = page.get_attribute(f".preset-option:has(input[value='{device_preset.pk}'])", "data-network")
         ort = builds(lambda file: live_server.url + static(f"onnxruntime-web/{file}"))
         picture = photo(64)
-        painted, backend, _ = paint_in_page(page, ort, network, picture)
+        painted, backend, _ = paint_in_page(page, ort, fast_network(network), picture)
     finally:
         webgpu.close()
     assert backend == "WebAssembly"
