@@ -1,7 +1,9 @@
-"""Fast presets painted in the visitor's browser by onnxruntime-web, against the engine's render of the same photo."""
+"""Fast presets painted in the visitor's browser by onnxruntime-web, against the engine's render of the same photo,
+and the form's choice between the device and the server (any style's own checks: test_device_any_style.py)."""
 
 import base64
 import io
+import re
 
 import pytest
 from django.conf import settings
@@ -40,6 +42,16 @@ def open_form(page, base_url: str, user) -> None:
     page.goto(f"{base_url}/jobs/new/")
 
 
+def shown_preview(page) -> Image.Image:
+    """The picture the form's live preview shows."""
+    shown = page.evaluate("""async () => {
+      const shown = await fetch(document.querySelector("[data-role=preview-image]").src);
+      const bytes = new Uint8Array(await shown.arrayBuffer());
+      return btoa(Array.from(bytes, (byte) => String.fromCharCode(byte)).join(""));
+    }""")
+    return Image.open(io.BytesIO(base64.b64decode(shown))).convert("RGB")
+
+
 def test_it_paints_the_live_preview_on_the_device_like_the_server(page, live_server, owner, device_preset, tmp_path):
     picture = photo(256)  # already the preview's size, so the browser does not resample it
     (tmp_path / "hopper.png").write_bytes(png(picture))
@@ -54,13 +66,7 @@ def test_it_paints_the_live_preview_on_the_device_like_the_server(page, live_ser
     expect(status).to_contain_text("Painted on your device (WebAssembly", timeout=60_000)
     preview = page.locator("[data-role=preview-image]")
     expect(preview).to_have_attribute("data-painted-on", "device")
-    shown = base64.b64decode(page.evaluate("""async () => {
-      const shown = await fetch(document.querySelector("[data-role=preview-image]").src);
-      const bytes = new Uint8Array(await shown.arrayBuffer());
-      return btoa(Array.from(bytes, (byte) => String.fromCharCode(byte)).join(""));
-    }"""))
-    painted = Image.open(io.BytesIO(shown)).convert("RGB")
-    assert mean_difference(painted, server_render(picture, device_preset.name)) <= TOLERANCE
+    assert mean_difference(shown_preview(page), server_render(picture, device_preset.name)) <= TOLERANCE
 
     page.fill("#id_strength", "0.5")
     expect(preview).to_have_attribute("data-strength", "0.5", timeout=30_000)
@@ -81,22 +87,25 @@ def test_it_keeps_the_photos_colours_and_the_strength_as_the_engine_does(page, l
     assert mean_difference(painted, server_render(picture, device_preset.name)) > 10
 
 
-def test_it_keeps_any_style_when_a_preset_is_picked_and_paints_on_the_device_only_when_fast_is_chosen(
-    page, live_server, owner, device_preset, arbitrary_weights, redis_queue, tmp_path
+def test_it_keeps_any_style_when_a_preset_is_picked_and_paints_either_method_on_the_device(
+    page, live_server, owner, device_preset, arbitrary_weights, tmp_path
 ):
     (tmp_path / "hopper.png").write_bytes(png(photo(256)))
     (tmp_path / "style.jpg").write_bytes(image_bytes(size=(96, 96), color=(200, 40, 40)))
     open_form(page, live_server.url, owner)
     method, status = page.locator("#id_method"), page.locator("[data-role=preview-status]")
+    preview = page.locator("[data-role=preview-image]")
     expect(method).to_have_value("arbitrary")
     page.set_input_files("#id_content", str(tmp_path / "hopper.png"))
     page.click(f".preset-option:has(input[value='{device_preset.pk}'])")
-    expect(status).to_have_text("Painted on our server: 256 px, strength 1.", timeout=30_000)
+    expect(preview).to_have_attribute("data-render", re.compile("^arbitrary /presets/"), timeout=60_000)
+    expect(status).to_contain_text("Painted on your device (WebAssembly")
     expect(method).to_have_value("arbitrary")
-    expect(page.locator("[data-role=paint-on-device]")).to_be_hidden()
+    expect(page.locator("[data-role=paint-on-device]")).to_be_visible()
 
     page.select_option("#id_method", "fast")
-    expect(status).to_contain_text("Painted on your device (WebAssembly", timeout=60_000)
+    expect(preview).to_have_attribute("data-render", re.compile("^fast /presets/"), timeout=60_000)
+    expect(status).to_contain_text("Painted on your device (WebAssembly")
     expect(page.locator("[data-role=paint-on-device]")).to_be_visible()
     # An own style is not the fast method's to paint: the page goes back to Any style.
     page.set_input_files("#id_styles-0-upload", str(tmp_path / "style.jpg"))
@@ -111,8 +120,9 @@ def test_it_paints_on_the_server_when_onnxruntime_web_does_not_load(
     open_form(page, live_server.url, owner)
     page.set_input_files("#id_content", str(tmp_path / "hopper.png"))
     page.click(f".preset-option:has(input[value='{device_preset.pk}'])")
-    page.select_option("#id_method", "fast")
     status = page.locator("[data-role=preview-status]")
+    expect(status).to_have_text("Painted on our server: 256 px, strength 1.", timeout=30_000)  # Any style
+    page.select_option("#id_method", "fast")
     expect(status).to_have_text("Painted on our server, with the Any style method: 256 px, strength 1.", timeout=30_000)
     expect(page.locator("[data-role=preview-image]")).to_have_attribute("data-painted-on", "server")
     expect(page.locator("[data-role=paint-on-device]")).to_be_hidden()  # offered once this device painted a preview
