@@ -115,8 +115,8 @@ class SharedStyleChoiceField(forms.ModelChoiceField):
 # Any style first and by default, for presets too: blind, it was preferred to a preset's own network in 22 of 24
 # pairs (8 presets x 3 held-out photos).
 METHOD_CHOICES = [
-    (StyleJob.Method.ARBITRARY, "Any style (best look, about a second)"),
-    (StyleJob.Method.FAST, "Fast (the preset's own network; can paint on your device)"),
+    (StyleJob.Method.ARBITRARY, "Any style (best look, about a second; can paint on your device)"),
+    (StyleJob.Method.FAST, "Fast (the preset's own network; paints on your device fastest)"),
     (StyleJob.Method.OPTIMIZE, "High quality (one style, up to about 1½ minutes)"),
 ]
 # The any-style brush (stylecore.arbitrary): the painting is encoded at this size and the photo painted at this / 512
@@ -341,15 +341,16 @@ class StyleJobForm(forms.Form):
 
 
 class DevicePaintForm(StyleJobForm):
-    """The job form plus the picture the visitor's browser painted with the preset's network (the fast method), at
-    the size the job asks for: it goes through the same upload checks as any image."""
+    """The job form plus the picture the visitor's browser painted with the job's network (a fast preset's, or the
+    any-style network with the job's styles), at the size the job asks for: it goes through the same upload checks as
+    any image."""
 
     result = CleanImageField(label="The painted picture")
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("method") != StyleJob.Method.FAST:
-            self.add_error("method", "Only the fast method paints on your device.")
+        if cleaned.get("method") not in (StyleJob.Method.FAST, StyleJob.Method.ARBITRARY):
+            self.add_error("method", "High quality paints on our server only; choose \"Paint it\".")
         content, result, side = cleaned.get("content"), cleaned.get("result"), cleaned.get("max_side")
         if content and result and side:
             expected = printsizes.picture_size(*content.clean_image.image.size, side)

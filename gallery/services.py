@@ -205,7 +205,7 @@ def create_job(owner, request: JobRequest) -> StyleJob:
 
 
 def create_device_artwork(owner, request: JobRequest, result: Image.Image) -> Artwork:
-    """A picture the visitor's browser painted with a preset's network: its job stored as create_job stores one,
+    """A picture the visitor's browser painted (a fast preset, or any style): its job stored as create_job stores one,
     under the same quotas, and finished with ``result`` (already through the upload checks) instead of enqueued.
 
     Raises quotas.QuotaError when the owner is over a job quota.

@@ -44,20 +44,55 @@ def preset_preview(request, name: str):
     return serve_file(access.get_preset(name).preview, public=True)
 
 
-def _network(name: str):
-    path = networks.network_path(access.get_preset(name).name)
+def _found(path):
     if path is None:
         raise Http404
     return path
 
 
-@require_GET
-@condition(etag_func=lambda request, name: networks.network_sha256(_network(name)))
-def preset_network(request, name: str):
-    """The preset's ONNX network, for onnxruntime-web. The ETag is its sha256: a revalidation costs a 304."""
-    response = FileResponse(_network(name).open("rb"), content_type="application/octet-stream")
+def _preset_network(name: str):
+    return _found(networks.network_path(access.get_preset(name).name))
+
+
+def _preset_painting(name: str):
+    return _found(networks.painting_path(access.get_preset(name).name))
+
+
+def _arbitrary_graph(graph: str):
+    # Imported here, as the preview imports it: the engine's check of the weights, run once per process. A damaged
+    # graph is not handed to browsers, which then leave the preview to the server, which says what is wrong.
+    from gallery import jobs
+
+    if jobs.is_arbitrary_broken():
+        raise Http404
+    return _found(networks.arbitrary_graph_path(graph))
+
+
+def _public_file(path, content_type: str) -> FileResponse:
+    response = FileResponse(path.open("rb"), content_type=content_type)
     response["Cache-Control"] = "public, max-age=3600"
     return response
+
+
+@require_GET
+@condition(etag_func=lambda request, name: networks.file_sha256(_preset_network(name)))
+def preset_network(request, name: str):
+    """The preset's ONNX network, for onnxruntime-web. The ETag is its sha256: a revalidation costs a 304."""
+    return _public_file(_preset_network(name), "application/octet-stream")
+
+
+@require_GET
+@condition(etag_func=lambda request, name: networks.file_sha256(_preset_painting(name)))
+def preset_painting(request, name: str):
+    """The preset's painting, which the browser encodes with the any-style network; public like its preview."""
+    return _public_file(_preset_painting(name), "image/jpeg")
+
+
+@require_GET
+@condition(etag_func=lambda request, graph: networks.file_sha256(_arbitrary_graph(graph)))
+def arbitrary_network(request, graph: str):
+    """One of the any-style network's four ONNX graphs (networks.ARBITRARY_GRAPHS), for onnxruntime-web."""
+    return _public_file(_arbitrary_graph(graph), "application/octet-stream")
 
 
 def avatar(request, user_id: int):

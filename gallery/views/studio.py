@@ -49,7 +49,9 @@ def job_new(request):
         "preview_side": settings.PREVIEW_SIDE,
     }
     context = {"form": form, "remix": remix.artwork, "max_styles": JobStyle.MAX_PER_JOB,
-               "device_presets": networks.device_presets(), **limits, **_size_context(form)}
+               "device_presets": networks.device_presets(), "device_paintings": networks.device_paintings(),
+               "arbitrary_on_device": networks.arbitrary_on_device(), "device_max_pixels": networks.device_max_pixels(),
+               **limits, **_size_context(form)}
     return render(request, "gallery/job_new.html", context, status=status)
 
 

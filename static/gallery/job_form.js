@@ -1,8 +1,11 @@
 // The new-picture form: style rows (one for the common case, up to four for a blend), the method kept in step with
-// the chosen styles, and a live 256 px preview while the user moves the strength slider. A preset the user chose the
-// Fast method for is painted on the visitor's device (device.js) when onnxruntime-web runs here; everything else, and
-// such a preset when it does not, is painted on the server. Changes are debounced, photos are shrunk in the browser
-// first, and a page never has more than one preview rendering at a time.
+// the chosen styles, and a live 256 px preview while the user moves the strength slider. The preview is painted on the
+// visitor's device (device.js) when onnxruntime-web runs here, for a fast preset and for any style (a preset's
+// painting, a stored style or the file being uploaded, blends too); a moved strength or colour setting re-dials the
+// last render at once. The server paints it when the device cannot (onnxruntime-web or a network did not load), when
+// the device took longer than DEVICE_BUDGET_SECONDS for a preview, and for the high-quality method; the caption says
+// which. Changes are debounced, photos are shrunk in the browser first, and a page never has more than one preview
+// rendering at a time.
 (function () {
   "use strict";
   const form = document.getElementById("job-form");
@@ -27,7 +30,22 @@
     wasm: { module: files.ortWasm, loader: files.ortWasmLoader, binary: files.ortWasmBinary },
     webgpu: { module: files.ortWebgpu, loader: files.ortWebgpuLoader, binary: files.ortWebgpuBinary },
   };
-  let deviceFailed = false; // onnxruntime-web or the network did not load: the server paints from then on
+  const GRAPHS = files.graphStyle ? { // the any-style network's four graphs, when this site has them
+    style: files.graphStyle, encoder: files.graphEncoder, modulate: files.graphModulate, decoder: files.graphDecoder,
+  } : null;
+  // A device that takes longer than this for a 256 px preview leaves the next ones to the server, which paints one in
+  // 0.07-0.26 s (README, scripts.preview_latency) plus the upload: a slow device would keep the form waiting longer.
+  const DEVICE_BUDGET_SECONDS = 1;
+  // The largest picture whose PNG is sure to pass the upload checks' byte limit (gallery.networks.device_max_pixels).
+  const DEVICE_MAX_PIXELS = Number(form.dataset.deviceMaxPixels);
+  let deviceFailed = false; // onnxruntime-web, a network or an image did not load: the server paints from then on
+  const slowSeconds = {}; // method -> the seconds of a device preview over the budget
+  let lastRender = null; // the last preview painted on this device: {key, photo, render, backend, seconds}
+  const fileIds = new WeakMap(); // File -> a number, to name renders of it
+  let filesSeen = 0;
+  const decodedFiles = new WeakMap(); // File -> Promise<ImageData>, at full size
+  const decodedUrls = new Map(); // painting URL -> Promise<ImageData>
+  const photos = new WeakMap(); // File -> side -> Promise<ImageData>, as the engine sizes the photo
 
   function shrunkCanvas(file, side) {
     if (!shrunk.has(file)) shrunk.set(file, new Map());
@@ -117,23 +135,90 @@
     return radio ? radio.closest("[data-network]")?.dataset.network || null : null;
   }
 
-  function showPreview(url, strength, where) {
+  function fileId(file) {
+    if (!fileIds.has(file)) {
+      filesSeen += 1;
+      fileIds.set(file, filesSeen);
+    }
+    return fileIds.get(file);
+  }
+
+  function decoded(source) {
+    const cache = typeof source === "string" ? decodedUrls : decodedFiles;
+    if (!cache.has(source)) {
+      const blob = typeof source === "string"
+        ? fetch(source, { credentials: "same-origin" }).then((response) => {
+          if (!response.ok) throw new Error(`${source} answered ${response.status}`);
+          return response.blob();
+        })
+        : Promise.resolve(source);
+      const image = blob.then(window.AtelierPixels.decode);
+      image.catch(() => cache.delete(source)); // tried again next time
+      cache.set(source, image);
+    }
+    return cache.get(source);
+  }
+
+  // The photo at `side` px as the engine paints it (stylecore.imageio.prepare_photo), resized here as Pillow does.
+  function photoAt(file, side) {
+    if (!photos.has(file)) photos.set(file, new Map());
+    const sizes = photos.get(file);
+    if (!sizes.has(side)) sizes.set(side, decoded(file).then((image) => window.AtelierResample.fitWithin(image, side)));
+    return sizes.get(side);
+  }
+
+  // A row's painting for the any-style network on this device: the file being uploaded, or the URL of the chosen
+  // preset's painting, stored style or remixed style; null when this site does not hand it out.
+  function paintingOf(row) {
+    const file = uploadOf(row);
+    if (file) return file;
+    const radio = ["preset", "my_style", "shared_style"].flatMap((kind) => inRow(row, kind)).find((input) => input.checked);
+    return radio ? radio.closest("[data-painting]")?.dataset.painting || null : null;
+  }
+
+  // What this device would paint for the form's choices, or null when only the server can: the fast preset's network,
+  // or any style with every chosen row's painting, weight and the brush. `key` names the render, so that a change of
+  // strength or colours re-dials it instead of painting again.
+  function devicePlan() {
+    const method = field("method").value;
+    if (method === "fast") {
+      const url = presetNetwork();
+      return url ? { method, network: { kind: "fast", url }, key: `fast ${url}` } : null;
+    }
+    const chosen = rows().filter(hasStyle);
+    if (method !== "arbitrary" || !GRAPHS || !chosen.length) return null;
+    const sources = chosen.map(paintingOf);
+    if (sources.some((source) => !source)) return null;
+    const weights = chosen.length > 1 ? chosen.map((row) => Number(inRow(row, "weight")[0].value)) : null;
+    const styleScale = Number(field("style_scale").value);
+    const named = sources.map((source) => (typeof source === "string" ? source : `file ${fileId(source)}`));
+    return { method, sources, weights, styleScale, key: ["arbitrary", ...named, weights, styleScale].join(" ") };
+  }
+
+  async function deviceNetwork(plan) {
+    if (plan.network) return plan.network;
+    const paintings = await Promise.all(plan.sources.map(decoded));
+    return { kind: "arbitrary", graphs: GRAPHS, paintings, weights: plan.weights, styleScale: plan.styleScale };
+  }
+
+  // The full-strength render of the photo at `side` px: {photo, render, backend, seconds}.
+  async function renderOnDevice(plan, content, side) {
+    const photo = await photoAt(content, side);
+    const network = await deviceNetwork(plan);
+    return { photo, ...(await window.AtelierDevice.render(ORT, network, photo)) };
+  }
+
+  const previewKey = (plan, content) => `${plan.key} photo ${fileId(content)}`;
+
+  // where: "device" or "server"; render: what the device painted (its render's key), "" for the server.
+  function showPreview(url, strength, where, render = "") {
     const image = part("preview-image");
     image.src = url;
     image.dataset.strength = strength;
     image.dataset.paintedOn = where;
+    image.dataset.render = render;
     if (shownUrl) URL.revokeObjectURL(shownUrl);
     shownUrl = url;
-  }
-
-  // The photo at most `side` px, painted by the preset's network on this device: {image: ImageData, backend, seconds}.
-  async function paintPhoto(content, network, side) {
-    const options = { strength: Number(field("strength").value), preserveColor: field("preserve_color").checked };
-    const canvas = await shrunkCanvas(content, side);
-    const photo = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
-    const started = performance.now();
-    const painted = await window.AtelierDevice.paint(ORT, network, photo, options);
-    return { ...painted, seconds: ((performance.now() - started) / 1000).toFixed(2) };
   }
 
   function toPng(image) {
@@ -144,23 +229,48 @@
     return new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
   }
 
-  async function paintOnDevice(content, network, strength) {
-    const { image, backend, seconds } = await paintPhoto(content, network, SIDE);
-    showPreview(URL.createObjectURL(await toPng(image)), strength, "device");
-    showStatus(`Painted on your device (${backend}, ${seconds} s): ${SIDE} px, strength ${strength}.`);
+  const dialed = ({ photo, render }, strength) => window.AtelierPixels.dialImage(photo, render, Number(strength), field("preserve_color").checked);
+
+  // "Paint it on my device", offered with the time the preview's speed predicts for the whole picture, up to the
+  // largest picture the device can upload.
+  async function offerPaintOnDevice(content, { photo, seconds }) {
+    const side = await window.AtelierSizes.pictureSide(content);
+    const scale = side / Math.max(photo.width, photo.height);
+    const pixels = photo.width * photo.height * scale * scale;
+    const megapixels = (value) => `${(value / 1e6).toFixed(1)} megapixels`;
+    if (pixels > DEVICE_MAX_PIXELS) {
+      part("device-status").textContent = `Your device paints pictures of up to ${megapixels(DEVICE_MAX_PIXELS)}, `
+        + `as much as it can upload; this one has ${megapixels(pixels)}, so "Paint it" paints it on our server.`;
+      return;
+    }
+    const time = window.AtelierSizes.describeSeconds(seconds * scale * scale);
+    part("paint-on-device").hidden = false;
+    part("device-status").textContent = `Your device would paint the ${side} px picture in ${time}.`;
+  }
+
+  async function paintPreviewOnDevice(plan, content, strength) {
+    const key = previewKey(plan, content);
+    if (!lastRender || lastRender.key !== key) lastRender = { key, ...(await renderOnDevice(plan, content, SIDE)) };
+    const { backend, seconds } = lastRender;
+    showPreview(URL.createObjectURL(await toPng(dialed(lastRender, strength))), strength, "device", key);
+    const slow = seconds > DEVICE_BUDGET_SECONDS;
+    if (slow) slowSeconds[plan.method] = seconds;
+    showStatus(`Painted on your device (${backend}, ${seconds.toFixed(2)} s): ${SIDE} px, strength ${strength}.`
+      + (slow ? " That is slow, so our server paints the next previews." : ""));
+    if (!slow) await offerPaintOnDevice(content, lastRender);
   }
 
   // "Paint it on my device": the whole picture at the chosen size, stored in the gallery like a worker's result.
   async function paintAndSave() {
-    const network = presetNetwork();
+    const plan = devicePlan();
     const content = upload("content");
-    if (!network || !content) return;
+    if (!plan || !content) return;
     const button = part("paint-on-device");
     const side = await window.AtelierSizes.pictureSide(content);
     button.disabled = true;
     part("device-status").textContent = `Painting ${side} px on your device…`;
     try {
-      const { image } = await paintPhoto(content, network, side);
+      const image = dialed(await renderOnDevice(plan, content, side), field("strength").value);
       const data = new FormData(form);
       data.set("result", await toPng(image), "painting.png");
       const response = await fetch(form.dataset.deviceUrl + window.location.search, { method: "POST", body: data, credentials: "same-origin" });
@@ -187,16 +297,17 @@
     const active = ["arbitrary", "fast"].includes(method) && content && rows().some(hasStyle);
     part("preview").hidden = !active;
     part("paint-on-device").hidden = true; // until this device has painted the preview
+    part("device-status").textContent = "";
     if (!active) return;
     busy = true;
     const strength = field("strength").value;
     showStatus("Painting the preview…");
     try {
-      const network = presetNetwork();
-      if (network && !deviceFailed && window.AtelierDevice) {
+      const plan = deviceFailed || !window.AtelierDevice ? null : devicePlan();
+      const rendered = plan && lastRender && lastRender.key === previewKey(plan, content);
+      if (plan && (rendered || !slowSeconds[plan.method])) {
         try {
-          await paintOnDevice(content, network, strength);
-          part("paint-on-device").hidden = false;
+          await paintPreviewOnDevice(plan, content, strength);
           return;
         } catch (error) {
           deviceFailed = true;
@@ -221,8 +332,9 @@
         return;
       }
       showPreview(URL.createObjectURL(await response.blob()), strength, "server");
-      const how = method === "fast" ? ", with the Any style method" : "";
-      showStatus(`Painted on our server${how}: ${SIDE} px, strength ${strength}.`);
+      const notes = method === "fast" ? [", with the Any style method"] : [];
+      if (plan && slowSeconds[plan.method]) notes.push(`, as your device took ${slowSeconds[plan.method].toFixed(2)} s for a preview`);
+      showStatus(`Painted on our server${notes.join("")}: ${SIDE} px, strength ${strength}.`);
     } catch (error) {
       showStatus("The preview could not be loaded; it will retry on the next change.");
     } finally {
@@ -236,7 +348,11 @@
 
   function schedulePreview() {
     window.clearTimeout(timer);
-    timer = window.setTimeout(renderPreview, DEBOUNCE_MS);
+    // A render this device already has is only re-dialed, in milliseconds: that answers the slider as it moves.
+    const content = upload("content");
+    const plan = content && !deviceFailed ? devicePlan() : null;
+    const redial = plan && lastRender && lastRender.key === previewKey(plan, content);
+    timer = window.setTimeout(renderPreview, redial ? 0 : DEBOUNCE_MS);
   }
 
   rowsBox.addEventListener("change", (event) => {

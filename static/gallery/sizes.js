@@ -109,8 +109,9 @@
   });
   update();
 
-  // For job_form.js: the longest side the chosen size paints this photo at.
+  // For job_form.js: the longest side the chosen size paints this photo at, and how long times read.
   window.AtelierSizes = {
+    describeSeconds,
     async pictureSide(file) {
       const { width, height } = await photoDimensions(file);
       return pictureSide(width, height, askedOf(form.elements.namedItem("max_side").value));

@@ -57,9 +57,26 @@ def test_it_puts_the_painting_through_the_upload_checks(clients, preset):
     assert not StyleJob.objects.exists()
 
 
-def test_it_paints_only_the_fast_method_on_the_device(clients, preset):
+def test_it_stores_an_any_style_painting_with_its_styles_weights_and_brush(clients, owner, preset, redis_queue):
+    style = upload("mine.jpg", image_bytes(size=(120, 90), color=(200, 40, 40)))
+    data = job_form({"preset": preset.pk, "weight": "0.75"}, {"upload": style, "weight": "0.25"},
+                    content=upload("p.jpg", image_bytes(size=(320, 240))), method="arbitrary", max_side="64",
+                    style_scale="768", strength="0.8", result=upload("painting.png", _painting(), "image/png"))
+    response = clients["owner"].post(URL, data)
+    assert response.status_code == 200, response.content
+    job = Artwork.objects.get().job
+    assert (job.status, job.method, job.style_scale, job.strength, job.worker_id) == (
+        "done", "arbitrary", 768, 0.8, services.DEVICE_WORKER)
+    first, second = job.styles.order_by("position")
+    assert (first.preset, first.weight) == (preset, 0.75)
+    assert (second.image.owner, second.image.kind, second.weight) == (owner, SourceImage.Kind.STYLE, 0.25)
+    assert redis_queue.count == 0
+
+
+def test_it_paints_only_the_fast_and_any_style_methods_on_the_device(clients, preset):
     response = clients["owner"].post(URL, _data(preset, result_size=(64, 48), method="optimize"))
-    assert response.status_code == 400 and "Only the fast method" in response.json()["error"]
+    assert response.status_code == 400 and "High quality paints on our server only" in response.json()["error"]
+    assert not StyleJob.objects.exists()
 
 
 def test_it_counts_against_the_daily_quota(clients, preset, settings):

@@ -52,3 +52,8 @@ def test_it_answers_a_preview_with_damaged_weights_with_a_json_error(clients, da
     response = clients["owner"].post(reverse("gallery:job_preview"), _data())
     assert response.status_code == 400
     assert response.json() == {"error": jobs.BROKEN_ARBITRARY_MESSAGE}
+
+
+def test_it_hands_no_graph_of_a_damaged_any_style_network_to_browsers(client, damaged_weights):
+    for graph in ("style", "encoder", "modulate", "decoder"):  # the decoder alone is damaged: it takes the others
+        assert client.get(reverse("gallery:arbitrary_network", args=[graph])).status_code == 404
