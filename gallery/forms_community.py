@@ -3,7 +3,8 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
 
-from gallery import images, provenance, ratelimit, verification
+from gallery import provenance, ratelimit, verification
+from gallery.forms import CleanImageField
 from gallery.models import BlockedStyle, Report, SourceImage
 
 
@@ -50,7 +51,8 @@ class StyleCreditForm(forms.ModelForm):
 class BlockedStyleForm(forms.ModelForm):
     """Block a work by its hash, or by an image of it (the hash is computed)."""
 
-    image = forms.FileField(required=False, help_text="An image of the work; fills in the hash.")
+    # The site's upload field: the same byte and pixel limits, checked before the image is decoded.
+    image = CleanImageField(required=False, help_text="An image of the work; fills in the hash.")
 
     class Meta:
         model = BlockedStyle
@@ -64,13 +66,9 @@ class BlockedStyleForm(forms.ModelForm):
         cleaned = super().clean()
         upload = cleaned.get("image")
         if upload:
-            try:
-                clean = images.clean_upload(upload, size=upload.size, max_bytes=10**8, max_pixels=10**8)
-            except images.UploadError as exc:
-                raise forms.ValidationError(str(exc)) from None
-            cleaned["perceptual_hash"] = provenance.perceptual_hash(clean.image)
+            cleaned["perceptual_hash"] = provenance.perceptual_hash(upload.clean_image.image)
             self.instance.perceptual_hash = cleaned["perceptual_hash"]
-        if not cleaned.get("perceptual_hash"):
+        if not cleaned.get("perceptual_hash") and "image" not in self.errors:
             raise forms.ValidationError("Give a perceptual hash or an image of the work.")
         return cleaned
 
