@@ -124,7 +124,9 @@ STYLE_HASH_DISTANCE = env_int("STYLE_HASH_DISTANCE", 6, minimum=0)
 # Rate limits as {"scope": [requests, seconds]} (gallery/ratelimit.py): sign-ups per client address; failed log-ins
 # per account and client, and per client; password-reset mails per client and per address; uploads and likes per user.
 RATE_LIMITS = {
-    "signup": [5, 3600],
+    # Accounts made per client address an hour (failed sign-ups are not counted): a class or a team signing up
+    # together behind one address fits, and one address cannot make more than 30 accounts (and mails) an hour.
+    "signup": [30, 3600],
     "login": [10, 300],
     "login_client": [50, 300],
     "password_reset": [5, 3600],
