@@ -288,6 +288,16 @@ class StyleJobForm(forms.Form):
             form_kwargs={"owner": owner, "shared": shared, "upload_max_side": self.upload_max_side},
         )
 
+    @classmethod
+    def as_sent(cls, data, *, owner, shared_styles=None) -> "StyleJobForm":
+        """An unbound form showing the choices in ``data`` as they were sent, unchecked and with no upload read: for
+        a submission refused before it is looked at (the upload rate limit). A file input cannot be filled again."""
+        sent = cls(data, owner=owner, shared_styles=shared_styles)
+        # A bound field's value() is the raw value sent; reading it validates nothing.
+        initial = {name: sent[name].value() for name in sent.fields if name != "content"}
+        rows = [{name: row[name].value() for name in row.fields if name != "upload"} for row in sent.styles]
+        return cls(initial=initial, style_rows=rows[:JobStyle.MAX_PER_JOB], owner=owner, shared_styles=shared_styles)
+
     def is_valid(self) -> bool:
         return self.styles.is_valid() & super().is_valid()  # both, so that every error is shown at once
 
