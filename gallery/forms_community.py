@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, UserChangeForm
 
 from gallery import provenance, ratelimit, verification
 from gallery.forms import CleanImageField
@@ -71,6 +71,18 @@ class BlockedStyleForm(forms.ModelForm):
         if not cleaned.get("perceptual_hash") and "image" not in self.errors:
             raise forms.ValidationError("Give a perceptual hash or an image of the work.")
         return cleaned
+
+
+class AdminUserChangeForm(UserChangeForm):
+    """The admin's user form: an address another account has (in any case) is a form error. The database refuses it
+    anyway (a unique index on lower(email), migration 0015)."""
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"]
+        others = get_user_model().objects.exclude(pk=self.instance.pk)
+        if email and others.filter(email__iexact=email).exists():
+            raise forms.ValidationError("Another account has this e-mail address.", code="unique")
+        return email
 
 
 class DeleteAccountForm(forms.Form):
