@@ -160,3 +160,35 @@ def test_it_leaves_each_e_mail_address_on_one_account_before_it_makes_addresses_
     emails = dict(new.get_model("auth", "User").objects.values_list("username", "email"))
     assert emails == {"ann-first": "", "ann-now": "ANN@example.com", "ann-banned": "", "bob-first": "bob@example.com",
                       "bob-second": "", "cid": "cid@example.com", "no-address-1": "", "no-address-2": ""}
+
+
+def test_it_makes_a_thumbnail_for_each_stored_style_image():
+    from django.core.files.base import ContentFile
+    from PIL import Image
+
+    from gallery import images
+
+    old = _migrate([("gallery", "0015_user_email_unique")])
+    owner = old.get_model("auth", "User").objects.create(username="olive")
+    SourceImage = old.get_model("gallery", "SourceImage")
+
+    def stored(kind, name, data):
+        source = SourceImage(owner=owner, kind=kind, width=900, height=600)
+        source.file.save(name, ContentFile(data), save=False)
+        source.save()
+        return source.pk
+
+    picture = Image.new("RGB", (900, 600), (200, 60, 30))
+    style = stored("style", "s.jpg", images.encode_jpeg(picture, quality=95))
+    photo = stored("content", "p.jpg", images.encode_jpeg(picture, quality=95))
+    broken = stored("style", "b.jpg", b"not a picture")
+
+    new = _migrate([("gallery", "0016_source_image_thumbnail")])
+    sources = new.get_model("gallery", "SourceImage").objects.in_bulk([style, photo, broken])
+    with sources[style].thumbnail.open("rb") as handle, Image.open(handle) as thumbnail:
+        assert thumbnail.size == (480, 320) and thumbnail.getpixel((240, 160)) == pytest.approx((200, 60, 30), abs=3)
+    assert not sources[photo].thumbnail and not sources[broken].thumbnail
+
+    name = sources[style].thumbnail.name
+    _migrate([("gallery", "0015_user_email_unique")])
+    assert not sources[style].thumbnail.storage.exists(name)
