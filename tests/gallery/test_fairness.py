@@ -130,7 +130,7 @@ def test_it_keeps_every_choice_when_the_upload_limit_refuses_a_job(clients, pres
     response = clients["owner"].post(
         reverse("gallery:job_new"),
         job_form({"preset": preset.pk, "weight": "0.7"}, {"preset": "", "weight": "0.3"}, method="optimize",
-                 max_side="512", strength="0.45", preserve_color="on", style_scale="320"),
+                 max_side="512", strength="0.45", preserve_color="on", style_scale="352"),
     )
     assert response.status_code == 429
     page = response.content.decode()
@@ -141,7 +141,7 @@ def test_it_keeps_every_choice_when_the_upload_limit_refuses_a_job(clients, pres
     assert '<option value="optimize" selected>' in page
     assert 'name="max_side" value="512" id="id_max_side_1" required checked' in page
     assert 'value="0.45"' in page and 'name="preserve_color" id="id_preserve_color" checked' in page
-    assert '<option value="320" selected>' in page
+    assert '<option value="352" selected>' in page
     assert decoded_sizes == [], "a refused submission's uploads are not read"
     assert StyleJob.objects.count() == 1
 
