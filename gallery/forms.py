@@ -148,6 +148,8 @@ def blend_sliders(shares: list[float]) -> list[float]:
     """Slider positions whose blend weights give ``shares`` (a stored job's): the largest at 1."""
     largest = max(shares)
     return [round(2 * relative / (1 + relative), 4) for relative in (share / largest for share in shares)]
+
+
 STYLE_SOURCES = ("preset", "my_style", "shared_style", "upload")
 
 

@@ -191,9 +191,11 @@ def _copy_style(owner, style: SourceImage) -> SourceImage:
         licence=style.licence,
     )
     try:
-        for field, name in ((style.file, "upload.jpg"), (style.thumbnail, "thumb.jpg")):
-            with field.open("rb") as handle:
-                getattr(copy, field.field.name).save(name, ContentFile(handle.read()), save=False)
+        with style.file.open("rb") as handle:
+            copy.file.save("upload.jpg", ContentFile(handle.read()), save=False)
+        if style.thumbnail:  # none only where migration 0016 could not read the file
+            with style.thumbnail.open("rb") as handle:
+                copy.thumbnail.save("thumb.jpg", ContentFile(handle.read()), save=False)
         copy.save()
     except Exception:
         _delete_files(*copy.stored_files())
