@@ -1,12 +1,13 @@
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 
 from gallery import moderation, provenance, services
-from gallery.forms_community import AdminLoginForm, BlockedStyleForm, ModerationForm
+from gallery.forms_community import AdminLoginForm, AdminUserChangeForm, BlockedStyleForm, ModerationForm
 from gallery.models import (
     Artwork,
     BlockedStyle,
@@ -24,6 +25,14 @@ from gallery.models import (
 admin.site.site_header = "Atelier administration"
 admin.site.site_title = "Atelier admin"
 admin.site.login_form = AdminLoginForm  # counts failures against the log-in rate limits (config/urls.py)
+
+
+admin.site.unregister(get_user_model())
+
+
+@admin.register(get_user_model())
+class AtelierUserAdmin(UserAdmin):
+    form = AdminUserChangeForm  # one account per e-mail address, as a form error rather than the database's refusal
 
 
 @admin.register(Profile)

@@ -6,6 +6,7 @@ from django.db.models import F, QuerySet
 from django.http import Http404
 
 from gallery import access
+from gallery.forms import blend_sliders
 from gallery.models import Artwork, Like, SourceImage
 
 REMIXED_SETTINGS = ("method", "strength", "preserve_color", "max_side", "style_scale")
@@ -72,6 +73,10 @@ def remix(user, artwork_id: str | None) -> Remix:
             rows.append({"shared_style": style.image_id, "weight": style.weight})
     if not rows:
         notes.append("Pick a style for your picture.")
+    else:
+        # The rows store shares; the form's sliders that give them back.
+        for row, slider in zip(rows, blend_sliders([row["weight"] for row in rows])):
+            row["weight"] = slider
     # remix_position: where the artwork's page serves each shared style, for the form's thumbnails.
     offered = SourceImage.objects.filter(pk__in=shared, job_styles__job=artwork.job).annotate(
         remix_position=F("job_styles__position")

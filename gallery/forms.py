@@ -1,3 +1,4 @@
+import math
 from dataclasses import replace
 
 from django import forms
@@ -120,9 +121,35 @@ METHOD_CHOICES = [
     (StyleJob.Method.OPTIMIZE, "High quality (one style, up to about 1½ minutes)"),
 ]
 # The any-style brush (stylecore.arbitrary): the painting is encoded at this size and the photo painted at this / 512
-# of its size, then resized back; a smaller scale makes the strokes larger relative to the picture.
-STYLE_SCALE_CHOICES = [(768, "Fine (small strokes)"), (512, "Medium"), (320, "Bold (large strokes)")]
+# of its size, then resized back; a smaller scale makes the strokes larger relative to the picture. Spaced so that
+# each step changes the picture about as much: on a 512 px photo with six shipped paintings, fine -> medium moved it
+# by 8-17/255 and medium -> bold by 0.93-1.08 times that (tests/gallery/test_controls.py); with fine 768 and bold 320
+# the second step was 1.06-1.42 times the first.
+STYLE_SCALE_CHOICES = [(896, "Fine (small strokes)"), (512, "Medium"), (352, "Bold (large strokes)")]
 DEFAULT_STYLE_SCALE = 512
+
+
+def offered_brush(style_scale: int) -> int:
+    """The brush on offer nearest to ``style_scale`` by ratio: a remix of a job painted before the brushes were
+    spaced evenly (fine 768, bold 320) starts from the same kind of brush."""
+    return min(dict(STYLE_SCALE_CHOICES), key=lambda offered: abs(math.log(offered / style_scale)))
+
+
+# A blend row's weight slider (0.05-1) and the weight the engine blends by. The engine takes relative weights, so a
+# slider sent as the weight itself made the first step up from 0.05 move a two-style blend 2.6-3.2 times more than
+# the last (share = w / (1 + w) against a style at 1). The slider is the odds of half its position instead:
+# against a style at full weight a row's share is half its slider, 2.5 % to 50 %, in even steps.
+def blend_weight(slider: float) -> float:
+    """The relative weight the engine blends a row by, for its slider position (0 < slider <= 1)."""
+    return slider / (2 - slider)
+
+
+def blend_sliders(shares: list[float]) -> list[float]:
+    """Slider positions whose blend weights give ``shares`` (a stored job's): the largest at 1."""
+    largest = max(shares)
+    return [round(2 * relative / (1 + relative), 4) for relative in (share / largest for share in shares)]
+
+
 STYLE_SOURCES = ("preset", "my_style", "shared_style", "upload")
 
 
@@ -215,7 +242,7 @@ class StyleRowForm(forms.Form):
             image=data.get("my_style") or data.get("shared_style"),
             upload=upload.clean_image if upload else None,
             upload_name=upload.name if upload else "",
-            weight=data["weight"],
+            weight=blend_weight(data["weight"]),
         )
 
 
@@ -282,11 +309,23 @@ class StyleJobForm(forms.Form):
         if "max_side" in self.initial and str(self.initial["max_side"]) not in dict(size_choices()):
             # A remixed artwork painted at its photo's own size (or capped by it): the remix starts from that choice.
             self.initial = {**self.initial, "max_side": printsizes.OWN_SIZE}
+        if isinstance(self.initial.get("style_scale"), int):
+            self.initial = {**self.initial, "style_scale": offered_brush(self.initial["style_scale"])}
         shared = SourceImage.objects.none() if shared_styles is None else shared_styles
         self.styles = StyleRowFormSet(
             data, files, prefix="styles", initial=list(style_rows) or None,
             form_kwargs={"owner": owner, "shared": shared, "upload_max_side": self.upload_max_side},
         )
+
+    @classmethod
+    def as_sent(cls, data, *, owner, shared_styles=None) -> "StyleJobForm":
+        """An unbound form showing the choices in ``data`` as they were sent, unchecked and with no upload read: for
+        a submission refused before it is looked at (the upload rate limit). A file input cannot be filled again."""
+        sent = cls(data, owner=owner, shared_styles=shared_styles)
+        # A bound field's value() is the raw value sent; reading it validates nothing.
+        initial = {name: sent[name].value() for name in sent.fields if name != "content"}
+        rows = [{name: row[name].value() for name in row.fields if name != "upload"} for row in sent.styles]
+        return cls(initial=initial, style_rows=rows[:JobStyle.MAX_PER_JOB], owner=owner, shared_styles=shared_styles)
 
     def is_valid(self) -> bool:
         return self.styles.is_valid() & super().is_valid()  # both, so that every error is shown at once

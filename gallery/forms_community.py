@@ -1,9 +1,10 @@
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, UserChangeForm
 
-from gallery import images, provenance, ratelimit, verification
+from gallery import provenance, ratelimit, verification
+from gallery.forms import CleanImageField
 from gallery.models import BlockedStyle, Report, SourceImage
 
 
@@ -50,7 +51,8 @@ class StyleCreditForm(forms.ModelForm):
 class BlockedStyleForm(forms.ModelForm):
     """Block a work by its hash, or by an image of it (the hash is computed)."""
 
-    image = forms.FileField(required=False, help_text="An image of the work; fills in the hash.")
+    # The site's upload field: the same byte and pixel limits, checked before the image is decoded.
+    image = CleanImageField(required=False, help_text="An image of the work; fills in the hash.")
 
     class Meta:
         model = BlockedStyle
@@ -64,15 +66,23 @@ class BlockedStyleForm(forms.ModelForm):
         cleaned = super().clean()
         upload = cleaned.get("image")
         if upload:
-            try:
-                clean = images.clean_upload(upload, size=upload.size, max_bytes=10**8, max_pixels=10**8)
-            except images.UploadError as exc:
-                raise forms.ValidationError(str(exc)) from None
-            cleaned["perceptual_hash"] = provenance.perceptual_hash(clean.image)
+            cleaned["perceptual_hash"] = provenance.perceptual_hash(upload.clean_image.image)
             self.instance.perceptual_hash = cleaned["perceptual_hash"]
-        if not cleaned.get("perceptual_hash"):
+        if not cleaned.get("perceptual_hash") and "image" not in self.errors:
             raise forms.ValidationError("Give a perceptual hash or an image of the work.")
         return cleaned
+
+
+class AdminUserChangeForm(UserChangeForm):
+    """The admin's user form: an address another account has (in any case) is a form error. The database refuses it
+    anyway (a unique index on lower(email), migration 0015)."""
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"]
+        others = get_user_model().objects.exclude(pk=self.instance.pk)
+        if email and others.filter(email__iexact=email).exists():
+            raise forms.ValidationError("Another account has this e-mail address.", code="unique")
+        return email
 
 
 class DeleteAccountForm(forms.Form):

@@ -110,7 +110,8 @@ def _check_dimensions(width: int, height: int, *, max_pixels: int, max_side: int
         raise UploadError(f"The image is {width} × {height} px; it must be at most {max_side} px a side.")
     if width * height > max_pixels:
         raise UploadError(
-            f"The image has {width * height / 1e6:.1f} megapixels; the limit is {max_pixels / 1e6:g} megapixels."
+            f"The image is {width} × {height} px ({width * height / 1e6:.1f} megapixels); the limit is "
+            f"{max_pixels / 1e6:g} megapixels. Upload a smaller copy."
         )
 
 

@@ -77,19 +77,43 @@ def count_login_failure(request) -> None:
         _over(request, scope, key, increment=True)
 
 
-def limit_login_failures(view):
-    """Decorate a log-in view (the site's or the admin's): refuse with 429 once too many attempts failed."""
+def _reached(request, scope: str, key) -> bool:
+    """Whether ``scope``'s count for this request has reached its limit, without counting the request."""
+    usage = get_usage(request, group=scope, key=key, rate=_rate)
+    return usage["count"] >= usage["limit"]
 
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if request.method == "POST":
-            for scope, key in LOGIN_FAILURE_LIMITS:
-                usage = get_usage(request, group=scope, key=key, rate=_rate)
-                if usage["count"] >= usage["limit"]:
-                    return too_many(request, scope, json=False)
-        return view(request, *args, **kwargs)
 
-    return wrapper
+def limit_counted_posts(limits):
+    """Decorate a view whose POSTs are refused with 429 once one of ``limits`` ((scope, key), ...) is reached; the
+    view counts what it decides counts (count_login_failure, count_signup), the decorator never does."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method == "POST":
+                for scope, key in limits:
+                    if _reached(request, scope, key):
+                        return too_many(request, scope, json=False)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+# A log-in view (the site's or the admin's): refused once too many attempts failed.
+limit_login_failures = limit_counted_posts(LOGIN_FAILURE_LIMITS)
+
+# Sign-ups are counted per client once an account is made: a form sent back with a mistake costs nothing, so people
+# behind one address (an office, a school) only share the number of accounts made in the window.
+SIGNUP_LIMITS = (("signup", "ip"),)
+limit_signups = limit_counted_posts(SIGNUP_LIMITS)
+
+
+def count_signup(request) -> None:
+    """Called by the sign-up view once an account is made."""
+    for scope, key in SIGNUP_LIMITS:
+        _over(request, scope, key, increment=True)
 
 
 def _email(scope: str, request) -> str:
@@ -101,9 +125,14 @@ def limit_password_resets(view):
     return limit_posts("password_reset", key="ip")(limit_posts("password_reset_email", key=_email)(view))
 
 
+# What a scope counts, where it is not every attempt.
+COUNTED = {"signup": "accounts made from your address"}
+
+
 def limit_message(scope: str) -> str:
     limit, window = settings.RATE_LIMITS[scope]
-    return f"Too many attempts: the limit is {limit} every {_duration(window)}. Please wait and try again."
+    counted = COUNTED.get(scope, "attempts")
+    return f"Too many {counted}: the limit is {limit} every {_duration(window)}. Please wait and try again."
 
 
 def too_many(request, scope: str, *, json: bool):

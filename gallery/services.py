@@ -159,10 +159,16 @@ def _store_source(owner, kind: str, clean: images.CleanImage, original_name: str
         height=clean.image.height,
         original_name=original_name[:255],
     )
-    if kind == SourceImage.Kind.STYLE:
-        source.perceptual_hash = clean.perceptual_hash or provenance.perceptual_hash(clean.image)
     source.file.save("upload.jpg", ContentFile(images.encode_jpeg(clean.image, quality=95)), save=False)
-    source.save()
+    try:
+        if kind == SourceImage.Kind.STYLE:
+            source.perceptual_hash = clean.perceptual_hash or provenance.perceptual_hash(clean.image)
+            thumbnail = images.make_thumbnail(clean.image, settings.THUMBNAIL_SIDE)
+            source.thumbnail.save("thumb.jpg", ContentFile(images.encode_jpeg(thumbnail)), save=False)
+        source.save()
+    except Exception:
+        _delete_files(*source.stored_files())
+        raise
     return source
 
 
@@ -184,9 +190,16 @@ def _copy_style(owner, style: SourceImage) -> SourceImage:
         source=style.source,
         licence=style.licence,
     )
-    with style.file.open("rb") as handle:
-        copy.file.save("upload.jpg", ContentFile(handle.read()), save=False)
-    copy.save()
+    try:
+        with style.file.open("rb") as handle:
+            copy.file.save("upload.jpg", ContentFile(handle.read()), save=False)
+        if style.thumbnail:  # none only where migration 0016 could not read the file
+            with style.thumbnail.open("rb") as handle:
+                copy.thumbnail.save("thumb.jpg", ContentFile(handle.read()), save=False)
+        copy.save()
+    except Exception:
+        _delete_files(*copy.stored_files())
+        raise
     return copy
 
 
@@ -230,7 +243,7 @@ def _create_job(owner, request: JobRequest, finish) -> StyleJob:
                 content = request.content
             else:
                 content = _store_source(owner, SourceImage.Kind.CONTENT, request.content, request.content_name)
-                stored.append(content.file)
+                stored.extend(content.stored_files())
             job = StyleJob.objects.create(
                 owner=owner,
                 content=content,
@@ -245,10 +258,10 @@ def _create_job(owner, request: JobRequest, finish) -> StyleJob:
                 image = choice.image
                 if choice.upload is not None:
                     image = _store_source(owner, SourceImage.Kind.STYLE, choice.upload, choice.upload_name)
-                    stored.append(image.file)
+                    stored.extend(image.stored_files())
                 elif image is not None and image.owner_id != owner.pk:
                     image = _copy_style(owner, image)
-                    stored.append(image.file)
+                    stored.extend(image.stored_files())
                 # Shares, as the engine normalises weights anyway (AdaIN sec. 7): pages can show them as they are.
                 JobStyle.objects.create(
                     job=job, position=position, preset=choice.preset, image=image, weight=choice.weight / total
@@ -379,7 +392,7 @@ def delete_artwork(artwork: Artwork) -> None:
         job.delete()
         for source in sources.values():
             if not (source.content_jobs.exists() or source.job_styles.exists()):
-                doomed_files.append(source.file)
+                doomed_files.extend(source.stored_files())
                 source.delete()
         transaction.on_commit(partial(_delete_files, *doomed_files))
 
@@ -404,7 +417,7 @@ def delete_account(user) -> None:
     profile = Profile.objects.filter(user=user).first()
     artworks = Artwork.objects.filter(owner=user).prefetch_related("versions")
     files = [field for artwork in artworks for field in artwork.stored_files()]
-    files += [source.file for source in SourceImage.objects.filter(owner=user)]
+    files += [field for source in SourceImage.objects.filter(owner=user) for field in source.stored_files()]
     if profile is not None:
         files.append(profile.avatar)
     waiting = list(user.style_jobs.filter(status=StyleJob.Status.QUEUED).values_list("pk", flat=True))

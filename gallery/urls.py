@@ -78,6 +78,7 @@ urlpatterns = [
     ),
     path("moderation/styles/<int:source_id>/image/", moderation.moderation_style_image, name="moderation_style"),
     path("sources/<int:source_id>/image/", pages.source_image, name="source_image"),
+    path("sources/<int:source_id>/thumbnail/", pages.source_thumbnail, name="source_thumbnail"),
     path("presets/<slug:name>/preview/", pages.preset_preview, name="preset_preview"),
     path("presets/<slug:name>/network.onnx", pages.preset_network, name="preset_network"),
     path("presets/<slug:name>/painting.jpg", pages.preset_painting, name="preset_painting"),

@@ -38,10 +38,10 @@ MIN_STYLE_SCALE, MAX_STYLE_SCALE = 64, 2048
 # The brush control. MicroAST sums a painting up in global statistics, so the size at which it is encoded barely
 # changes the result (fine -> bold moved a 1024 px render by 1-4/255); its strokes have a fixed size in pixels, the
 # reach of its decoder. So ``style_scale`` also sets the size at which the photo is painted: style_scale / 512 of the
-# size asked (fine 768: 1.5x, bold 320: 0.625x), then resized to it, which makes the strokes smaller or larger
-# relative to the picture (each step moved it by 5-19/255; tests/stylecore/test_arbitrary.py).
+# size asked (the site's fine 896: 1.75x, bold 352: 0.6875x), then resized to it, which makes the strokes smaller or
+# larger relative to the picture (each step moved a 512 px render by 8-17/255; tests/gallery/test_controls.py).
 DEFAULT_STYLE_SCALE = 512
-MAX_WORKING_SIDE = 6144  # fine strokes on a 4096 px photo: painted at 1.5x, at most this long side
+MAX_WORKING_SIDE = 6144  # fine strokes on a 4096 px photo: painted at 1.5x (not 1.75x), at most this long side
 SCALE = 4  # the network's features are at 1/4 of the image's resolution (networks.microast.SCALE)
 EPS = 1e-5  # networks.microast.EPS: the published network's variance epsilon
 WEIGHTS_FILE = "microast.pt"

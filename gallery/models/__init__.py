@@ -10,6 +10,7 @@ from gallery.models.base import (
     avatar_path,
     preset_preview_path,
     source_image_path,
+    source_thumbnail_path,
 )
 from gallery.models.jobs import MAX_STYLES_PER_JOB, IllegalTransitionError, JobStyle, Preset, SourceImage, StyleJob
 from gallery.models.moderation import REPORT_TARGETS, BlockedStyle, ModerationAction, Report, target_label
@@ -36,5 +37,6 @@ __all__ = [
     "avatar_path",
     "preset_preview_path",
     "source_image_path",
+    "source_thumbnail_path",
     "target_label",
 ]

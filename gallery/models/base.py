@@ -15,6 +15,10 @@ def source_image_path(instance: models.Model, filename: str) -> str:
     return _upload_path(f"sources/{instance.kind}", "jpg")
 
 
+def source_thumbnail_path(instance: models.Model, filename: str) -> str:
+    return _upload_path(f"sources/{instance.kind}/thumbnails", "jpg")
+
+
 def avatar_path(instance: models.Model, filename: str) -> str:
     return _upload_path("avatars", "jpg")
 

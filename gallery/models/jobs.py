@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from gallery.models.base import Hideable, preset_preview_path, source_image_path
+from gallery.models.base import Hideable, preset_preview_path, source_image_path, source_thumbnail_path
 
 
 class IllegalTransitionError(Exception):
@@ -39,6 +39,8 @@ class SourceImage(Hideable):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="source_images")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     file = models.FileField(upload_to=source_image_path)
+    # Style images only: what My styles shows, at most THUMBNAIL_SIDE px a side (the file is the upload's full size).
+    thumbnail = models.FileField(upload_to=source_thumbnail_path, blank=True)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
     original_name = models.CharField(max_length=255, blank=True)
@@ -55,6 +57,10 @@ class SourceImage(Hideable):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
+
+    def stored_files(self) -> list:
+        """The stored upload and, for a style image, its thumbnail."""
+        return [field for field in (self.file, self.thumbnail) if field]
 
     @property
     def credit_label(self) -> str:

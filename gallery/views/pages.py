@@ -40,6 +40,11 @@ def source_image(request, source_id: int):
     return serve_file(access.get_source_image_for_user(request.user, source_id).file)
 
 
+@login_required
+def source_thumbnail(request, source_id: int):
+    return serve_file(access.get_source_image_for_user(request.user, source_id).thumbnail)
+
+
 def preset_preview(request, name: str):
     return serve_file(access.get_preset(name).preview, public=True)
 

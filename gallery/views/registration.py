@@ -6,9 +6,9 @@ from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from gallery import services, verification
+from gallery import ratelimit, services, verification
 from gallery.forms import ResendVerificationForm, SignUpForm
-from gallery.ratelimit import limit_password_resets, limit_posts
+from gallery.ratelimit import limit_password_resets, limit_signups
 
 
 def _mail_link(request, user) -> None:
@@ -29,7 +29,7 @@ def verification_sent(request):
     return render(request, "registration/verify_sent.html", sent)
 
 
-@limit_posts("signup")
+@limit_signups
 def signup(request):
     form = SignUpForm(request.POST or None)
     if request.method == "POST":
@@ -39,6 +39,7 @@ def signup(request):
             if user is not None:
                 services.open_unconfirmed_account(user)
         if user is not None:
+            ratelimit.count_signup(request)
             _mail_link(request, user)
             return _show_sent(request, user.email, resent=False)
     return render(request, "registration/signup.html", {"form": form})

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from gallery import access, community, images, networks, printsizes, services
+from gallery import access, community, images, networks, printsizes, ratelimit, services
 from gallery.forms import DevicePaintForm, PreviewForm, StyleJobForm
 from gallery.models import IllegalTransitionError, JobStyle
 from gallery.quotas import QuotaError
@@ -16,7 +16,6 @@ from gallery.ratelimit import limit_posts
 from gallery.views.helpers import job_status_data
 
 
-@limit_posts("upload", key="user_or_ip")
 @login_required
 def job_new(request):
     # ?remix=<artwork id>: start from the styles and settings of an artwork the user may see.
@@ -24,14 +23,12 @@ def job_new(request):
     if request.method != "POST":
         for note in remix.notes:
             messages.info(request, note)
-    form = StyleJobForm(
-        request.POST or None,
-        request.FILES or None,
-        initial=remix.settings,
-        style_rows=remix.rows,
-        shared_styles=remix.shared,
-        owner=request.user,
-    )
+    elif not ratelimit.allow(request, "upload", "user_or_ip"):
+        # Refused before the form is read, so no upload is decoded; the page keeps the choices as they were sent.
+        form = StyleJobForm.as_sent(request.POST, owner=request.user, shared_styles=remix.shared)
+        return _job_form_page(request, form, remix, status=429, refusal=ratelimit.limit_message("upload"))
+    form = StyleJobForm(request.POST or None, request.FILES or None, initial=remix.settings, style_rows=remix.rows,
+                        shared_styles=remix.shared, owner=request.user)
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
@@ -43,12 +40,17 @@ def job_new(request):
             status = 503
         else:
             return redirect("gallery:job_detail", job_id=job.pk)
+    return _job_form_page(request, form, remix, status=status)
+
+
+def _job_form_page(request, form: StyleJobForm, remix, *, status: int, refusal: str = ""):
+    """The new-picture page; ``refusal`` is shown above the form, for a submission refused before it was read."""
     limits = {
         "upload_limit_mb": images.megabytes(settings.UPLOAD_MAX_BYTES),
         "upload_limit_mp": f"{settings.UPLOAD_MAX_PIXELS / 1e6:g}",
         "preview_side": settings.PREVIEW_SIDE,
     }
-    context = {"form": form, "remix": remix.artwork, "max_styles": JobStyle.MAX_PER_JOB,
+    context = {"form": form, "refusal": refusal, "remix": remix.artwork, "max_styles": JobStyle.MAX_PER_JOB,
                "device_presets": networks.device_presets(), "device_paintings": networks.device_paintings(),
                "arbitrary_on_device": networks.arbitrary_on_device(), "device_max_pixels": networks.device_max_pixels(),
                **limits, **_size_context(form)}

@@ -115,8 +115,12 @@
     showShares();
   }
 
+  // A slider's blend weight, as the server takes it (gallery.forms.blend_weight): against a style at full weight, a
+  // row's share is half its slider.
+  const blendWeight = (slider) => slider / (2 - slider);
+
   function showShares() {
-    const weights = rows().map((row) => Number(inRow(row, "weight")[0].value));
+    const weights = rows().map((row) => blendWeight(Number(inRow(row, "weight")[0].value)));
     const total = weights.reduce((sum, weight) => sum + weight, 0);
     rows().forEach((row, index) => {
       row.querySelector("[data-role=share]").textContent = total ? `${Math.round((100 * weights[index]) / total)} %` : "";

@@ -7,7 +7,7 @@ import django_rq
 import pytest
 from django.conf import settings
 from playwright.sync_api import sync_playwright
-from PIL import Image
+from PIL import Image, ImageFile
 
 from gallery import services
 from gallery.models import Preset
@@ -178,3 +178,19 @@ def fresh_rate_limits():
 def fast_password_hashing(settings):
     # PBKDF2 is slow by design; tests create several users each.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def decoded_sizes(monkeypatch):
+    """The size of every image Pillow decodes from a file during the test, in order: Pillow's own decoder runs, this
+    only records each image whose pixels it reads (an image already loaded has nothing left to decode)."""
+    sizes = []
+    load = ImageFile.ImageFile.load
+
+    def recording_load(image):
+        if image.tile:
+            sizes.append(image.size)
+        return load(image)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", recording_load)
+    return sizes

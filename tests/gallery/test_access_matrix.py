@@ -55,6 +55,7 @@ def _surfaces(artwork) -> dict[str, tuple[str, str]]:
         "job": ("get", reverse("gallery:job_detail", args=[artwork.job_id])),
         "upload-content": ("get", reverse("gallery:source_image", args=[artwork.job.content_id])),
         "upload-style": ("get", reverse("gallery:source_image", args=[style])),
+        "upload-style-thumbnail": ("get", reverse("gallery:source_thumbnail", args=[style])),
         "style-credit": ("get", reverse("gallery:style_credit", args=[style])),
         "redial-photo": ("get", reverse("gallery:artwork_redial_photo", args=[pk])),
         "version-thumbnail": ("get", reverse("gallery:artwork_version_thumbnail", args=[pk, version])),
@@ -80,11 +81,12 @@ def _may_see(role: str, state: str, surface: str) -> bool:
         return not (surface == "like" and not public) and not (surface == "report")
     if surface in ("redial-photo", "version-thumbnail"):
         return False  # the re-dial control's own files: for the owner alone
-    if role == "anonymous" and surface in ("like", "report", "remix", "job", "upload-content", "upload-style"):
+    own_only = ("job", "upload-content", "upload-style", "upload-style-thumbnail", "style-credit")
+    if role == "anonymous" and surface in ("like", "report", "remix", *own_only):
         return False
     if surface.startswith("shared-"):
         return shared
-    if surface in ("job", "upload-content", "upload-style", "style-credit"):
+    if surface in own_only:
         return False
     return public
 

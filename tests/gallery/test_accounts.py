@@ -5,6 +5,7 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from PIL import Image
 
@@ -23,6 +24,33 @@ def test_it_signs_up_a_new_user_with_a_profile(client):
     assert response.status_code == 302 and response["Location"] == reverse("gallery:verification_sent")
     user = get_user_model().objects.get(username="newbie")
     assert Profile.objects.filter(user=user).exists()
+
+
+def test_the_database_keeps_one_account_per_e_mail_address_whatever_its_case(django_user_model):
+    # Past the sign-up form: the ORM as the admin, a script or a racing request would write.
+    django_user_model.objects.create_user("ann", "Ann.Lee@example.com", PASSWORD)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        django_user_model.objects.create_user("bob", "ann.lee@EXAMPLE.com", PASSWORD)
+    # Accounts without an address (made in the admin, say) are not duplicates of each other.
+    django_user_model.objects.create_user("cid", "", PASSWORD)
+    django_user_model.objects.create_user("dee", "", PASSWORD)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        django_user_model.objects.filter(username="dee").update(email="ANN.LEE@example.com")
+    assert list(django_user_model.objects.filter(email__iexact="ann.lee@example.com").values_list("username", flat=True)) == ["ann"]
+
+
+def test_the_admin_says_when_another_account_has_the_e_mail_address(client, owner, other, django_user_model):
+    client.force_login(django_user_model.objects.create_superuser("root", "root@example.com", "x"))
+    url = reverse("admin:auth_user_change", args=[other.pk])
+    form = client.get(url).context["adminform"].form
+    data = {**{name: value for name, value in form.initial.items() if value is not None and name != "password"},
+            "email": owner.email.upper(), "date_joined_0": "2026-01-01", "date_joined_1": "10:00:00",
+            "groups": [], "user_permissions": []}
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "Another account has this e-mail address." in response.content.decode()
+    other.refresh_from_db()
+    assert other.email == "oscar@example.com"
 
 
 def test_it_rejects_a_sign_up_with_mismatched_passwords(client):

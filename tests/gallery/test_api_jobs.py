@@ -62,14 +62,15 @@ def test_it_paints_a_preset_with_the_any_style_method_when_no_method_is_given(ow
 
 
 def test_it_blends_a_preset_and_an_uploaded_style_with_weights(owner, preset):
-    response = _post(token_client(owner), method="arbitrary", weight1="0.75", image2=_painting(), weight2="0.25",
-                     style_scale="320")
+    # The form's sliders: against a style at 1, a style's share is half its weight.
+    response = _post(token_client(owner), method="arbitrary", weight1="1", image2=_painting(), weight2="0.5",
+                     style_scale="352")
     assert response.status_code == 201, response.content
     job = StyleJob.objects.get(pk=response.json()["id"])
     rows = list(job.styles.all())
     assert [(row.preset, row.weight) for row in rows] == [(preset, 0.75), (None, 0.25)]
     assert rows[1].image.owner == owner and rows[1].image.kind == SourceImage.Kind.STYLE
-    assert rows[1].image.original_name == "painting.jpg" and job.style_scale == 320
+    assert rows[1].image.original_name == "painting.jpg" and job.style_scale == 352
 
 
 @pytest.mark.django_db(transaction=True)

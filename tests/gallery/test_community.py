@@ -8,9 +8,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from PIL import Image
 
-from gallery import community, services
+from gallery import community, forms, services
 from gallery.models import Artwork, Like, SourceImage
-from tests.gallery.factories import clean
+from tests.gallery.factories import clean, image_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -233,6 +233,26 @@ def test_it_preselects_the_style_and_settings_when_remixing(owner, make_artwork,
     assert [row.initial["preset"] for row in form.styles] == [preset.pk]
     assert form.initial["strength"] == 0.6 and form.initial["preserve_color"] is True
     assert form["method"].value() == "fast"  # the artwork's method, not the form's default (Any style)
+
+
+@pytest.mark.parametrize("painted_with, offered", [(320, 352), (768, 896), (512, 512)])
+def test_it_remixes_a_blend_with_its_shares_and_the_nearest_brush_on_offer(painted_with, offered, owner, make_artwork,
+                                                                         clients, preset):
+    # 768 and 320 were the fine and bold brushes before the brushes were spaced evenly.
+    style = clean(image_bytes(size=(120, 90)))
+    artwork = make_artwork(owner, "public", method="arbitrary", style_scale=painted_with, styles=(
+        services.StyleChoice(preset=preset, weight=3.0), services.StyleChoice(upload=style, weight=1.0)))
+    assert [row.weight for row in artwork.job.styles.order_by("position")] == [0.75, 0.25]
+
+    response = clients["owner"].get(reverse("gallery:job_new"), {"remix": artwork.pk})
+
+    form = response.context["form"]
+    assert form["style_scale"].value() == offered
+    sliders = [row["weight"].value() for row in form.styles]
+    assert sliders == [1.0, 0.5]
+    weights = [forms.blend_weight(slider) for slider in sliders]
+    assert [weight / sum(weights) for weight in weights] == pytest.approx([0.75, 0.25])
+    assert f'<option value="{offered}" selected>' in response.content.decode()
 
 
 def test_it_refuses_to_remix_an_artwork_the_user_cannot_see(owner, make_artwork, clients):

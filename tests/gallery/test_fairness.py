@@ -111,7 +111,7 @@ def test_it_rate_limits_sign_ups(client, settings):
     data = {"email": "a@example.com", "password1": PASSWORD, "password2": PASSWORD}
     assert client.post(reverse("gallery:signup"), {"username": "first", **data}).status_code == 302
     response = client.post(reverse("gallery:signup"), {"username": "second", **data})
-    assert response.status_code == 429 and "Too many attempts" in response.content.decode()
+    assert response.status_code == 429 and "Too many accounts made from your address" in response.content.decode()
 
 
 def test_it_rate_limits_uploads_per_user(clients, preset, settings):
@@ -120,6 +120,30 @@ def test_it_rate_limits_uploads_per_user(clients, preset, settings):
     _post_job(clients["owner"], preset)
     assert clients["owner"].post(reverse("gallery:job_new"), {}).status_code == 429
     assert clients["other"].post(reverse("gallery:profile_edit"), {"display_name": "Oscar"}).status_code == 302
+
+
+def test_it_keeps_every_choice_when_the_upload_limit_refuses_a_job(clients, preset, settings, decoded_sizes):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "upload": [1, 3600]}
+    settings.JOB_QUOTA_ACTIVE = 10
+    _post_job(clients["owner"], preset)
+    decoded_sizes.clear()
+    response = clients["owner"].post(
+        reverse("gallery:job_new"),
+        job_form({"preset": preset.pk, "weight": "0.7"}, {"preset": "", "weight": "0.3"}, method="optimize",
+                 max_side="512", strength="0.45", preserve_color="on", style_scale="352"),
+    )
+    assert response.status_code == 429
+    page = response.content.decode()
+    assert "Too many attempts: the limit is 1 every hour. Please wait and try again." in page
+    assert '<form method="post" enctype="multipart/form-data" class="job-form"' in page
+    assert f'name="styles-0-preset" value="{preset.pk}" id="id_styles-0-preset_0" checked' in page
+    assert 'name="styles-TOTAL_FORMS" value="2"' in page and 'name="styles-0-weight" value="0.7"' in page
+    assert '<option value="optimize" selected>' in page
+    assert 'name="max_side" value="512" id="id_max_side_1" required checked' in page
+    assert 'value="0.45"' in page and 'name="preserve_color" id="id_preserve_color" checked' in page
+    assert '<option value="352" selected>' in page
+    assert decoded_sizes == [], "a refused submission's uploads are not read"
+    assert StyleJob.objects.count() == 1
 
 
 def test_it_rate_limits_likes_with_a_json_answer(owner, make_artwork, clients, settings):

@@ -1,8 +1,11 @@
 """Data migrations: a job's style slots (preset or style image, blend image and share) to its style rows; the stored
 like counts."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
+from django.utils import timezone
 from django.db.migrations.executor import MigrationExecutor
 
 SLOTS = [("gallery", "0006_audit_log_names")]
@@ -130,3 +133,62 @@ def test_it_makes_every_artworks_picture_its_first_and_shown_version():
     assert (version.number, version.strength, version.preserve_color) == (1, 0.6, True)
     assert (version.image.name, version.thumbnail.name) == ("artworks/a.png", "thumbnails/a.jpg")
     assert version.created_at == made.created_at
+
+
+def test_it_leaves_each_e_mail_address_on_one_account_before_it_makes_addresses_unique():
+    old = _migrate([("gallery", "0014_job_method_any_style")])
+    User = old.get_model("auth", "User")
+    now = timezone.now()
+
+    def user(username, email, days_ago, last_login_days_ago=None, active=True):
+        last_login = now - timedelta(days=last_login_days_ago) if last_login_days_ago is not None else None
+        return User.objects.create(username=username, email=email, is_active=active,
+                                   date_joined=now - timedelta(days=days_ago), last_login=last_login)
+
+    # One address in three cases: the active account that logged in last keeps it, whoever signed up first.
+    user("ann-first", "ann@example.com", days_ago=300)
+    user("ann-now", "ANN@example.com", days_ago=30, last_login_days_ago=1)
+    user("ann-banned", "Ann@Example.com", days_ago=20, last_login_days_ago=0, active=False)
+    # Never logged in: the first to sign up keeps it.
+    user("bob-first", "bob@example.com", days_ago=10)
+    user("bob-second", "Bob@example.com", days_ago=5)
+    user("cid", "cid@example.com", days_ago=3)
+    user("no-address-1", "", days_ago=2)
+    user("no-address-2", "", days_ago=1)
+
+    new = _migrate([("gallery", "0015_user_email_unique")])
+    emails = dict(new.get_model("auth", "User").objects.values_list("username", "email"))
+    assert emails == {"ann-first": "", "ann-now": "ANN@example.com", "ann-banned": "", "bob-first": "bob@example.com",
+                      "bob-second": "", "cid": "cid@example.com", "no-address-1": "", "no-address-2": ""}
+
+
+def test_it_makes_a_thumbnail_for_each_stored_style_image():
+    from django.core.files.base import ContentFile
+    from PIL import Image
+
+    from gallery import images
+
+    old = _migrate([("gallery", "0015_user_email_unique")])
+    owner = old.get_model("auth", "User").objects.create(username="olive")
+    SourceImage = old.get_model("gallery", "SourceImage")
+
+    def stored(kind, name, data):
+        source = SourceImage(owner=owner, kind=kind, width=900, height=600)
+        source.file.save(name, ContentFile(data), save=False)
+        source.save()
+        return source.pk
+
+    picture = Image.new("RGB", (900, 600), (200, 60, 30))
+    style = stored("style", "s.jpg", images.encode_jpeg(picture, quality=95))
+    photo = stored("content", "p.jpg", images.encode_jpeg(picture, quality=95))
+    broken = stored("style", "b.jpg", b"not a picture")
+
+    new = _migrate([("gallery", "0016_source_image_thumbnail")])
+    sources = new.get_model("gallery", "SourceImage").objects.in_bulk([style, photo, broken])
+    with sources[style].thumbnail.open("rb") as handle, Image.open(handle) as thumbnail:
+        assert thumbnail.size == (480, 320) and thumbnail.getpixel((240, 160)) == pytest.approx((200, 60, 30), abs=3)
+    assert not sources[photo].thumbnail and not sources[broken].thumbnail
+
+    name = sources[style].thumbnail.name
+    _migrate([("gallery", "0015_user_email_unique")])
+    assert not sources[style].thumbnail.storage.exists(name)

@@ -45,7 +45,7 @@ def test_it_previews_my_styles_and_blends_with_a_preset(clients, owner, preset, 
         content=clean(), content_name="c.jpg", styles=(services.StyleChoice(upload=clean(_paint())),),
         method="arbitrary", strength=1.0, preserve_color=False, max_side=64)).styles.get().image
     preview = _image(clients["owner"].post(URL, _data({"my_style": mine.pk, "weight": "0.3"}, {"preset": preset.pk},
-                                                      preserve_color="on", style_scale="320")))
+                                                      preserve_color="on", style_scale="352")))
     assert preview.size == (160, 120)
     theirs = clients["other"].post(URL, _data({"my_style": mine.pk}))
     assert theirs.status_code == 400 and "valid choice" in theirs.json()["error"]

@@ -40,6 +40,22 @@ def test_it_paints_and_downloads_a_preset_at_the_photos_own_size_above_1024_px(c
     assert (artwork.width, artwork.height) == (1300, 96) == _downloaded_size(clients["owner"], artwork)
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("size", [512, 1024])  # the smallest size on the form and the largest high quality paints
+def test_high_quality_paints_the_size_chosen_on_the_form(size, clients, preset, run_worker, settings):
+    settings.JOB_SIZE_CHOICES = [512, 768, 1024, 2048, 4096]  # the form's sizes out of the suite
+    # Issue 26: 1024 px once gave 512 x 340. A long, thin photo: larger than the size asked, but few pixels to paint.
+    fields = job_form({"preset": preset.pk}, method="optimize", max_side=str(size),
+                      content=upload("wide.png", _photo((1300, 96)), "image/png"))
+    response = clients["owner"].post(reverse("gallery:job_new"), fields)
+    assert response.status_code == 302, response.content.decode()
+    run_worker()
+    artwork = Artwork.objects.get()
+    assert (artwork.job.status, artwork.job.method, artwork.job.max_side) == (StyleJob.Status.DONE, "optimize", size)
+    assert (artwork.width, artwork.height) == (size, round(96 * size / 1300)) == _downloaded_size(clients["owner"],
+                                                                                                  artwork)
+
+
 def _tile_border(width: int, height: int) -> tuple[int, int]:
     """Where the engine's any-style tiles of a ``width`` x ``height`` picture meet, in 2 x 2 tiles: (column, row)."""
     from stylecore import EngineConfig

@@ -92,7 +92,7 @@ def test_it_keeps_every_other_choice_when_it_refuses_a_blocked_style(clients, pr
     response = clients["owner"].post(
         reverse("gallery:job_new"),
         job_form({"preset": preset.pk}, {"upload": upload("style.jpg", _stripes())}, method="arbitrary",
-                 max_side="512", style_scale="320"),
+                 max_side="512", style_scale="352"),
     )
     page = response.content.decode()
     assert "asked not to be used as a style" in page
@@ -100,4 +100,4 @@ def test_it_keeps_every_other_choice_when_it_refuses_a_blocked_style(clients, pr
     assert 'name="styles-TOTAL_FORMS" value="2"' in page, "the blend's second row is still there"
     assert '<option value="arbitrary" selected>' in page
     assert 'name="max_side" value="512" id="id_max_side_1" required checked' in page  # the sizes are radios
-    assert '<option value="320" selected>' in page
+    assert '<option value="352" selected>' in page

@@ -82,3 +82,20 @@ def test_it_counts_failures_per_forwarded_client_behind_a_proxy(client, owner, s
 
     assert [attempt(f"198.51.100.{index}, 203.0.113.9") for index in range(3)] == [200, 200, 429]
     assert attempt("203.0.113.10", PASSWORD) == 302
+
+
+def _sign_up(client, username, password2=PASSWORD, address="10.0.0.1"):
+    data = {"username": username, "email": f"{username}@example.com", "password1": PASSWORD, "password2": password2}
+    return client.post(reverse("gallery:signup"), data, REMOTE_ADDR=address).status_code
+
+
+def test_it_counts_only_successful_sign_ups_against_the_clients_limit(client, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "signup": [2, 3600]}
+    # An office behind one address: typing mistakes (passwords that differ) are answered, and count for nothing.
+    assert {_sign_up(client, f"typo{index}", password2="something-else") for index in range(12)} == {200}
+    assert [_sign_up(client, name) for name in ("ann", "bob", "cid")] == [302, 302, 429]
+    assert _sign_up(client, "dee", address="10.0.0.2") == 302  # another client has its own count
+
+
+def test_the_default_sign_up_limit_lets_an_office_sign_up_together(client):
+    assert {_sign_up(client, f"colleague{index}") for index in range(12)} == {302}

@@ -1,10 +1,12 @@
 """The job form's style rows: presets, My styles, uploads and blends, strength, style scale, and their validation."""
 
 import io
+import re
 
+import numpy as np
 import pytest
 from django.urls import reverse
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from gallery import services
 from gallery.models import Artwork, JobStyle, SourceImage, StyleJob
@@ -142,24 +144,57 @@ def test_it_keeps_uploaded_styles_in_my_styles_for_reuse(clients, owner):
 
     page = clients["owner"].get(reverse("gallery:job_new"))
     assert list(page.context["form"].styles[0].fields["my_style"].queryset) == [style]
-    assert reverse("gallery:source_image", args=[style.pk]) in page.content.decode()
+    assert reverse("gallery:source_thumbnail", args=[style.pk]) in page.content.decode()
 
-    again = _post(clients["owner"], {"my_style": style.pk}, strength="0.6", style_scale="320")
+    again = _post(clients["owner"], {"my_style": style.pk}, strength="0.6", style_scale="352")
     assert again.status_code == 302
     assert SourceImage.objects.filter(kind=SourceImage.Kind.STYLE).count() == 1
     job = StyleJob.objects.get(pk=again["Location"].rstrip("/").split("/")[-1])
-    assert (job.styles.get().image_id, job.method, job.strength, job.style_scale) == (style.pk, "arbitrary", 0.6, 320)
+    assert (job.styles.get().image_id, job.method, job.strength, job.style_scale) == (style.pk, "arbitrary", 0.6, 352)
+
+
+def _halves(size=(1200, 800)) -> Image.Image:
+    """Red on the left, blue on the right, a white disc in the middle: easy to recognise at any size."""
+    image = Image.new("RGB", size, (210, 40, 30))
+    image.paste((30, 60, 200), (size[0] // 2, 0, size[0], size[1]))
+    ImageDraw.Draw(image).ellipse((size[0] // 3, size[1] // 3, 2 * size[0] // 3, 2 * size[1] // 3), fill="white")
+    return image
+
+
+def test_it_shows_my_styles_as_thumbnails_of_the_upload(clients, owner, settings):
+    uploaded = _halves()
+    buffer = io.BytesIO()
+    uploaded.save(buffer, format="PNG")
+    assert _post(clients["owner"], {"upload": upload("halves.png", buffer.getvalue(), "image/png")}).status_code == 302
+    style = SourceImage.objects.get(owner=owner, kind=SourceImage.Kind.STYLE)
+
+    page = clients["owner"].get(reverse("gallery:job_new")).content.decode()
+    my_styles = page[page.index('<div class="preset-picker my-styles'):]
+    src = re.search(r'<img src="([^"]+)"', my_styles).group(1)
+    response = clients["owner"].get(src)
+    assert response.status_code == 200
+    served = b"".join(response.streaming_content)
+
+    thumbnail = Image.open(io.BytesIO(served))
+    assert thumbnail.format == "JPEG" and thumbnail.size == (settings.THUMBNAIL_SIDE, settings.THUMBNAIL_SIDE * 2 // 3)
+    expected = np.asarray(uploaded.resize(thumbnail.size, Image.Resampling.LANCZOS), np.float32)
+    assert np.abs(np.asarray(thumbnail.convert("RGB"), np.float32) - expected).mean() < 3  # of 255
+    assert style.thumbnail and style.thumbnail.storage.exists(style.thumbnail.name)
+    with style.thumbnail.open("rb") as handle:
+        assert handle.read() == served, "the page shows the stored thumbnail"
+    assert clients["other"].get(src).status_code == 404
 
 
 def test_it_stores_a_blend_as_rows_with_their_shares(clients, preset, my_style):
-    response = _post(clients["owner"], {"my_style": my_style.pk, "weight": "0.7"}, {"preset": preset.pk, "weight": "0.35"},
-                     {"upload": upload("s.png", _paint(((20, 40, 160), (30, 200, 220))), "image/png"), "weight": "0.35"})
+    # Sliders at 1, 0.5 and 0.5: blend weights 1, 1/3 and 1/3 (gallery.forms.blend_weight).
+    response = _post(clients["owner"], {"my_style": my_style.pk, "weight": "1"}, {"preset": preset.pk, "weight": "0.5"},
+                     {"upload": upload("s.png", _paint(((20, 40, 160), (30, 200, 220))), "image/png"), "weight": "0.5"})
     assert response.status_code == 302
     rows = list(StyleJob.objects.latest("created_at").styles.all())
     assert [(row.position, row.preset_id, row.image_id is not None) for row in rows] == [
         (0, None, True), (1, preset.pk, False), (2, None, True)]
     assert rows[0].image == my_style
-    assert [row.weight for row in rows] == pytest.approx([0.5, 0.25, 0.25])
+    assert [row.weight for row in rows] == pytest.approx([0.6, 0.2, 0.2])
 
 
 def _finish(job) -> Artwork:
@@ -182,17 +217,17 @@ def test_it_keeps_a_style_that_another_job_blends_when_an_artwork_is_deleted(own
 @pytest.mark.django_db(transaction=True)
 def test_it_runs_an_uploaded_style_with_the_any_style_network(clients, owner, arbitrary_weights, run_worker):
     response = _post(clients["owner"], {"upload": upload("waves.png", _paint(), "image/png")}, method="fast",
-                     strength="0.8", preserve_color="on", style_scale="768")
+                     strength="0.8", preserve_color="on", style_scale="896")
     assert response.status_code == 200, "an uploaded style with the fast method is refused"
     response = _post(clients["owner"], {"upload": upload("waves.png", _paint(), "image/png")}, strength="0.8",
-                     preserve_color="on", style_scale="768")
+                     preserve_color="on", style_scale="896")
     assert response.status_code == 302
 
     run_worker()
 
     job = StyleJob.objects.get(owner=owner)
     assert (job.status, job.error) == (StyleJob.Status.DONE, "")
-    assert (job.method, job.strength, job.preserve_color, job.style_scale) == ("arbitrary", 0.8, True, 768)
+    assert (job.method, job.strength, job.preserve_color, job.style_scale) == ("arbitrary", 0.8, True, 896)
     with Artwork.objects.get(job=job).image.open("rb") as handle, Image.open(handle) as result:
         assert max(result.size) == 64
 

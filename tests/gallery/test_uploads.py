@@ -1,12 +1,13 @@
 """Uploads: every rejection is a form error with nothing stored; accepted images are cleaned."""
 
+import functools
 import io
 
 import pytest
 from django.urls import reverse
 from PIL import Image
 
-from gallery.models import SourceImage, StyleJob
+from gallery.models import BlockedStyle, SourceImage, StyleJob
 from tests.gallery.factories import clean, image_bytes, job_form, stored_files, upload
 
 pytestmark = pytest.mark.django_db
@@ -60,6 +61,60 @@ def test_it_rejects_a_file_over_the_byte_limit(clients, preset, settings):
 
     assert "the limit is" in " ".join(response.context["form"].errors["content"])
     assert not SourceImage.objects.exists()
+
+
+@functools.cache
+def _huge_png() -> bytes:
+    """6300 x 6300 px (39.7 megapixels) of one colour in about 130 KB: small on disk, huge once decoded."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (6300, 6300), (40, 90, 160)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+HUGE_MESSAGE = "The image is 6300 × 6300 px (39.7 megapixels); the limit is 26 megapixels. Upload a smaller copy."
+
+
+def test_it_refuses_a_png_huge_in_pixels_by_its_header_without_decoding_it(clients, preset, decoded_sizes):
+    assert len(_huge_png()) < 200_000
+    before = stored_files()
+
+    response = _post_job(clients["owner"], preset, upload("huge.png", _huge_png(), "image/png"))
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["content"] == [HUGE_MESSAGE]
+    assert HUGE_MESSAGE in response.content.decode()
+    assert (6300, 6300) not in decoded_sizes
+    assert not StyleJob.objects.exists() and not SourceImage.objects.exists()
+    assert stored_files() == before
+
+
+def test_the_admin_blocklist_refuses_a_png_huge_in_pixels_with_the_same_message(client, django_user_model,
+                                                                                decoded_sizes):
+    client.force_login(django_user_model.objects.create_superuser("root", "root@example.com", "x"))
+    before = stored_files()
+
+    response = client.post(reverse("admin:gallery_blockedstyle_add"),
+                           {"note": "The artist wrote in", "image": upload("work.png", _huge_png(), "image/png")})
+
+    assert response.status_code == 200
+    assert HUGE_MESSAGE in response.content.decode()
+    assert (6300, 6300) not in decoded_sizes
+    assert not BlockedStyle.objects.exists()
+    assert stored_files() == before
+
+
+def test_it_decodes_each_upload_of_the_form_once(clients, preset, decoded_sizes):
+    # A photo and a style upload of different sizes, so each decode is told apart; the style is checked against the
+    # blocklist and hashed, tested for texture and stored, all from the one decoded copy.
+    photo = upload("photo.png", image_bytes("PNG", size=(300, 200)), "image/png")
+    style = upload("style.png", image_bytes("PNG", size=(120, 90)), "image/png")
+    BlockedStyle.objects.create(perceptual_hash="0" * 16, note="an unrelated work")
+
+    response = clients["owner"].post(reverse("gallery:job_new"), job_form({"upload": style}, content=photo,
+                                                                        method="arbitrary"))
+
+    assert response.status_code == 302
+    assert sorted(decoded_sizes) == [(120, 90), (300, 200)]
 
 
 def test_it_states_the_byte_limit_in_one_unit_in_the_help_and_the_error(clients, preset, settings):

@@ -125,7 +125,7 @@ def _stroke_frequency(image: np.ndarray) -> float:
     return float((power * frequency)[strokes].sum() / power[strokes].sum())
 
 
-BRUSHES = {"fine": 768, "medium": 512, "bold": 320}  # the form's brush choices (gallery.forms.STYLE_SCALE_CHOICES)
+BRUSHES = {"fine": 896, "medium": 512, "bold": 352}  # the form's brush choices (gallery.forms.STYLE_SCALE_CHOICES)
 
 
 def test_fine_medium_and_bold_brushes_paint_visibly_different_strokes_from_small_to_large(engine):
@@ -139,7 +139,7 @@ def test_fine_medium_and_bold_brushes_paint_visibly_different_strokes_from_small
 
 
 @pytest.mark.parametrize("photo_size, max_side, brush", [
-    ((1600, 1200), 1500, "fine"),   # painted at 2250 x 1688, in tiles, then resized to 1500 x 1125
+    ((1600, 1200), 1500, "fine"),   # painted at 2625 x 1969, in tiles, then resized to 1500 x 1125
     ((1300, 900), 2048, "bold"),    # the photo's own size when it is smaller than the size asked
     ((1100, 1400), 1024, "medium"),
 ])
@@ -152,7 +152,7 @@ def test_it_delivers_the_size_asked_above_1024_px(engine, styles, photo_size, ma
 
 
 @pytest.mark.parametrize("size", [(45, 37), (203, 64), (64, 301)])
-@pytest.mark.parametrize("style_scale", [768, 512, 320])
+@pytest.mark.parametrize("style_scale", [896, 512, 352])
 @pytest.mark.parametrize("max_side", [1024, 100])
 def test_it_delivers_the_size_asked_at_every_brush_size(engine, styles, size, style_scale, max_side):
     from stylecore import prepare_photo
