@@ -193,7 +193,7 @@
     if (method !== "arbitrary" || !GRAPHS || !chosen.length) return null;
     const sources = chosen.map(paintingOf);
     if (sources.some((source) => !source)) return null;
-    const weights = chosen.length > 1 ? chosen.map((row) => Number(inRow(row, "weight")[0].value)) : null;
+    const weights = chosen.length > 1 ? chosen.map((row) => blendWeight(Number(inRow(row, "weight")[0].value))) : null;
     const styleScale = Number(field("style_scale").value);
     const named = sources.map((source) => (typeof source === "string" ? source : `file ${fileId(source)}`));
     return { method, sources, weights, styleScale, key: ["arbitrary", ...named, weights, styleScale].join(" ") };

@@ -13,6 +13,7 @@ from PIL import Image
 from stylecore import Engine, redial
 
 from gallery import services
+from gallery.forms import blend_weight
 from gallery.models import Artwork, SourceImage
 from scripts.device_timing import arbitrary_network, builds, mean_difference, paint_in_page, photo
 from tests.gallery.factories import TEST_PRESET
@@ -36,10 +37,12 @@ def painting(path: Path = STARRY_NIGHT) -> Image.Image:
 
 
 def server_picture(image: Image.Image, paintings: list[Image.Image], *, strength: float = 1.0,
-                   preserve_color: bool = False, style_scale: int = 512) -> Image.Image:
+                   preserve_color: bool = False, style_scale: int = 512,
+                   weights: list[float] | None = None) -> Image.Image:
     """What a worker stores for this any-style job (gallery.jobs._paint): the engine's full-strength render, dialed."""
     engine = Engine.load(settings.STYLECORE_WEIGHTS)
-    render = engine.render(image, method="arbitrary", style=paintings, max_side=max(image.size), style_scale=style_scale)
+    render = engine.render(image, method="arbitrary", style=paintings, style_weights=weights, max_side=max(image.size),
+                           style_scale=style_scale)
     return redial(render.photo, render.full, strength=strength, preserve_color=preserve_color)
 
 
@@ -48,7 +51,7 @@ def _png(image: Image.Image, path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("style_scale, strength, preserve_color", [(512, 1.0, False), (768, 0.6, True), (320, 0.8, False)])
+@pytest.mark.parametrize("style_scale, strength, preserve_color", [(512, 1.0, False), (896, 0.6, True), (352, 0.8, False)])
 def test_it_paints_any_style_in_the_page_as_a_worker_does(
     page, live_server, owner, arbitrary_weights, style_scale, strength, preserve_color
 ):
@@ -105,6 +108,11 @@ def test_it_paints_the_any_style_preview_on_the_device_as_the_slider_moves(
     expect(status).to_contain_text("Painted on your device")
     blend = server_picture(picture, [painting(), bands], strength=0.5)
     assert mean_difference(shown_preview(page), blend) <= TOLERANCE
+    # A row's slider is not its weight: the device blends by the server's weight for it (forms.blend_weight).
+    page.fill("#id_styles-1-weight", "0.3")
+    expect(preview).to_have_attribute("data-render", re.compile("0.176"), timeout=60_000)
+    blend = server_picture(picture, [painting(), bands], strength=0.5, weights=[1.0, blend_weight(0.3)])
+    assert mean_difference(shown_preview(page), blend) <= TOLERANCE
     assert server_previews == []
 
 
@@ -113,7 +121,7 @@ def test_it_paints_any_style_on_the_device_into_the_gallery(page, live_server, o
     open_form(page, live_server.url, owner)
     page.set_input_files("#id_content", str(_png(picture, tmp_path / "hopper.png")))
     page.set_input_files("#id_styles-0-upload", str(STARRY_NIGHT))
-    page.select_option("#id_style_scale", "768")
+    page.select_option("#id_style_scale", "896")
     page.fill("#id_strength", "0.7")
     page.check('input[name=max_side][value="512"]')
     button = page.locator("[data-role=paint-on-device]")
@@ -124,11 +132,11 @@ def test_it_paints_any_style_on_the_device_into_the_gallery(page, live_server, o
     artwork = Artwork.objects.get()
     job = artwork.job
     assert (artwork.owner, artwork.width, artwork.height) == (owner, *picture.size)
-    assert (job.method, job.style_scale, job.strength, job.worker_id) == ("arbitrary", 768, 0.7, services.DEVICE_WORKER)
+    assert (job.method, job.style_scale, job.strength, job.worker_id) == ("arbitrary", 896, 0.7, services.DEVICE_WORKER)
     assert job.styles.get().image.kind == SourceImage.Kind.STYLE
     with artwork.image.open("rb") as handle:
         stored = Image.open(handle).convert("RGB")
-    expected = server_picture(picture, [painting()], strength=0.7, style_scale=768)
+    expected = server_picture(picture, [painting()], strength=0.7, style_scale=896)
     assert mean_difference(stored, expected) <= TOLERANCE
 
 
@@ -149,7 +157,7 @@ def test_it_leaves_the_previews_to_the_server_when_the_device_is_too_slow(
     page.set_input_files("#id_content", str(_png(photo(240), tmp_path / "smaller.png")))
     expect(status).to_contain_text("That is slow, so our server paints the next previews.", timeout=60_000)
     expect(page.locator("[data-role=paint-on-device]")).to_be_hidden()
-    page.select_option("#id_style_scale", "320")
+    page.select_option("#id_style_scale", "352")
     expect(status).to_contain_text("Painted on our server, as your device took", timeout=60_000)
     expect(page.locator("[data-role=preview-image]")).to_have_attribute("data-painted-on", "server")
     assert server_previews == [200]

@@ -7,6 +7,7 @@ from django.urls import reverse
 from PIL import Image
 
 from gallery import services
+from gallery.forms import blend_weight
 from gallery.models import Artwork, SourceImage, StyleJob
 from tests.gallery.factories import image_bytes, job_form, stored_files, upload
 
@@ -61,15 +62,17 @@ def test_it_stores_an_any_style_painting_with_its_styles_weights_and_brush(clien
     style = upload("mine.jpg", image_bytes(size=(120, 90), color=(200, 40, 40)))
     data = job_form({"preset": preset.pk, "weight": "0.75"}, {"upload": style, "weight": "0.25"},
                     content=upload("p.jpg", image_bytes(size=(320, 240))), method="arbitrary", max_side="64",
-                    style_scale="768", strength="0.8", result=upload("painting.png", _painting(), "image/png"))
+                    style_scale="896", strength="0.8", result=upload("painting.png", _painting(), "image/png"))
     response = clients["owner"].post(URL, data)
     assert response.status_code == 200, response.content
     job = Artwork.objects.get().job
     assert (job.status, job.method, job.style_scale, job.strength, job.worker_id) == (
-        "done", "arbitrary", 768, 0.8, services.DEVICE_WORKER)
+        "done", "arbitrary", 896, 0.8, services.DEVICE_WORKER)
     first, second = job.styles.order_by("position")
-    assert (first.preset, first.weight) == (preset, 0.75)
-    assert (second.image.owner, second.image.kind, second.weight) == (owner, SourceImage.Kind.STYLE, 0.25)
+    share = blend_weight(0.75) / (blend_weight(0.75) + blend_weight(0.25))  # stored as shares of the blend
+    assert (first.preset, first.weight) == (preset, pytest.approx(share))
+    assert (second.image.owner, second.image.kind, second.weight) == (owner, SourceImage.Kind.STYLE,
+                                                                   pytest.approx(1 - share))
     assert redis_queue.count == 0
 
 
