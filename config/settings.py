@@ -127,6 +127,9 @@ RATE_LIMITS = {
     # Accounts made per client address an hour (failed sign-ups are not counted): a class or a team signing up
     # together behind one address fits, and one address cannot make more than 30 accounts (and mails) an hour.
     "signup": [30, 3600],
+    # Every sign-up form sent, failed or not, per client address: far above what an office sends, but it bounds how
+    # fast one client can ask the form which e-mail addresses have an account.
+    "signup_attempt": [300, 3600],
     "login": [10, 300],
     "login_client": [50, 300],
     "password_reset": [5, 3600],

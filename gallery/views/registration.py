@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from gallery import ratelimit, services, verification
 from gallery.forms import ResendVerificationForm, SignUpForm
-from gallery.ratelimit import limit_password_resets, limit_signups
+from gallery.ratelimit import limit_password_resets, limit_posts, limit_signups
 
 
 def _mail_link(request, user) -> None:
@@ -29,6 +29,7 @@ def verification_sent(request):
     return render(request, "registration/verify_sent.html", sent)
 
 
+@limit_posts("signup_attempt")
 @limit_signups
 def signup(request):
     form = SignUpForm(request.POST or None)

@@ -97,5 +97,11 @@ def test_it_counts_only_successful_sign_ups_against_the_clients_limit(client, se
     assert _sign_up(client, "dee", address="10.0.0.2") == 302  # another client has its own count
 
 
+def test_it_bounds_how_often_one_client_may_ask_the_sign_up_form_about_addresses(client, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "signup_attempt": [5, 3600]}
+    assert [_sign_up(client, f"probe{index}", password2="x") for index in range(6)] == [200] * 5 + [429]
+    assert _sign_up(client, "eve", address="10.0.0.3") == 302  # another client has its own count
+
+
 def test_the_default_sign_up_limit_lets_an_office_sign_up_together(client):
     assert {_sign_up(client, f"colleague{index}") for index in range(12)} == {302}
