@@ -53,6 +53,7 @@ def _job_form_page(request, form: StyleJobForm, remix, *, status: int, refusal: 
     context = {"form": form, "refusal": refusal, "remix": remix.artwork, "max_styles": JobStyle.MAX_PER_JOB,
                "device_presets": networks.device_presets(), "device_paintings": networks.device_paintings(),
                "arbitrary_on_device": networks.arbitrary_on_device(), "device_max_pixels": networks.device_max_pixels(),
+               "device_budget_ms": settings.DEVICE_PREVIEW_BUDGET_MS,
                **limits, **_size_context(form)}
     return render(request, "gallery/job_new.html", context, status=status)
 

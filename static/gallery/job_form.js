@@ -33,9 +33,9 @@
   const GRAPHS = files.graphStyle ? { // the any-style network's four graphs, when this site has them
     style: files.graphStyle, encoder: files.graphEncoder, modulate: files.graphModulate, decoder: files.graphDecoder,
   } : null;
-  // A device that takes longer than this for a 256 px preview leaves the next ones to the server, which paints one in
-  // 0.07-0.26 s (README, scripts.preview_latency) plus the upload: a slow device would keep the form waiting longer.
-  const DEVICE_BUDGET_SECONDS = 1;
+  // A device that takes longer than this for a 256 px preview leaves the next ones to the server (settings'
+  // DEVICE_PREVIEW_BUDGET_MS).
+  const DEVICE_BUDGET_SECONDS = Number(form.dataset.deviceBudgetMs) / 1000;
   // The largest picture whose PNG is sure to pass the upload checks' byte limit (gallery.networks.device_max_pixels).
   const DEVICE_MAX_PIXELS = Number(form.dataset.deviceMaxPixels);
   let deviceFailed = false; // onnxruntime-web, a network or an image did not load: the server paints from then on

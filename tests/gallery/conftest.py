@@ -180,6 +180,13 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def patient_device_budget(settings):
+    # Browser tests paint previews on the device while other tests load the same cores: a preview over the real
+    # budget (1 s) would hand the next ones to the server. The test of that hand-over sets its own budget.
+    settings.DEVICE_PREVIEW_BUDGET_MS = 60_000
+
+
 @pytest.fixture
 def decoded_sizes(monkeypatch):
     """The size of every image Pillow decodes from a file during the test, in order: Pillow's own decoder runs, this
