@@ -266,7 +266,7 @@
   // graphs: {style, encoder, modulate, decoder} URLs; paintings: ImageData, blended by weights; styleScale: the brush.
   async function anyStylePainter(builds, { graphs, paintings, weights, styleScale }) {
     const { ort } = await loadRuntime(builds);
-    const names = ["style", "encoder", "modulate", "decoder"];
+    const names = Object.keys(graphs);
     const loaded = await Promise.all(names.map((name) => session(builds, graphs[name])));
     const nets = Object.fromEntries(names.map((name, i) => [name, loaded[i]]));
     const code = await blendedCode(ort, nets.style, paintings, weights || paintings.map(() => 1), styleScale);
