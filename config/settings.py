@@ -214,7 +214,7 @@ GALLERY_PAGE_SIZE = env_int("GALLERY_PAGE_SIZE", 12, minimum=1)
 JOB_SIZE_CHOICES = env_int_list("JOB_SIZE_CHOICES", [512, 768, 1024, 2048, 4096])
 JOB_MAX_SIDE = env_int("JOB_MAX_SIDE", 4096, minimum=16)
 JOB_MAX_PIXELS = env_int("JOB_MAX_PIXELS", 16_000_000, minimum=256)
-# The high-quality (optimize) method is slow: larger sizes are a form error. The worker's engine enforces it too.
+# The optimize method is slow: larger sizes are a form error. The worker's engine enforces it too.
 JOB_OPTIMIZE_MAX_SIDE = env_int("JOB_OPTIMIZE_MAX_SIDE", 1024, minimum=16)
 if max(JOB_SIZE_CHOICES) > JOB_MAX_SIDE or min(JOB_SIZE_CHOICES) < 16:
     raise ImproperlyConfigured(f"JOB_SIZE_CHOICES must lie within 16 and JOB_MAX_SIDE ({JOB_MAX_SIDE}) px.")

@@ -118,7 +118,7 @@ class SharedStyleChoiceField(forms.ModelChoiceField):
 METHOD_CHOICES = [
     (StyleJob.Method.ARBITRARY, "Any style (best look, about a second; can paint on your device)"),
     (StyleJob.Method.FAST, "Fast (the preset's own network; paints on your device fastest)"),
-    (StyleJob.Method.OPTIMIZE, "High quality (one style, up to about 1½ minutes)"),
+    (StyleJob.Method.OPTIMIZE, "Optimisation (one style, slow: up to about 1½ minutes)"),
 ]
 # The any-style brush (stylecore.arbitrary): the painting is encoded at this size and the photo painted at this / 512
 # of its size, then resized back; a smaller scale makes the strokes larger relative to the picture. Spaced so that
@@ -343,7 +343,7 @@ class StyleJobForm(forms.Form):
             if method == StyleJob.Method.OPTIMIZE and side > limit:
                 self.add_error(
                     "max_side",
-                    f"High quality paints at most {limit} px on the longest side, and this picture would be {side} px. "
+                    f"Optimisation paints at most {limit} px on the longest side, and this picture would be {side} px. "
                     f"Choose {limit} px or smaller, or the fast or \"Any style\" method for a larger print.",
                 )
         if not self.styles.is_valid():
@@ -356,7 +356,7 @@ class StyleJobForm(forms.Form):
         elif method == StyleJob.Method.OPTIMIZE and len(rows) != 1:
             self.add_error(
                 "method",
-                "High quality paints with exactly one style. Remove the other styles, or choose \"Any style\" to "
+                "Optimisation paints with exactly one style. Remove the other styles, or choose \"Any style\" to "
                 "blend them.",
             )
         return cleaned
@@ -389,7 +389,7 @@ class DevicePaintForm(StyleJobForm):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("method") not in (StyleJob.Method.FAST, StyleJob.Method.ARBITRARY):
-            self.add_error("method", "High quality paints on our server only; choose \"Paint it\".")
+            self.add_error("method", "Optimisation paints on our server only; choose \"Paint it\".")
         content, result, side = cleaned.get("content"), cleaned.get("result"), cleaned.get("max_side")
         if content and result and side:
             expected = printsizes.picture_size(*content.clean_image.image.size, side)

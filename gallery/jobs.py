@@ -26,14 +26,15 @@ UNEXPECTED_MESSAGE = "Something went wrong on our side while painting this pictu
 TIMEOUT_MESSAGE = "This picture took longer than allowed. Try a smaller size or the fast method."
 BROKEN_PRESET_MESSAGE = (
     "The network for this style is damaged on this server, and our staff have been told. Please pick another style "
-    "or the high-quality method for now."
+    "or another method for now."
 )
 STORAGE_MESSAGE = (
     "The finished picture could not be stored: our file storage is full or out of reach, and our staff have been "
     "told. Please try again later."
 )
 BROKEN_ARBITRARY_MESSAGE = (
-    "The any-style network is damaged on this server, and our staff have been told. Please pick a preset for now."
+    "The any-style network is damaged on this server, and our staff have been told. Please choose the fast method "
+    "with a preset, or optimisation, for now."
 )
 # Errors of a database out of reach (a restart, a network cut), as opposed to errors in a query.
 DATABASE_DOWN = (OperationalError, InterfaceError)
@@ -106,8 +107,7 @@ def _refusal(job: StyleJob) -> str | None:
     presets = job.styles.filter(preset__isnull=False).values_list("preset__name", flat=True)
     if job.method == StyleJob.Method.FAST and set(presets) & set(broken_presets()):
         return BROKEN_PRESET_MESSAGE
-    # The high-quality method starts from the any-style network's render.
-    if job.method in (StyleJob.Method.ARBITRARY, StyleJob.Method.OPTIMIZE) and is_arbitrary_broken():
+    if job.method == StyleJob.Method.ARBITRARY and is_arbitrary_broken():
         return BROKEN_ARBITRARY_MESSAGE
     return None
 

@@ -141,7 +141,7 @@ def size_options(field, timings: Timings | None) -> list[SizeOption]:
         for method in METHODS:
             if method == "optimize" and side and side > settings.JOB_OPTIMIZE_MAX_SIDE:
                 unavailable.add(method)
-                text = f"not for high quality, which paints {settings.JOB_OPTIMIZE_MAX_SIDE} px at most"
+                text = f"not for optimisation, which paints {settings.JOB_OPTIMIZE_MAX_SIDE} px at most"
             elif side and timings:
                 text = timings.describe(method, side * side, at_most=True)
             else:

@@ -8,7 +8,7 @@ On several machines the same code starts as one role each, against external Post
 
 - ``--role release``: migrations, static files and the presets, once per release, then exits;
 - ``--role web``: gunicorn only;
-- ``--role worker``: RQ_WORKERS workers for fast and any-style jobs, RQ_OPTIMIZE_WORKERS for high-quality ones, and
+- ``--role worker``: RQ_WORKERS workers for fast and any-style jobs, RQ_OPTIMIZE_WORKERS for optimisation ones, and
   the job checker.
 """
 
@@ -257,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         if DEMO_STEP in site.steps:
             print(f"  Demo login: {DEMO_USERNAME} / {DEMO_PASSWORD}", flush=True)
         if workers or optimize_workers:
-            print(f"  RQ workers: {workers} for fast and any-style jobs, {optimize_workers} for high-quality ones.",
+            print(f"  RQ workers: {workers} for fast and any-style jobs, {optimize_workers} for optimisation ones.",
                   flush=True)
         print("  Press Ctrl-C to stop.\n", flush=True)
         try:

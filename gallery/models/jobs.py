@@ -80,7 +80,7 @@ class StyleJob(models.Model):
 
     class Method(models.TextChoices):
         FAST = "fast", "Fast (trained network)"
-        OPTIMIZE = "optimize", "Optimize (slow, highest fidelity)"
+        OPTIMIZE = "optimize", "Optimisation (slow)"
         ARBITRARY = "arbitrary", "Arbitrary style (any image)"
 
     FINISHED = (Status.DONE, Status.FAILED, Status.CANCELED)

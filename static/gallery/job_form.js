@@ -3,7 +3,7 @@
 // visitor's device (device.js) when onnxruntime-web runs here, for a fast preset and for any style (a preset's
 // painting, a stored style or the file being uploaded, blends too); a moved strength or colour setting re-dials the
 // last render at once. The server paints it when the device cannot (onnxruntime-web or a network did not load), when
-// the device took longer than DEVICE_BUDGET_SECONDS for a preview, and for the high-quality method; the caption says
+// the device took longer than DEVICE_BUDGET_SECONDS for a preview, and for the optimisation method; the caption says
 // which. Changes are debounced, photos are shrunk in the browser first, and a page never has more than one preview
 // rendering at a time.
 (function () {

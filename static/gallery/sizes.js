@@ -83,7 +83,7 @@
         const method = span.dataset.method;
         const refused = method === "optimize" && side > table.optimize_max_side;
         span.classList.toggle("size-unavailable", refused);
-        span.textContent = refused ? `not for high quality, which paints ${table.optimize_max_side} px at most` : describe(method, w * h);
+        span.textContent = refused ? `not for optimisation, which paints ${table.optimize_max_side} px at most` : describe(method, w * h);
       });
     });
   }

@@ -137,13 +137,13 @@ def test_it_paints_the_size_asked_capped_by_the_photo_and_the_pixel_limit(size, 
 
 
 @pytest.mark.parametrize("size", ["2048", "photo"])
-def test_it_refuses_high_quality_above_its_limit_and_stores_nothing(size, owner, preset, settings):
+def test_it_refuses_optimisation_above_its_limit_and_stores_nothing(size, owner, preset, settings):
     settings.JOB_SIZE_CHOICES = [64, 512, 2048]
     before = stored_files()
     response = _post(token_client(owner), photo=upload(data=image_bytes(size=(1300, 40))), size=size)
     assert response.status_code == 400, response.content
     assert response.json()["errors"] == {"size": [
-        "High quality paints at most 1024 px on the longest side, and this picture would be 1300 px. Choose 1024 px "
+        "Optimisation paints at most 1024 px on the longest side, and this picture would be 1300 px. Choose 1024 px "
         "or smaller, or the fast or \"Any style\" method for a larger print."]}
     assert stored_files() == before and not StyleJob.objects.exists()
     photo = upload(data=image_bytes(size=(1300, 40)))

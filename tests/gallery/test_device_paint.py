@@ -78,7 +78,7 @@ def test_it_stores_an_any_style_painting_with_its_styles_weights_and_brush(clien
 
 def test_it_paints_only_the_fast_and_any_style_methods_on_the_device(clients, preset):
     response = clients["owner"].post(URL, _data(preset, result_size=(64, 48), method="optimize"))
-    assert response.status_code == 400 and "High quality paints on our server only" in response.json()["error"]
+    assert response.status_code == 400 and "Optimisation paints on our server only" in response.json()["error"]
     assert not StyleJob.objects.exists()
 
 

@@ -41,8 +41,8 @@ def test_it_paints_and_downloads_a_preset_at_the_photos_own_size_above_1024_px(c
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("size", [512, 1024])  # the smallest size on the form and the largest high quality paints
-def test_high_quality_paints_the_size_chosen_on_the_form(size, clients, preset, run_worker, settings):
+@pytest.mark.parametrize("size", [512, 1024])  # the smallest size on the form and the largest optimisation paints
+def test_optimisation_paints_the_size_chosen_on_the_form(size, clients, preset, run_worker, settings):
     settings.JOB_SIZE_CHOICES = [512, 768, 1024, 2048, 4096]  # the form's sizes out of the suite
     # Issue 26: 1024 px once gave 512 x 340. A long, thin photo: larger than the size asked, but few pixels to paint.
     fields = job_form({"preset": preset.pk}, method="optimize", max_side=str(size),
@@ -138,7 +138,7 @@ def test_it_shows_each_sizes_expected_time_from_the_bench_figures(clients, prese
                             "optimize": "up to about 1.5 min"}
     # No figure at 2048 px for the engine's fast method (only for PyTorch eager), so no time rather than a guess.
     assert times["2048"] == {"fast": "", "arbitrary": "",
-                             "optimize": "not for high quality, which paints 1024 px at most"}
+                             "optimize": "not for optimisation, which paints 1024 px at most"}
     assert times[printsizes.OWN_SIZE] == {"fast": "", "arbitrary": "", "optimize": ""}  # the page's, for the photo
 
 
@@ -166,14 +166,14 @@ def test_it_shows_no_times_without_the_bench_figures(clients, preset, settings, 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("size", ["2048", printsizes.OWN_SIZE])
-def test_it_refuses_high_quality_above_1024_px_and_keeps_every_choice(size, clients, preset, settings):
+def test_it_refuses_optimisation_above_1024_px_and_keeps_every_choice(size, clients, preset, settings):
     settings.JOB_SIZE_CHOICES = [64, 512, 2048]
     fields = job_form({"preset": preset.pk}, method="optimize", max_side=size, strength="0.45", preserve_color="on",
                       content=upload(data=image_bytes(size=(1300, 40))))
     response = clients["owner"].post(reverse("gallery:job_new"), fields)
     assert response.status_code == 200 and not StyleJob.objects.exists()
     page = response.content.decode()
-    assert ("High quality paints at most 1024 px on the longest side, and this picture would be 1300 px. Choose 1024 "
+    assert ("Optimisation paints at most 1024 px on the longest side, and this picture would be 1300 px. Choose 1024 "
             "px or smaller, or the fast or &quot;Any style&quot; method for a larger print.") in page
     assert f'name="styles-0-preset" value="{preset.pk}" id="id_styles-0-preset_0" checked' in page
     assert '<option value="optimize" selected>' in page and f'name="max_side" value="{size}"' in page

@@ -147,14 +147,14 @@ def test_a_release_then_a_worker_machine_and_a_web_machine_make_a_site(tmp_path,
     assert f"Atelier is running at http://127.0.0.1:{port}/ (role web)" in web_output
     assert "RQ workers" not in web_output
     assert "Atelier is running (role worker)" in worker_output
-    assert "RQ workers: 1 for fast and any-style jobs, 1 for high-quality ones." in worker_output
+    assert "RQ workers: 1 for fast and any-style jobs, 1 for optimisation ones." in worker_output
     assert (web.returncode, worker.returncode) == (0, 0)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_fast_job_is_done_while_a_high_quality_job_runs_on_the_worker_role(owner, make_job, device_preset,
-                                                                             redis_queue):
-    # The workers make run starts (one per queue, the defaults), on the suite's Redis; the high-quality job would run
+def test_a_fast_job_is_done_while_an_optimisation_job_runs_on_the_worker_role(owner, make_job, device_preset,
+                                                                               redis_queue):
+    # The workers make run starts (one per queue, the defaults), on the suite's Redis; the optimisation job would run
     # for hours, so it is still running whenever the fast one is done.
     env = {**os.environ, "DATABASE_URL": _test_database_url(), "STYLECORE_OPTIMIZE": '{"stage_iterations": [100000]}',
            "SHUTDOWN_GRACE_SECONDS": "1"}
@@ -164,7 +164,7 @@ def test_a_fast_job_is_done_while_a_high_quality_job_runs_on_the_worker_role(own
     worker = _start("worker", env)
     try:
         _wait_for(lambda: StyleJob.objects.filter(pk=slow.pk, status=StyleJob.Status.RUNNING).exists(), 120,
-                  "the high-quality job to start")
+                  "the optimisation job to start")
         fast = make_job(owner, method="fast", max_side=64)
         _wait_for(lambda: StyleJob.objects.filter(pk=fast.pk).exclude(status__in=[StyleJob.Status.QUEUED,
                   StyleJob.Status.RUNNING]).exists(), 120, "the fast job to end")
@@ -175,7 +175,7 @@ def test_a_fast_job_is_done_while_a_high_quality_job_runs_on_the_worker_role(own
     assert (fast.status, fast.error) == (StyleJob.Status.DONE, ""), output
     assert slow.status == StyleJob.Status.RUNNING and slow.progress < 100
     assert fast.worker_id != slow.worker_id
-    assert "RQ workers: 1 for fast and any-style jobs, 1 for high-quality ones." in output
+    assert "RQ workers: 1 for fast and any-style jobs, 1 for optimisation ones." in output
 
 
 def _control_socket(run: subprocess.Popen) -> str | None:

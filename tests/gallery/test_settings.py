@@ -51,7 +51,7 @@ def test_it_accepts_postgres_urls_only():
     )
 
 
-def test_the_workers_engine_refuses_high_quality_above_the_forms_limit(settings):
+def test_the_workers_engine_refuses_optimisation_above_the_forms_limit(settings):
     from gallery.jobs import get_engine
 
     get_engine.cache_clear()

@@ -104,7 +104,7 @@ def test_it_refuses_more_than_four_styles(clients, preset, my_style):
 def test_it_blends_only_with_the_any_style_method(clients, preset, my_style):
     optimize = _errors(_post(clients["owner"], {"my_style": my_style.pk}, {"preset": preset.pk}, method="optimize"))
     fast = _errors(_post(clients["owner"], {"preset": preset.pk}, {"my_style": my_style.pk}, method="fast"))
-    assert "High quality paints with exactly one style" in " ".join(optimize["method"])
+    assert "Optimisation paints with exactly one style" in " ".join(optimize["method"])
     assert "one preset style, without a blend" in " ".join(fast["method"])
 
 

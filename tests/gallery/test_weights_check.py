@@ -33,10 +33,11 @@ def damaged_weights(arbitrary_weights, tmp_path, settings):
         cached.cache_clear()
 
 
-def test_it_hides_and_refuses_presets_with_damaged_weights_at_worker_start(
+def test_it_hides_and_refuses_presets_with_damaged_weights_at_worker_start_and_still_optimizes(
     owner, make_job, run_worker, damaged_weights, caplog
 ):
     fast, arbitrary = make_job(owner, method="fast"), make_job(owner, method="arbitrary")
+    optimize = make_job(owner, method="optimize")  # needs neither network: the preset's painting and the VGG
 
     run_worker()
 
@@ -46,6 +47,8 @@ def test_it_hides_and_refuses_presets_with_damaged_weights_at_worker_start(
     fast.refresh_from_db(), arbitrary.refresh_from_db()
     assert (fast.status, fast.error) == (StyleJob.Status.FAILED, jobs.BROKEN_PRESET_MESSAGE)
     assert (arbitrary.status, arbitrary.error) == (StyleJob.Status.FAILED, jobs.BROKEN_ARBITRARY_MESSAGE)
+    optimize.refresh_from_db()
+    assert (optimize.status, optimize.error) == (StyleJob.Status.DONE, "")
 
 
 def test_it_answers_a_preview_with_damaged_weights_with_a_json_error(clients, damaged_weights, redis_queue):
