@@ -114,11 +114,11 @@ class SharedStyleChoiceField(forms.ModelChoiceField):
 
 
 # Any style first and by default, for presets too: blind, it was preferred to a preset's own network in 22 of 24
-# pairs (8 presets x 3 held-out photos).
+# pairs (8 presets x 3 held-out photos). Labels short enough to show whole in a phone's menu; the help says the rest.
 METHOD_CHOICES = [
-    (StyleJob.Method.ARBITRARY, "Any style (best look, about a second; can paint on your device)"),
-    (StyleJob.Method.FAST, "Fast (the preset's own network; paints on your device fastest)"),
-    (StyleJob.Method.OPTIMIZE, "Optimisation (one style, slow: up to about 1½ minutes)"),
+    (StyleJob.Method.ARBITRARY, "Any style (about a second)"),
+    (StyleJob.Method.FAST, "Fast (a preset's own network)"),
+    (StyleJob.Method.OPTIMIZE, "Optimisation (slow: up to 1½ min)"),
 ]
 # The any-style brush (stylecore.arbitrary): the painting is encoded at this size and the photo painted at this / 512
 # of its size, then resized back; a smaller scale makes the strokes larger relative to the picture. Spaced so that
@@ -279,8 +279,9 @@ class StyleJobForm(forms.Form):
     method = forms.ChoiceField(
         choices=METHOD_CHOICES,
         initial=StyleJob.Method.ARBITRARY,
-        help_text="Any style paints from any painting, a preset's or your own, or a blend of them, in one pass. "
-                  "Fast uses a preset's own network, one preset only.",
+        help_text="Any style paints from any painting, a preset's or your own, or a blend of them, in one pass, "
+                  "and looks best. Fast uses a preset's own network, one preset only. Both can paint on your device. "
+                  "Optimisation paints one style slowly, on our server.",
     )
     strength = forms.FloatField(
         min_value=0.1,

@@ -118,6 +118,26 @@ def test_gallery_cards_show_the_painting_large_and_its_photo_and_styles_small_an
     page.context.close()
 
 
+# Each option's text width against the room a closed select gives its label (its width less padding and arrow).
+OPTION_FIT = """select => {
+  const style = getComputedStyle(select), context = document.createElement('canvas').getContext('2d');
+  context.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+  const room = select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 20;
+  return [...select.options].map(o => [o.text, Math.round(context.measureText(o.text).width), Math.round(room)]);
+}"""
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 900}, PHONE])
+def test_the_method_menu_shows_its_longest_label_whole(browser, live_server, owner, preset, viewport):
+    page = _phone(browser, live_server, owner)
+    page.set_viewport_size(viewport)
+    page.goto(f"{live_server.url}/jobs/new/")
+    options = page.eval_on_selector("select[name=method]", OPTION_FIT)
+    assert any(text.startswith("Optimisation") for text, _, _ in options), options
+    assert [o for o in options if o[1] > o[2]] == [], options  # the 200 px column cut "Optimisation (one style, slo"
+    page.context.close()
+
+
 def test_it_shows_the_error_pages_in_the_sites_layout(browser, live_server, moderator, settings):
     settings.ROOT_URLCONF = "tests.gallery.error_urls"
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login": [1, 60]}
